@@ -1,0 +1,369 @@
+"""The autograd engine: ``Function``, the backward graph walk, and grad-mode switches.
+
+How it works, in four sentences. Every differentiable op is a :class:`Function` subclass with a
+``forward`` on NumPy arrays and a ``backward`` that maps the gradient of the output to gradients of
+the inputs. ``Function.apply`` runs ``forward`` and, when any input requires grad and grad mode is
+on, links the output tensor to the op instance (its *context*), which remembers the input tensors
+and whatever ``forward`` saved. :func:`backward` orders the graph by an iterative depth-first search
+(no recursion, so a 10,000-op chain is fine), then walks it from the output to the leaves, calling
+each op's ``backward`` once, summing gradients that meet at a tensor (fan-out) and reducing them
+back to the input's shape where the op broadcast. Leaves accumulate into ``.grad``; the graph's
+saved arrays are freed as the walk passes unless ``retain_graph=True``.
+
+Backward is written in plain NumPy, so there is no double backward (no gradients of gradients).
+"""
+
+import functools
+
+from npgrad.backend import xp
+from npgrad.errors import GradientError, NpgradError, ShapeError
+
+_grad_enabled = True
+
+
+def is_grad_enabled():
+    """Return True when ops record the graph (the default), False inside ``no_grad``."""
+    return _grad_enabled
+
+
+class _GradMode:
+    """Base of the grad-mode switches: a context manager that is also a function decorator."""
+
+    mode = True
+
+    def __enter__(self):
+        global _grad_enabled
+        self._previous = _grad_enabled
+        _grad_enabled = self.mode
+
+    def __exit__(self, *exc_info):
+        global _grad_enabled
+        _grad_enabled = self._previous
+        return False
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradMode):  # noqa: N801 - PyTorch's name
+    """Context manager and decorator that turns graph recording off (inference, weight updates).
+
+    Matches ``torch.no_grad``.
+
+    >>> import npgrad
+    >>> x = npgrad.ones(2, requires_grad=True)
+    >>> with npgrad.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+
+    mode = False
+
+
+class enable_grad(_GradMode):  # noqa: N801 - PyTorch's name
+    """Context manager and decorator that turns graph recording back on inside ``no_grad``.
+
+    Matches ``torch.enable_grad``.
+    """
+
+    mode = True
+
+
+class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch's name
+    """Set grad mode on or off; works as a plain call, a context manager or a decorator.
+
+    Matches ``torch.set_grad_enabled``.
+    """
+
+    def __init__(self, mode=True):
+        global _grad_enabled
+        self.mode = bool(mode)
+        self._previous = _grad_enabled
+        _grad_enabled = self.mode
+
+    def __enter__(self):
+        pass  # the switch already happened in __init__, as in PyTorch
+
+    def __call__(self, func):
+        mode = self.mode
+        self.__exit__()
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class Function:
+    """A differentiable op: ``forward`` on arrays, ``backward`` from output grad to input grads.
+
+    Subclasses write two static methods, PyTorch style:
+
+    * ``forward(ctx, *arrays, **attrs)`` computes the output array. Tensor arguments arrive as
+      their arrays; other positional arguments (Python scalars, plain arrays) arrive as they are and
+      are treated as constants. Keyword arguments are non-differentiable attributes (axis, stride).
+      ``ctx.save_for_backward(*arrays)`` keeps what backward needs, and ``ctx.needs_input_grad``
+      tells which inputs need a gradient at all.
+    * ``backward(ctx, grad)`` returns one array (or ``None``) per positional input. The engine sums
+      each gradient back to its input's shape when the op broadcast, so backward may return the
+      broadcast shape.
+
+    The instance made by ``apply`` is the context and the graph node (``Tensor.grad_fn``). Its
+    ``edges`` point at the node that produced each input *at the time of the call* (or at the
+    leaf tensor itself), as PyTorch's do, so that an in-place op that later rebinds a tensor does
+    not rewire the graph behind it.
+    """
+
+    parents = None
+    saved_tensors = ()
+    tensor_hooks = None
+    retained = None
+
+    def save_for_backward(self, *arrays):
+        """Keep ``arrays`` for ``backward`` (read back as ``ctx.saved_tensors``)."""
+        self.saved_tensors = arrays
+
+    @classmethod
+    def apply(cls, *inputs, **attrs):
+        """Run ``forward`` on the inputs' arrays and, in grad mode, record the op in the graph."""
+        ctx = cls.__new__(cls)
+        arrays = []
+        needs_grad = []
+        for item in inputs:
+            if isinstance(item, Tensor):
+                arrays.append(item._data)
+                needs_grad.append(item.requires_grad)
+            else:
+                arrays.append(item)
+                needs_grad.append(False)
+        ctx.needs_input_grad = needs_grad
+        try:
+            out = cls.forward(ctx, *arrays, **attrs)
+        except ValueError as error:
+            if isinstance(error, NpgradError):
+                raise
+            shapes = ", ".join(str(getattr(a, "shape", type(a).__name__)) for a in arrays)
+            raise ShapeError(f"{cls.__name__.lower()}: {error} (input shapes: {shapes})") from error
+        if type(out) is not xp.ndarray:
+            out = xp.asarray(out)  # NumPy returns scalars from 0-d math; tensors hold arrays
+        if not (_grad_enabled and True in needs_grad):
+            return Tensor._wrap(out)
+        ctx.parents = inputs
+        ctx.edges = [
+            (item if item._ctx is None else item._ctx) if grad else None
+            for item, grad in zip(inputs, needs_grad, strict=True)
+        ]
+        ctx.versions = [
+            item._version[0] if grad else 0 for item, grad in zip(inputs, needs_grad, strict=True)
+        ]
+        result = Tensor._wrap(out, ctx)
+        ctx.output_version = result._version
+        ctx.output_id = id(out)
+        return result
+
+    @staticmethod
+    def forward(ctx, *arrays, **attrs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"<{self.name()}>"
+
+    def name(self):
+        """The op's name as PyTorch prints it, e.g. ``MulBackward``."""
+        return f"{type(self).__name__}Backward"
+
+
+def _topological_order(root):
+    """Graph nodes reachable from ``root``, each after every node that feeds it a gradient."""
+    order = []
+    visited = {id(root)}
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)
+            continue
+        stack.append((node, True))
+        if isinstance(node, Tensor):
+            continue  # a leaf
+        if node.parents is None:
+            raise GradientError(
+                f"Trying to backward through the graph a second time (through {node.name()}): "
+                "its saved arrays were freed by the first backward(). "
+                "Pass retain_graph=True to the first backward() if you need to call it twice."
+            )
+        for edge in node.edges:
+            if edge is not None and id(edge) not in visited:
+                visited.add(id(edge))
+                stack.append((edge, False))
+    order.reverse()
+    return order
+
+
+def _unbroadcast(grad, shape, ctx):
+    """Sum ``grad`` over the axes that broadcasting added or stretched, back to ``shape``."""
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    if grad.ndim == len(shape):
+        stretched = tuple(i for i, size in enumerate(shape) if size == 1 and grad.shape[i] != 1)
+        if stretched:
+            grad = grad.sum(axis=stretched, keepdims=True)
+    if grad.shape != tuple(shape):
+        raise ShapeError(
+            f"{ctx.name()} returned a gradient of shape {tuple(grad.shape)} for an input of shape "
+            f"{tuple(shape)}; the shapes cannot be reconciled by summing broadcast axes"
+        )
+    return grad
+
+
+def _modified_in_place_error(ctx, what, shape, version, expected):
+    return GradientError(
+        f"one of the arrays needed by {ctx.name()} ({what}, shape {shape}) was modified by an "
+        f"in-place operation after the forward pass: it is at version {version}, expected "
+        f"{expected}. Make the in-place op out-of-place (x = x * 2 instead of x *= 2), or "
+        "clone() the tensor before modifying it."
+    )
+
+
+def _check_saved_unmodified(ctx):
+    """Raise if an array saved for backward was modified in place after it was saved."""
+    saved = ctx.saved_tensors
+    if not saved:
+        return
+    if ctx.output_version[0] and any(id(array) == ctx.output_id for array in saved):
+        raise _modified_in_place_error(ctx, "its output", "", ctx.output_version[0], 0)
+    for parent, version in zip(ctx.parents, ctx.versions, strict=True):
+        if (
+            isinstance(parent, Tensor)
+            and parent._version[0] != version
+            and any(array is parent._data for array in saved)
+        ):
+            raise _modified_in_place_error(
+                ctx, "an input", parent.shape, parent._version[0], version
+            )
+
+
+def _owned(grad, dtype, handed_out):
+    """``grad`` if nothing else can see it, else a private copy (leaf grads accumulate in place)."""
+    if (
+        grad.base is not None
+        or not grad.flags.writeable
+        or grad.dtype != dtype
+        or id(grad) in handed_out
+    ):
+        grad = xp.array(grad, dtype=dtype)
+    handed_out.add(id(grad))
+    return grad
+
+
+def _run_hooks(hooks, grad):
+    """Call gradient hooks in order; a hook may return a replacement gradient."""
+    for hook in hooks:
+        replaced = hook(Tensor._wrap(grad))
+        if replaced is not None:
+            grad = replaced._data if isinstance(replaced, Tensor) else xp.asarray(replaced)
+    return grad
+
+
+def _store_grad(tensor, grad, handed_out):
+    """Accumulate ``grad`` into ``tensor.grad`` (PyTorch semantics: add, do not overwrite)."""
+    if tensor.grad is None:
+        tensor.grad = Tensor._wrap(_owned(grad, tensor._data.dtype, handed_out))
+    else:
+        tensor.grad._data += grad
+
+
+def backward(tensor, gradient=None, retain_graph=False):
+    """Compute the gradient of ``tensor`` with respect to every leaf that requires grad.
+
+    Matches ``torch.autograd.backward`` for one tensor: leaves accumulate into ``.grad`` (add, not
+    overwrite), non-leaf tensors get ``.grad`` only after ``retain_grad()``.
+
+    Args:
+        tensor: the output to differentiate, usually a scalar loss.
+        gradient: d(something)/d(tensor), same shape as ``tensor``; may be omitted for a scalar.
+        retain_graph: keep the saved arrays so that backward can run through this graph again.
+
+    Raises:
+        GradientError: ``tensor`` does not require grad, is not a scalar and no ``gradient`` was
+            given, or the graph was already freed by an earlier backward.
+    """
+    if not tensor.requires_grad:
+        raise GradientError(
+            f"backward(): the tensor of shape {tensor.shape} does not require grad and has no "
+            "grad_fn; create the inputs with requires_grad=True (and not inside no_grad())"
+        )
+    if gradient is None:
+        if tensor._data.size != 1:
+            raise GradientError(
+                f"backward(): grad can be implicitly created only for scalar outputs, but the "
+                f"output has shape {tensor.shape}; call .sum() or .mean() first, or pass "
+                "gradient= of that shape"
+            )
+        seed = xp.ones_like(tensor._data)
+    else:
+        seed = xp.array(gradient._data if isinstance(gradient, Tensor) else gradient)
+        if seed.shape != tensor.shape:
+            raise ShapeError(
+                f"backward(): gradient has shape {seed.shape} but the output has shape "
+                f"{tensor.shape}; they must be equal"
+            )
+        seed = seed.astype(tensor.dtype, copy=False)
+
+    root = tensor if tensor._ctx is None else tensor._ctx
+    grads = {id(root): seed}
+    handed_out = set()
+    for node in _topological_order(root):
+        grad = grads.pop(id(node), None)
+        if grad is None:
+            continue
+        if isinstance(node, Tensor):  # a leaf: accumulate into .grad
+            if node._hooks:
+                grad = _run_hooks(node._hooks, grad)
+            _store_grad(node, grad, handed_out)
+            continue
+        ctx = node
+        if ctx.tensor_hooks:
+            grad = _run_hooks(ctx.tensor_hooks, grad)
+        if ctx.retained is not None and ctx.retained() is not None:
+            _store_grad(ctx.retained(), grad, handed_out)
+        _check_saved_unmodified(ctx)
+        input_grads = ctx.backward(ctx, grad)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        for edge, parent, parent_grad in zip(ctx.edges, ctx.parents, input_grads, strict=False):
+            if edge is None or parent_grad is None:
+                continue
+            if type(parent_grad) is not xp.ndarray:
+                parent_grad = xp.asarray(parent_grad)
+            if parent_grad.dtype != parent._data.dtype:
+                parent_grad = parent_grad.astype(parent._data.dtype)  # grads keep the input's dtype
+            if parent_grad.shape != parent._data.shape:
+                parent_grad = _unbroadcast(parent_grad, parent._data.shape, ctx)
+            key = id(edge)
+            if key in grads:
+                grads[key] = grads[key] + parent_grad
+            else:
+                grads[key] = parent_grad
+        if not retain_graph:
+            ctx.saved_tensors = ()
+            ctx.parents = None
+            ctx.edges = None
+
+
+# Imported last: tensor.py builds on this module (Function, backward), and this module needs the
+# Tensor class only at call time.
+from npgrad.tensor import Tensor  # noqa: E402

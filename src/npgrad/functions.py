@@ -1,0 +1,246 @@
+"""The ``torch.*`` style free functions (``npgrad.exp(x)``, ``npgrad.sum(x, dim=1)``, ...).
+
+Each one calls the Tensor method of the same name, so the behaviour is defined in one place.
+"""
+
+from npgrad.tensor import Tensor, tensor
+
+
+def _as_tensor(x):
+    return x if isinstance(x, Tensor) else tensor(x)
+
+
+def exp(input):  # noqa: A002 - PyTorch's argument names
+    """e^x, element-wise."""
+    return _as_tensor(input).exp()
+
+
+def log(input):  # noqa: A002
+    """Natural logarithm, element-wise."""
+    return _as_tensor(input).log()
+
+
+def log1p(input):  # noqa: A002
+    """log(1 + x), element-wise."""
+    return _as_tensor(input).log1p()
+
+
+def sqrt(input):  # noqa: A002
+    """Square root, element-wise."""
+    return _as_tensor(input).sqrt()
+
+
+def rsqrt(input):  # noqa: A002
+    """1 / sqrt(x), element-wise."""
+    return _as_tensor(input).rsqrt()
+
+
+def abs(input):  # noqa: A001, A002
+    """|x|, element-wise."""
+    return _as_tensor(input).abs()
+
+
+def sign(input):  # noqa: A002
+    """Sign of x, element-wise."""
+    return _as_tensor(input).sign()
+
+
+def sin(input):  # noqa: A002
+    """Sine, element-wise."""
+    return _as_tensor(input).sin()
+
+
+def cos(input):  # noqa: A002
+    """Cosine, element-wise."""
+    return _as_tensor(input).cos()
+
+
+def square(input):  # noqa: A002
+    """x^2, element-wise."""
+    return _as_tensor(input).square()
+
+
+def sigmoid(input):  # noqa: A002
+    """Logistic sigmoid, element-wise."""
+    return _as_tensor(input).sigmoid()
+
+
+def tanh(input):  # noqa: A002
+    """Hyperbolic tangent, element-wise."""
+    return _as_tensor(input).tanh()
+
+
+def relu(input):  # noqa: A002
+    """max(x, 0), element-wise."""
+    return _as_tensor(input).relu()
+
+
+def softmax(input, dim):  # noqa: A002
+    """Softmax along ``dim``."""
+    return input.softmax(dim)
+
+
+def log_softmax(input, dim):  # noqa: A002
+    """Log-softmax along ``dim``."""
+    return input.log_softmax(dim)
+
+
+def clamp(input, min=None, max=None):  # noqa: A002
+    """Clamp every element into [min, max]."""
+    return input.clamp(min, max)
+
+
+clip = clamp
+
+
+def maximum(input, other):  # noqa: A002
+    """Element-wise maximum."""
+    return input.maximum(other)
+
+
+def minimum(input, other):  # noqa: A002
+    """Element-wise minimum."""
+    return input.minimum(other)
+
+
+def sum(input, dim=None, keepdim=False, dtype=None):  # noqa: A001, A002
+    """Sum over ``dim``."""
+    return input.sum(dim, keepdim, dtype)
+
+
+def mean(input, dim=None, keepdim=False, dtype=None):  # noqa: A002
+    """Mean over ``dim``."""
+    return input.mean(dim, keepdim, dtype)
+
+
+def max(input, dim=None, keepdim=False):  # noqa: A001, A002
+    """Max of all elements, ``(values, indices)`` along ``dim``, or maximum with a tensor."""
+    return input.max(dim, keepdim)
+
+
+def min(input, dim=None, keepdim=False):  # noqa: A001, A002
+    """Min of all elements, ``(values, indices)`` along ``dim``, or minimum with a tensor."""
+    return input.min(dim, keepdim)
+
+
+def amax(input, dim=None, keepdim=False):  # noqa: A002
+    """Max over ``dim``."""
+    return input.amax(dim, keepdim)
+
+
+def amin(input, dim=None, keepdim=False):  # noqa: A002
+    """Min over ``dim``."""
+    return input.amin(dim, keepdim)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, correction=None):  # noqa: A002
+    """Variance over ``dim``."""
+    return input.var(dim, unbiased, keepdim, correction)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, correction=None):  # noqa: A002
+    """Standard deviation over ``dim``."""
+    return input.std(dim, unbiased, keepdim, correction)
+
+
+def logsumexp(input, dim, keepdim=False):  # noqa: A002
+    """log(sum(exp(x))) over ``dim``."""
+    return input.logsumexp(dim, keepdim)
+
+
+def prod(input, dim=None, keepdim=False):  # noqa: A002
+    """Product over ``dim``."""
+    return input.prod(dim, keepdim)
+
+
+def norm(input, p=2, dim=None, keepdim=False):  # noqa: A002
+    """p-norm over ``dim``."""
+    return input.norm(p, dim, keepdim)
+
+
+def argmax(input, dim=None, keepdim=False):  # noqa: A002
+    """Index of the max."""
+    return input.argmax(dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False):  # noqa: A002
+    """Index of the min."""
+    return input.argmin(dim, keepdim)
+
+
+def all(input, dim=None, keepdim=False):  # noqa: A001, A002
+    """True where all elements are non-zero."""
+    return input.all(dim, keepdim)
+
+
+def any(input, dim=None, keepdim=False):  # noqa: A001, A002
+    """True where any element is non-zero."""
+    return input.any(dim, keepdim)
+
+
+def reshape(input, shape):  # noqa: A002
+    """The same elements in a new shape."""
+    return input.reshape(shape)
+
+
+def flatten(input, start_dim=0, end_dim=-1):  # noqa: A002
+    """Merge dims ``start_dim``..``end_dim``."""
+    return input.flatten(start_dim, end_dim)
+
+
+def squeeze(input, dim=None):  # noqa: A002
+    """Remove size-1 dims."""
+    return input.squeeze(dim)
+
+
+def unsqueeze(input, dim):  # noqa: A002
+    """Insert a size-1 dim."""
+    return input.unsqueeze(dim)
+
+
+def transpose(input, dim0, dim1):  # noqa: A002
+    """Swap two dims."""
+    return input.transpose(dim0, dim1)
+
+
+def permute(input, dims):  # noqa: A002
+    """Reorder dims."""
+    return input.permute(dims)
+
+
+def flip(input, dims):  # noqa: A002
+    """Reverse along ``dims``."""
+    return input.flip(dims)
+
+
+def mm(input, mat2):  # noqa: A002
+    """Matrix product."""
+    return input @ mat2
+
+
+bmm = mm
+
+
+def numel(input):  # noqa: A002
+    """Number of elements."""
+    return input.numel()
+
+
+def isnan(input):  # noqa: A002
+    """Element-wise NaN test."""
+    return input.isnan()
+
+
+def isfinite(input):  # noqa: A002
+    """Element-wise finiteness test."""
+    return input.isfinite()
+
+
+def allclose(input, other, rtol=1e-5, atol=1e-8):  # noqa: A002
+    """True when all elements are close."""
+    return input.allclose(other, rtol, atol)
+
+
+def equal(input, other):  # noqa: A002
+    """True when shapes and elements are equal."""
+    return input.equal(other)

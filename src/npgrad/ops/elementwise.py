@@ -1,0 +1,323 @@
+"""Element-wise ops: arithmetic, exp/log family, clamping, selection, casting.
+
+Binary ops broadcast like NumPy; their ``backward`` returns gradients of the broadcast shape and the
+engine sums them back to each input's shape. A Python scalar operand arrives as a plain number and
+is treated as a constant (NumPy's weak-scalar rule keeps float32 float32).
+"""
+
+from npgrad.autograd import Function
+from npgrad.backend import xp
+
+
+class Add(Function):
+    """z = x + y"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad  # dz/dx = 1, dz/dy = 1
+
+
+class Sub(Function):
+    """z = x - y"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x - y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, -grad if ctx.needs_input_grad[1] else None  # dz/dx = 1, dz/dy = -1
+
+
+class Mul(Function):
+    """z = x * y"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        grad_x = grad * y if ctx.needs_input_grad[0] else None  # dz/dx = y
+        grad_y = grad * x if ctx.needs_input_grad[1] else None  # dz/dy = x
+        return grad_x, grad_y
+
+
+class Div(Function):
+    """z = x / y"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x / y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        grad_x = grad / y if ctx.needs_input_grad[0] else None  # dz/dx = 1/y
+        grad_y = -grad * x / (y * y) if ctx.needs_input_grad[1] else None  # dz/dy = -x/y^2
+        return grad_x, grad_y
+
+
+class Neg(Function):
+    """y = -x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad  # dy/dx = -1
+
+
+class Pow(Function):
+    """z = x ** y (y a tensor or a constant)"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        z = x**y
+        ctx.save_for_backward(x, y, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, z = ctx.saved_tensors
+        grad_x = grad_y = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad * y * x ** (y - 1)  # dz/dx = y x^(y-1)
+        if ctx.needs_input_grad[1]:
+            # dz/dy = x^y ln x; PyTorch's convention: 0 where x == 0 (and y >= 0)
+            log_x = xp.log(xp.where(x > 0, x, 1))
+            grad_y = grad * xp.where(x > 0, z * log_x, 0)
+        return grad_x, grad_y
+
+
+class Exp(Function):
+    """y = e^x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = xp.exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y  # d e^x = e^x
+
+
+class Log(Function):
+    """y = ln x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x  # d ln x = 1/x
+
+
+class Log1p(Function):
+    """y = ln(1 + x), accurate for small x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (1 + x)  # d ln(1+x) = 1/(1+x)
+
+
+class Sqrt(Function):
+    """y = sqrt(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = xp.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad / (2 * y)  # d sqrt(x) = 1 / (2 sqrt(x))
+
+
+class Rsqrt(Function):
+    """y = 1 / sqrt(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = 1 / xp.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * -0.5 * y * y * y  # d x^(-1/2) = -1/2 x^(-3/2) = -y^3 / 2
+
+
+class Abs(Function):
+    """y = |x|"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * xp.sign(x)  # d|x| = sign(x), 0 at 0 as in PyTorch
+
+
+class Sign(Function):
+    """y = sign(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = x.shape
+        return xp.sign(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return xp.zeros_like(grad)  # sign is piecewise constant: d sign = 0
+
+
+class Sin(Function):
+    """y = sin x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * xp.cos(x)  # d sin = cos
+
+
+class Cos(Function):
+    """y = cos x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad * xp.sin(x)  # d cos = -sin
+
+
+class Clamp(Function):
+    """y = min(max(x, low), high); either bound may be None"""
+
+    @staticmethod
+    def forward(ctx, x, low=None, high=None):
+        ctx.save_for_backward(x)
+        ctx.low, ctx.high = low, high
+        return xp.clip(x, low, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        inside = xp.ones(x.shape, dtype=bool)
+        if ctx.low is not None:
+            inside &= x >= ctx.low
+        if ctx.high is not None:
+            inside &= x <= ctx.high
+        return grad * inside  # dy/dx = 1 inside [low, high], else 0
+
+
+def _winner_share(wins, ties, dtype):
+    """1 where x wins, 1/2 on ties, 0 where it loses (in the gradient's dtype: no upcast)."""
+    return wins.astype(dtype) + ties.astype(dtype) * 0.5
+
+
+class Maximum(Function):
+    """z = max(x, y) element-wise; a tie splits the gradient in half, as in PyTorch"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return xp.maximum(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        share_x = _winner_share(x > y, x == y, grad.dtype)  # dz/dx = 1 where x wins, 1/2 on ties
+        return grad * share_x, grad * (1 - share_x)
+
+
+class Minimum(Function):
+    """z = min(x, y) element-wise; a tie splits the gradient in half, as in PyTorch"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return xp.minimum(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        share_x = _winner_share(x < y, x == y, grad.dtype)  # dz/dx = 1 where x wins, 1/2 on ties
+        return grad * share_x, grad * (1 - share_x)
+
+
+class Where(Function):
+    """z = x where condition else y"""
+
+    @staticmethod
+    def forward(ctx, condition, x, y):
+        ctx.condition = condition
+        return xp.where(condition, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        zero = xp.zeros((), dtype=grad.dtype)
+        grad_x = xp.where(ctx.condition, grad, zero) if ctx.needs_input_grad[1] else None
+        grad_y = xp.where(ctx.condition, zero, grad) if ctx.needs_input_grad[2] else None
+        return None, grad_x, grad_y  # dz/dx = [condition], dz/dy = [not condition]
+
+
+class Cast(Function):
+    """y = x converted to another dtype; the gradient is converted back"""
+
+    @staticmethod
+    def forward(ctx, x, dtype=None):
+        ctx.input_dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(ctx.input_dtype)  # dy/dx = 1
+
+
+class Clone(Function):
+    """y = a copy of x that owns its memory"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad  # dy/dx = 1

@@ -1,0 +1,183 @@
+"""Reductions: sum, mean, max/min, var, logsumexp, prod.
+
+Every op takes ``axis`` as ``None`` (all axes) or a tuple of non-negative ints (the Tensor methods
+normalise PyTorch's ``dim``), plus ``keepdims``. Backward re-inserts the reduced axes and
+broadcasts.
+"""
+
+from math import prod as _int_prod
+
+from npgrad.autograd import Function
+from npgrad.backend import xp
+
+
+def _keep_reduced_axes(grad, ndim, axis, keepdims):
+    """Give ``grad`` size-1 axes where the forward reduced them away, so that it broadcasts back."""
+    if keepdims:
+        return grad
+    if axis is None:
+        return grad.reshape((1,) * ndim)
+    return xp.expand_dims(grad, axis)
+
+
+def _reduced_count(shape, axis):
+    """Number of elements each output element was reduced from."""
+    if axis is None:
+        return _int_prod(shape)
+    return _int_prod(shape[a] for a in axis)
+
+
+class Sum(Function):
+    """y = sum of x over axis"""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        return x.sum(axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = _keep_reduced_axes(grad, len(ctx.shape), ctx.axis, ctx.keepdims)
+        return xp.broadcast_to(grad, ctx.shape)  # dy/dx_i = 1
+
+
+class Mean(Function):
+    """y = mean of x over axis"""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        return x.mean(axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = _keep_reduced_axes(grad, len(ctx.shape), ctx.axis, ctx.keepdims)
+        count = _reduced_count(ctx.shape, ctx.axis)
+        return xp.broadcast_to(grad / count, ctx.shape)  # dy/dx_i = 1/n
+
+
+class Amax(Function):
+    """y = max of x over axis; tied maxima share the gradient equally (PyTorch's amax rule)"""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        y = x.max(axis=axis, keepdims=True)
+        ctx.save_for_backward(x, y)
+        ctx.axis, ctx.keepdims = axis, keepdims
+        return y if keepdims else y.reshape(_drop_axes(y.shape, axis))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        return _grad_to_extremes(grad, x, y, ctx)  # dy/dx_i = [x_i is a max] / (number of maxima)
+
+
+class Amin(Function):
+    """y = min of x over axis; tied minima share the gradient equally (PyTorch's amin rule)"""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        y = x.min(axis=axis, keepdims=True)
+        ctx.save_for_backward(x, y)
+        ctx.axis, ctx.keepdims = axis, keepdims
+        return y if keepdims else y.reshape(_drop_axes(y.shape, axis))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        return _grad_to_extremes(grad, x, y, ctx)  # dy/dx_i = [x_i is a min] / (number of minima)
+
+
+def _drop_axes(shape, axis):
+    """``shape`` without the reduced axes (all of them when ``axis`` is None)."""
+    if axis is None:
+        return ()
+    return tuple(size for i, size in enumerate(shape) if i not in axis)
+
+
+def _grad_to_extremes(grad, x, extreme, ctx):
+    """Route ``grad`` to the positions equal to ``extreme``, split evenly among ties."""
+    grad = _keep_reduced_axes(grad, x.ndim, ctx.axis, ctx.keepdims)
+    hits = (x == extreme).astype(grad.dtype)
+    return hits * (grad / hits.sum(axis=ctx.axis, keepdims=True))
+
+
+class Var(Function):
+    """y = sum((x - mean)^2) / (n - correction) over axis"""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, correction=1, keepdims=False):
+        mean = x.mean(axis=axis, keepdims=True)
+        centered = x - mean
+        count = _reduced_count(x.shape, axis)
+        ctx.save_for_backward(centered)
+        ctx.axis, ctx.keepdims, ctx.divisor = axis, keepdims, max(count - correction, 0)
+        return (centered * centered).sum(axis=axis, keepdims=keepdims) / ctx.divisor
+
+    @staticmethod
+    def backward(ctx, grad):
+        (centered,) = ctx.saved_tensors
+        grad = _keep_reduced_axes(grad, centered.ndim, ctx.axis, ctx.keepdims)
+        return grad * (2 / ctx.divisor) * centered  # dy/dx_i = 2 (x_i - mean) / (n - correction)
+
+
+class LogSumExp(Function):
+    """y = log(sum(exp(x))) over axis, computed as m + log(sum(exp(x - m))) with m = max(x)"""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        shift = x.max(axis=axis, keepdims=True)
+        # NOTE: an all -inf (or inf) slice would give inf - inf = nan; shift by 0 there instead
+        shift = xp.where(xp.isfinite(shift), shift, 0)
+        y = xp.log(xp.exp(x - shift).sum(axis=axis, keepdims=True)) + shift
+        ctx.save_for_backward(x, y)
+        ctx.axis, ctx.keepdims = axis, keepdims
+        return y if keepdims else y.reshape(_drop_axes(y.shape, axis))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        grad = _keep_reduced_axes(grad, x.ndim, ctx.axis, ctx.keepdims)
+        return grad * xp.exp(x - y)  # dy/dx_i = softmax(x)_i
+
+
+class Prod(Function):
+    """y = product of x over axis (gradient exact even where some x_i are 0)"""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.save_for_backward(x)
+        ctx.axis, ctx.keepdims = axis, keepdims
+        return x.prod(axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if x.size == 0:
+            return xp.zeros_like(x)  # an empty input has an empty gradient
+        axis = tuple(range(x.ndim)) if ctx.axis is None else ctx.axis
+        kept = [a for a in range(x.ndim) if a not in axis]
+        # Move the reduced axes last and flatten them, so that one cumprod sees each product.
+        moved = x.transpose(kept + list(axis))
+        flat = moved.reshape(moved.shape[: len(kept)] + (_reduced_count(x.shape, axis),))
+        ones = xp.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+        before = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+        after = xp.cumprod(xp.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+        others = (before * after).reshape(moved.shape)  # dy/dx_i = product of all x_j, j != i
+        others = others.transpose(xp.argsort(kept + list(axis)))
+        grad = _keep_reduced_axes(grad, x.ndim, ctx.axis, ctx.keepdims)
+        return grad * others
+
+
+class CumSum(Function):
+    """y_i = x_1 + ... + x_i along axis"""
+
+    @staticmethod
+    def forward(ctx, x, axis=0):
+        ctx.axis = axis
+        return xp.cumsum(x, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy_i/dx_j = [j <= i]  =>  grad_x_j = sum_{i >= j} grad_i, a reversed cumulative sum
+        return xp.flip(xp.cumsum(xp.flip(grad, ctx.axis), axis=ctx.axis), ctx.axis)

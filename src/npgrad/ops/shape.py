@@ -1,0 +1,206 @@
+"""Shape and indexing ops: reshape, permute, expand, indexing, cat/stack, pad, gather, scatter_add.
+
+These move or copy elements without arithmetic, so each backward puts the gradient back where the
+element came from: reshape it back, permute it back, sum it over copies, scatter it into zeros.
+"""
+
+from npgrad.autograd import Function
+from npgrad.backend import xp
+
+
+class Reshape(Function):
+    """y = x with a new shape (same elements, row-major order)"""
+
+    @staticmethod
+    def forward(ctx, x, shape=None):
+        ctx.input_shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.input_shape)  # each element keeps its gradient
+
+
+class Permute(Function):
+    """y = x with its axes reordered: y.shape[i] = x.shape[axes[i]]"""
+
+    @staticmethod
+    def forward(ctx, x, axes=None):
+        ctx.axes = axes
+        return x.transpose(axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.transpose(xp.argsort(ctx.axes))  # undo the permutation
+
+
+class Expand(Function):
+    """y = x broadcast to a larger shape (a read-only view, no copy)"""
+
+    @staticmethod
+    def forward(ctx, x, shape=None):
+        return xp.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad  # the engine sums the copies back to x's shape
+
+
+def _is_basic_index(index):
+    """True for an index of ints, slices, None and Ellipsis only (it selects each element once)."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(item is None or item is Ellipsis or isinstance(item, int | slice) for item in items)
+
+
+class GetItem(Function):
+    """y = x[index] (ints, slices, None, Ellipsis, boolean masks, integer arrays)"""
+
+    @staticmethod
+    def forward(ctx, x, index=None):
+        ctx.input_shape, ctx.index = x.shape, index
+        return x[index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = xp.zeros(ctx.input_shape, dtype=grad.dtype)
+        if _is_basic_index(ctx.index):
+            grad_x[ctx.index] = grad  # each selected element got its gradient once
+        else:
+            xp.add.at(grad_x, ctx.index, grad)  # an index may repeat: gradients add up
+        return grad_x
+
+
+class Cat(Function):
+    """y = x_1, x_2, ... joined along axis"""
+
+    @staticmethod
+    def forward(ctx, *xs, axis=0):
+        ctx.axis = axis
+        ctx.sizes = [x.shape[axis] for x in xs]
+        return xp.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        edges = xp.cumsum(ctx.sizes)[:-1]
+        return tuple(xp.split(grad, edges, axis=ctx.axis))  # each input gets its own slice
+
+
+class Stack(Function):
+    """y = x_1, x_2, ... stacked along a new axis"""
+
+    @staticmethod
+    def forward(ctx, *xs, axis=0):
+        ctx.axis = axis
+        return xp.stack(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(xp.moveaxis(grad, ctx.axis, 0))  # input i gets slice i of the new axis
+
+
+class Pad(Function):
+    """y = x padded with a constant; pad_width as NumPy's ((before, after), ...) per axis"""
+
+    @staticmethod
+    def forward(ctx, x, pad_width=None, value=0.0):
+        ctx.inside = tuple(
+            slice(before, before + size)
+            for (before, _), size in zip(pad_width, x.shape, strict=True)
+        )
+        return xp.pad(x, pad_width, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.inside]  # padding cells are constants: no gradient flows to x from them
+
+
+def _gather_index(index, axis):
+    """The full advanced index that reads x[..., index[i, j, ...], ...] along ``axis``."""
+    mesh = list(xp.ix_(*[xp.arange(size) for size in index.shape]))
+    mesh[axis] = index
+    return tuple(mesh)
+
+
+class Gather(Function):
+    """y[i][j] = x[index[i][j]][j] for axis 0 (and likewise for any axis), as torch.gather"""
+
+    @staticmethod
+    def forward(ctx, x, index, axis=0):
+        ctx.input_shape = x.shape
+        ctx.full_index = _gather_index(index, axis)
+        return x[ctx.full_index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = xp.zeros(ctx.input_shape, dtype=grad.dtype)
+        xp.add.at(grad_x, ctx.full_index, grad)  # repeated indices add up
+        return grad_x, None
+
+
+class ScatterAdd(Function):
+    """y = x, then y[index[i][j]][j] += src[i][j] for axis 0 (any axis), as torch.scatter_add"""
+
+    @staticmethod
+    def forward(ctx, x, index, src, axis=0):
+        ctx.full_index = _gather_index(index, axis)
+        y = x.copy()
+        xp.add.at(y, ctx.full_index, src[tuple(slice(0, size) for size in index.shape)])
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_src = None
+        if ctx.needs_input_grad[2]:
+            grad_src = grad[ctx.full_index]  # dy/dsrc = 1 at the place each element went
+        return grad, None, grad_src  # dy/dx = 1
+
+
+class Repeat(Function):
+    """y = x tiled ``repeats`` times along each axis (torch.Tensor.repeat)"""
+
+    @staticmethod
+    def forward(ctx, x, repeats=None):
+        ctx.input_shape = x.shape
+        ctx.repeats = repeats
+        return xp.tile(x, repeats)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape = (1,) * (len(ctx.repeats) - len(ctx.input_shape)) + ctx.input_shape
+        # Split each axis into (copy, element) and sum over the copies.
+        split = []
+        for count, size in zip(ctx.repeats, shape, strict=True):
+            split += [count, size]
+        summed = grad.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return summed.reshape(ctx.input_shape)
+
+
+class Flip(Function):
+    """y = x reversed along the given axes"""
+
+    @staticmethod
+    def forward(ctx, x, axes=None):
+        ctx.axes = axes
+        return xp.flip(x, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return xp.flip(grad, ctx.axes)  # flip the gradient back
+
+
+class IndexPut(Function):
+    """y = x with y[index] = value (the differentiable form of ``x[index] = value``)"""
+
+    @staticmethod
+    def forward(ctx, x, value, index=None):
+        ctx.index = index
+        y = x.copy()
+        y[index] = value
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = grad.copy()
+        grad_x[ctx.index] = 0  # overwritten elements no longer depend on x
+        grad_value = grad[ctx.index] if ctx.needs_input_grad[1] else None  # dy[index]/dvalue = 1
+        return grad_x, grad_value

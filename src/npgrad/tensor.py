@@ -1,0 +1,1272 @@
+"""The ``Tensor``: a NumPy array plus what autograd needs, and the functions that create tensors.
+
+A tensor holds its array in ``_data`` (read it with ``.numpy()``), ``requires_grad``, the gradient
+``.grad`` (a Tensor, filled by ``backward()``), and ``grad_fn``, the op that produced it. Every
+operator and method builds on an op in ``npgrad.ops``; this file only turns PyTorch-style
+arguments (``dim``, sizes, Python scalars) into what the op expects.
+"""
+
+import builtins
+import weakref
+from collections import namedtuple
+
+import numpy
+
+from npgrad import autograd
+from npgrad.backend import default_generator, get_default_dtype, xp
+from npgrad.errors import DTypeError, GradientError, ShapeError
+from npgrad.ops import activation, elementwise, linalg, reduce
+from npgrad.ops import shape as shape_ops
+
+float16 = numpy.dtype(numpy.float16)
+float32 = numpy.dtype(numpy.float32)
+float64 = numpy.dtype(numpy.float64)
+int8 = numpy.dtype(numpy.int8)
+int16 = numpy.dtype(numpy.int16)
+int32 = numpy.dtype(numpy.int32)
+int64 = numpy.dtype(numpy.int64)
+uint8 = numpy.dtype(numpy.uint8)
+bool_ = numpy.dtype(numpy.bool_)
+half, float, double = float16, float32, float64  # noqa: A001 - PyTorch's aliases
+short, int, long = int16, int32, int64  # noqa: A001 - PyTorch's aliases
+
+_builtin_int = builtins.int  # the names int and float are dtypes below, as in PyTorch
+_builtin_float = builtins.float
+
+MinMax = namedtuple("MinMax", ["values", "indices"])
+
+
+def _normalize_dim(dim, ndim, op):
+    """PyTorch ``dim`` (None, int or sequence, may be negative) -> NumPy axis (None or tuple)."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, _builtin_int) else tuple(dim)
+    rank = max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
+    axes = []
+    for d in dims:
+        if not -rank <= d < rank:
+            raise IndexError(
+                f"{op}: dimension out of range (expected to be in range of [{-rank}, {rank - 1}], "
+                f"but got {d})"
+            )
+        axes.append(d % rank)
+    if ndim == 0:
+        return None
+    return tuple(sorted(set(axes)))
+
+
+def _normalize_one_dim(dim, ndim, op):
+    """A single PyTorch dim -> a non-negative axis."""
+    (axis,) = _normalize_dim(dim, ndim, op) or (0,)
+    return axis
+
+
+def _size_args(size):
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` as PyTorch does."""
+    if len(size) == 1 and isinstance(size[0], tuple | list):
+        return tuple(size[0])
+    return tuple(size)
+
+
+def _array_of(value):
+    """The array behind a tensor, or ``value`` itself (Python scalars stay weak)."""
+    return value._data if isinstance(value, Tensor) else value
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    Matches ``torch.Tensor`` in names and semantics; the array is a NumPy array on the CPU.
+
+    >>> import npgrad
+    >>> x = npgrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+    """
+
+    __slots__ = ("_data", "requires_grad", "grad", "_ctx", "_version", "_hooks", "__weakref__")
+    __array_ufunc__ = None  # ndarray <op> Tensor defers to the Tensor's reflected operator
+    __hash__ = object.__hash__  # == is element-wise, so hash by identity as PyTorch does
+
+    def __init__(self, data, dtype=None, requires_grad=False):
+        """Create a tensor from array-like ``data`` (see :func:`tensor`; the data is copied)."""
+        self._data = _to_array(data, dtype)
+        self.grad = None
+        self._ctx = None
+        self._version = [0]
+        self._hooks = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, array, ctx=None):
+        """Fast internal constructor: adopt ``array`` (no copy); ``ctx`` is the op that made it."""
+        tensor = cls.__new__(cls)
+        tensor._data = array
+        tensor.requires_grad = ctx is not None
+        tensor.grad = None
+        tensor._ctx = ctx
+        tensor._version = [0]
+        tensor._hooks = None
+        return tensor
+
+    # ----------------------------------------------------------------- attributes
+    @property
+    def data(self):
+        """A tensor sharing this one's array but outside the graph (as ``torch.Tensor.data``)."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value):
+        array = _array_of(value)
+        if not isinstance(array, xp.ndarray):
+            array = xp.asarray(array)
+        self._data = array
+
+    @property
+    def dtype(self):
+        """The NumPy dtype of the elements (``npgrad.float32`` by default)."""
+        return self._data.dtype
+
+    @property
+    def shape(self):
+        """The shape as a tuple of ints."""
+        return self._data.shape
+
+    @property
+    def ndim(self):
+        """Number of dimensions."""
+        return self._data.ndim
+
+    @property
+    def device(self):
+        """Always ``"cpu"``: accepted by ``.to()`` so that PyTorch code runs unchanged."""
+        return "cpu"
+
+    @property
+    def grad_fn(self):
+        """The op that produced this tensor (``None`` for a leaf)."""
+        return self._ctx
+
+    @property
+    def is_leaf(self):
+        """True for tensors not produced by a recorded op (user-created tensors, parameters)."""
+        return self._ctx is None
+
+    @property
+    def T(self):  # noqa: N802 - PyTorch's name
+        """The tensor with all its dimensions reversed."""
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self):  # noqa: N802 - PyTorch's name
+        """The tensor with its last two dimensions swapped (batched matrix transpose)."""
+        return self.transpose(-2, -1)
+
+    def size(self, dim=None):
+        """The shape, or the size of one dimension."""
+        if dim is None:
+            return self.shape
+        return self.shape[_normalize_one_dim(dim, self.ndim, "size")]
+
+    def dim(self):
+        """Number of dimensions."""
+        return self._data.ndim
+
+    def numel(self):
+        """Number of elements."""
+        return self._data.size
+
+    def element_size(self):
+        """Bytes per element."""
+        return self._data.itemsize
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    # ----------------------------------------------------------------- conversion
+    def numpy(self):
+        """The underlying NumPy array (shared, not copied, as in PyTorch)."""
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None:
+            return self._data.astype(dtype, copy=bool(copy))
+        return self._data.copy() if copy else self._data
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise ValueError(
+                f"item(): a Tensor with {self._data.size} elements cannot be converted to a Scalar"
+            )
+        return self._data.item()
+
+    def tolist(self):
+        """The elements as (nested) Python lists."""
+        return self._data.tolist()
+
+    def __float__(self):
+        return _builtin_float(self.item())
+
+    def __int__(self):
+        return _builtin_int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return self._data.item()
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._data.size} values is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self._data.item())
+
+    def to(self, *args, dtype=None, **kwargs):
+        """Convert dtype; a device argument (``"cpu"``) is accepted and ignored."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, numpy.dtype | type):
+                dtype = arg
+            elif isinstance(arg, str) and not arg.startswith("cpu"):
+                try:
+                    dtype = numpy.dtype(arg)
+                except TypeError:
+                    raise ValueError(
+                        f"to(): npgrad runs on the CPU only, got device {arg!r}"
+                    ) from None
+        if dtype is None or numpy.dtype(dtype) == self.dtype:
+            return self
+        return self._cast(dtype)
+
+    def _cast(self, dtype):
+        dtype = numpy.dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        if dtype.kind != "f" and self.requires_grad and autograd.is_grad_enabled():
+            return Tensor._wrap(self._data.astype(dtype))  # integer results carry no gradient
+        return elementwise.Cast.apply(self, dtype=dtype)
+
+    def type(self, dtype=None):
+        """Return the dtype's name, or convert to ``dtype``."""
+        if dtype is None:
+            return str(self.dtype)
+        return self._cast(dtype)
+
+    def float(self):
+        """Convert to float32."""
+        return self._cast(float32)
+
+    def double(self):
+        """Convert to float64."""
+        return self._cast(float64)
+
+    def half(self):
+        """Convert to float16."""
+        return self._cast(float16)
+
+    def long(self):
+        """Convert to int64."""
+        return self._cast(int64)
+
+    def int(self):
+        """Convert to int32."""
+        return self._cast(int32)
+
+    def bool(self):
+        """Convert to bool."""
+        return self._cast(bool_)
+
+    def type_as(self, other):
+        """Convert to ``other``'s dtype."""
+        return self._cast(other.dtype)
+
+    def cpu(self):
+        """Return self: npgrad tensors always live on the CPU."""
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise RuntimeError("npgrad runs on the CPU only; remove .cuda() or use .to('cpu')")
+
+    def contiguous(self):
+        """A C-contiguous tensor (self when already contiguous)."""
+        if self._data.flags.c_contiguous:
+            return self
+        return elementwise.Clone.apply(self)
+
+    def is_contiguous(self):
+        """True when the array is C-contiguous."""
+        return bool(self._data.flags.c_contiguous)
+
+    def is_floating_point(self):
+        """True for float dtypes."""
+        return self.dtype.kind == "f"
+
+    # ----------------------------------------------------------------- autograd
+    def backward(self, gradient=None, retain_graph=False):
+        """Accumulate the gradient of this tensor into ``.grad`` of every leaf that needs it."""
+        autograd.backward(self, gradient, retain_graph=retain_graph)
+
+    def detach(self):
+        """A tensor sharing this array and version counter, cut out of the graph."""
+        tensor = Tensor._wrap(self._data)
+        tensor._version = self._version
+        return tensor
+
+    def detach_(self):
+        """Cut this tensor out of the graph, making it a leaf."""
+        self._ctx = None
+        self.requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place (only floating tensors can require grad)."""
+        if requires_grad and self.dtype.kind not in "fc":
+            raise DTypeError(
+                f"only tensors of floating point dtype can require gradients, got {self.dtype}"
+            )
+        if not requires_grad and self._ctx is not None:
+            raise GradientError(
+                "requires_grad_(False) on a non-leaf tensor: use detach() to cut it from the graph"
+            )
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self):
+        """Make ``backward()`` fill ``.grad`` of this non-leaf tensor too."""
+        if self._ctx is not None:
+            self._ctx.retained = weakref.ref(self)
+
+    @property
+    def retains_grad(self):
+        """True when ``retain_grad()`` was called on this non-leaf tensor."""
+        return self._ctx is not None and self._ctx.retained is not None
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+        if not self.requires_grad:
+            raise GradientError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._ctx is None:
+            self._hooks = (self._hooks or []) + [hook]
+        else:
+            self._ctx.tensor_hooks = (self._ctx.tensor_hooks or []) + [hook]
+
+    # ----------------------------------------------------------------- in-place
+    def _inplace(self, function, *args, **attrs):
+        """Apply ``function`` to self in place.
+
+        Without a graph to record the result is written into the same array. With one, the tensor
+        is rebound to the op's output array (saved arrays are never overwritten, so the gradient
+        stays exact) and becomes that op's output in the graph.
+        """
+        recording = autograd.is_grad_enabled() and (
+            self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        )
+        name = function.__name__.lower() + "_"
+        if recording and self._ctx is None and self.requires_grad:
+            raise GradientError(
+                f"{name}: a leaf tensor that requires grad (shape {self.shape}) is being used in "
+                "an in-place operation; do it under npgrad.no_grad() or out-of-place"
+            )
+        with autograd.set_grad_enabled(recording):
+            result = function.apply(self, *args, **attrs)
+        if result.shape != self.shape:
+            raise ShapeError(
+                f"{name}: the result has shape {result.shape}, which does not fit the in-place "
+                f"target of shape {self.shape}"
+            )
+        if not numpy.can_cast(result.dtype, self.dtype, casting="same_kind"):
+            raise DTypeError(
+                f"{name}: result type {result.dtype} can't be cast to the desired output type "
+                f"{self.dtype}"
+            )
+        self._version[0] += 1
+        if not recording:
+            xp.copyto(self._data, result._data, casting="same_kind")
+            return self
+        # Rebind: self becomes the op's output. The old array is left untouched for whatever
+        # saved it, so self takes the new node's own version counter.
+        self._data = result._data.astype(self.dtype, copy=False)
+        self._ctx = result._ctx
+        self._version = result._version
+        self.requires_grad = True
+        return self
+
+    def add_(self, other, alpha=1):
+        """self += alpha * other, in place."""
+        return self._inplace(elementwise.Add, other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, alpha=1):
+        """self -= alpha * other, in place."""
+        return self._inplace(elementwise.Sub, other if alpha == 1 else other * alpha)
+
+    def mul_(self, other):
+        """self *= other, in place."""
+        return self._inplace(elementwise.Mul, other)
+
+    def div_(self, other):
+        """self /= other, in place."""
+        return self._inplace(elementwise.Div, other)
+
+    def pow_(self, exponent):
+        """self **= exponent, in place."""
+        return self._inplace(elementwise.Pow, exponent)
+
+    def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        """Clamp in place."""
+        return self._inplace(elementwise.Clamp, low=min, high=max)
+
+    def neg_(self):
+        """Negate in place."""
+        return self._inplace(elementwise.Neg)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    def _fill_no_grad(self, array):
+        """Overwrite the elements with ``array`` (init helpers: zero_, fill_, normal_, ...)."""
+        if self._ctx is None and self.requires_grad and autograd.is_grad_enabled():
+            raise GradientError(
+                "a leaf tensor that requires grad is being filled in place; wrap it in "
+                "npgrad.no_grad() (nn.init does this for you)"
+            )
+        xp.copyto(self._data, array, casting="unsafe")
+        self._version[0] += 1
+        return self
+
+    def zero_(self):
+        """Fill with zeros, in place."""
+        return self._fill_no_grad(0)
+
+    def fill_(self, value):
+        """Fill with ``value``, in place."""
+        return self._fill_no_grad(_array_of(value))
+
+    def copy_(self, source):
+        """Copy ``source``'s elements into self (broadcasting, casting), in place."""
+        return self._fill_no_grad(_array_of(source))
+
+    def normal_(self, mean=0.0, std=1.0):
+        """Fill with samples of N(mean, std^2), in place."""
+        return self._fill_no_grad(default_generator().normal(mean, std, self.shape))
+
+    def uniform_(self, a=0.0, b=1.0):
+        """Fill with samples of U(a, b), in place."""
+        return self._fill_no_grad(default_generator().uniform(a, b, self.shape))
+
+    def __setitem__(self, index, value):
+        index = _index_of(index)
+        value_needs_grad = isinstance(value, Tensor) and value.requires_grad
+        if autograd.is_grad_enabled() and (self.requires_grad or value_needs_grad):
+            self._inplace(shape_ops.IndexPut, value, index=index)
+        else:
+            self._data[index] = _array_of(value)
+            self._version[0] += 1
+
+    # ----------------------------------------------------------------- arithmetic
+    def _scalar_operand(self, other):
+        """Return (self, other) ready for a binary op; float scalars turn integer tensors float."""
+        if isinstance(other, Tensor):
+            return self, other
+        if isinstance(other, _builtin_float) and self.dtype.kind in "biu":
+            return self._cast(get_default_dtype()), other
+        if isinstance(other, _builtin_int | _builtin_float | bool):
+            return self, other
+        return self, tensor(other)
+
+    def __add__(self, other):
+        a, b = self._scalar_operand(other)
+        return elementwise.Add.apply(a, b)
+
+    def __radd__(self, other):
+        a, b = self._scalar_operand(other)
+        return elementwise.Add.apply(b, a)
+
+    def __sub__(self, other):
+        a, b = self._scalar_operand(other)
+        return elementwise.Sub.apply(a, b)
+
+    def __rsub__(self, other):
+        a, b = self._scalar_operand(other)
+        return elementwise.Sub.apply(b, a)
+
+    def __mul__(self, other):
+        a, b = self._scalar_operand(other)
+        return elementwise.Mul.apply(a, b)
+
+    def __rmul__(self, other):
+        a, b = self._scalar_operand(other)
+        return elementwise.Mul.apply(b, a)
+
+    def __truediv__(self, other):
+        a, b = self._true_division_operands(other)
+        return elementwise.Div.apply(a, b)
+
+    def __rtruediv__(self, other):
+        a, b = self._true_division_operands(other)
+        return elementwise.Div.apply(b, a)
+
+    def _true_division_operands(self, other):
+        """As PyTorch, integer / integer gives the default float dtype, not float64."""
+        a, b = self._scalar_operand(other)
+        if a.dtype.kind in "biu" and (not isinstance(b, Tensor) or b.dtype.kind in "biu"):
+            a = a._cast(get_default_dtype())
+            if isinstance(b, Tensor):
+                b = b._cast(get_default_dtype())
+        return a, b
+
+    def __floordiv__(self, other):
+        return Tensor._wrap(xp.asarray(self._data // _array_of(other)))
+
+    def __mod__(self, other):
+        return Tensor._wrap(xp.asarray(self._data % _array_of(other)))
+
+    def __pow__(self, exponent):
+        a, b = self._scalar_operand(exponent)
+        return elementwise.Pow.apply(a, b)
+
+    def __rpow__(self, base):
+        a, b = self._scalar_operand(base)
+        return elementwise.Pow.apply(b, a)
+
+    def __neg__(self):
+        return elementwise.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return elementwise.Abs.apply(self)
+
+    def __matmul__(self, other):
+        return linalg.MatMul.apply(self, other if isinstance(other, Tensor) else tensor(other))
+
+    def __rmatmul__(self, other):
+        return linalg.MatMul.apply(tensor(other), self)
+
+    def _compare(self, other, compare):
+        return Tensor._wrap(xp.asarray(compare(self._data, _array_of(other))))
+
+    def __eq__(self, other):
+        return self._compare(other, numpy.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, numpy.not_equal)
+
+    def __lt__(self, other):
+        return self._compare(other, numpy.less)
+
+    def __le__(self, other):
+        return self._compare(other, numpy.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, numpy.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, numpy.greater_equal)
+
+    def __invert__(self):
+        return Tensor._wrap(~self._data)
+
+    def __and__(self, other):
+        return self._compare(other, numpy.bitwise_and)
+
+    def __or__(self, other):
+        return self._compare(other, numpy.bitwise_or)
+
+    def __xor__(self, other):
+        return self._compare(other, numpy.bitwise_xor)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    add, sub, mul, div, pow = __add__, __sub__, __mul__, __truediv__, __pow__
+    multiply, divide, subtract, true_divide = mul, div, sub, div
+    neg, negative, matmul = __neg__, __neg__, __matmul__
+
+    def equal(self, other):
+        """True when both tensors have the same shape and elements."""
+        return self.shape == other.shape and bool((self._data == other._data).all())
+
+    def allclose(self, other, rtol=1e-5, atol=1e-8):
+        """True when all elements are close (``numpy.allclose``)."""
+        return bool(numpy.allclose(self._data, _array_of(other), rtol=rtol, atol=atol))
+
+    def isnan(self):
+        """Element-wise NaN test."""
+        return Tensor._wrap(xp.isnan(self._data))
+
+    def isinf(self):
+        """Element-wise infinity test."""
+        return Tensor._wrap(xp.isinf(self._data))
+
+    def isfinite(self):
+        """Element-wise finiteness test."""
+        return Tensor._wrap(xp.isfinite(self._data))
+
+    # ----------------------------------------------------------------- element-wise math
+    def exp(self):
+        """e^x, element-wise."""
+        return elementwise.Exp.apply(self)
+
+    def log(self):
+        """Natural logarithm, element-wise."""
+        return elementwise.Log.apply(self)
+
+    def log1p(self):
+        """log(1 + x), element-wise, accurate near 0."""
+        return elementwise.Log1p.apply(self)
+
+    def sqrt(self):
+        """Square root, element-wise."""
+        return elementwise.Sqrt.apply(self)
+
+    def rsqrt(self):
+        """1 / sqrt(x), element-wise."""
+        return elementwise.Rsqrt.apply(self)
+
+    def abs(self):
+        """|x|, element-wise."""
+        return elementwise.Abs.apply(self)
+
+    def sign(self):
+        """-1, 0 or 1, element-wise (zero gradient)."""
+        return elementwise.Sign.apply(self)
+
+    def sin(self):
+        """Sine, element-wise."""
+        return elementwise.Sin.apply(self)
+
+    def cos(self):
+        """Cosine, element-wise."""
+        return elementwise.Cos.apply(self)
+
+    def reciprocal(self):
+        """1 / x, element-wise."""
+        return 1 / self
+
+    def square(self):
+        """x^2, element-wise."""
+        return elementwise.Mul.apply(self, self)
+
+    def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        """Clamp every element into [min, max] (either bound may be None)."""
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        return elementwise.Clamp.apply(self, low=_array_of(min), high=_array_of(max))
+
+    clip = clamp
+
+    def maximum(self, other):
+        """Element-wise maximum of two tensors."""
+        return elementwise.Maximum.apply(*self._scalar_operand(other))
+
+    def minimum(self, other):
+        """Element-wise minimum of two tensors."""
+        return elementwise.Minimum.apply(*self._scalar_operand(other))
+
+    def where(self, condition, other):
+        """self where ``condition`` else ``other`` (as ``torch.Tensor.where``)."""
+        return where(condition, self, other)
+
+    def masked_fill(self, mask, value):
+        """self with ``value`` where ``mask`` is True."""
+        return elementwise.Where.apply(_array_of(mask), _array_of(value), self)
+
+    def lerp(self, end, weight):
+        """self + weight * (end - self)."""
+        return self + weight * (end - self)
+
+    # ----------------------------------------------------------------- activations
+    def sigmoid(self):
+        """Logistic sigmoid, element-wise."""
+        return activation.Sigmoid.apply(self)
+
+    def tanh(self):
+        """Hyperbolic tangent, element-wise."""
+        return activation.Tanh.apply(self)
+
+    def relu(self):
+        """max(x, 0), element-wise."""
+        return activation.ReLU.apply(self)
+
+    def softmax(self, dim):
+        """Softmax along ``dim``."""
+        return activation.Softmax.apply(self, axis=_normalize_one_dim(dim, self.ndim, "softmax"))
+
+    def log_softmax(self, dim):
+        """Log of softmax along ``dim``, computed stably."""
+        axis = _normalize_one_dim(dim, self.ndim, "log_softmax")
+        return activation.LogSoftmax.apply(self, axis=axis)
+
+    # ----------------------------------------------------------------- reductions
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        """Sum over ``dim`` (all dims when None)."""
+        source = self if dtype is None else self._cast(dtype)
+        if source.dtype.kind in "bu" or source.dtype == int32:
+            source = source._cast(int64)  # as PyTorch: integer sums do not overflow small types
+        axis = _normalize_dim(dim, self.ndim, "sum")
+        return reduce.Sum.apply(source, axis=axis, keepdims=keepdim)
+
+    def mean(self, dim=None, keepdim=False, dtype=None):
+        """Mean over ``dim`` (all dims when None); float tensors only, as in PyTorch."""
+        source = self if dtype is None else self._cast(dtype)
+        if source.dtype.kind not in "fc":
+            raise DTypeError(
+                f"mean(): could not infer output dtype: input dtype is {source.dtype}; "
+                "pass dtype=npgrad.float32 or call .float() first"
+            )
+        axis = _normalize_dim(dim, self.ndim, "mean")
+        return reduce.Mean.apply(source, axis=axis, keepdims=keepdim)
+
+    def _extreme(self, dim, keepdim, other, name):
+        """Shared body of max() and min()."""
+        if isinstance(other, Tensor):
+            return self.maximum(other) if name == "max" else self.minimum(other)
+        if dim is None:
+            op = reduce.Amax if name == "max" else reduce.Amin
+            return op.apply(self, axis=None, keepdims=False)
+        axis = _normalize_one_dim(dim, self.ndim, name)
+        pick = xp.argmax if name == "max" else xp.argmin
+        indices = xp.expand_dims(pick(self._data, axis=axis), axis) if self.ndim else xp.array(0)
+        if self.ndim == 0:
+            return MinMax(self, Tensor._wrap(indices))
+        values = shape_ops.Gather.apply(self, indices, axis=axis)
+        if not keepdim:
+            values = values.squeeze(axis)
+            indices = indices.squeeze(axis)
+        return MinMax(values, Tensor._wrap(indices))
+
+    def max(self, dim=None, keepdim=False, other=None):
+        """Largest element; with ``dim``, ``(values, indices)``; with a tensor, the maximum."""
+        if isinstance(dim, Tensor):
+            dim, other = None, dim
+        return self._extreme(dim, keepdim, other, "max")
+
+    def min(self, dim=None, keepdim=False, other=None):
+        """Smallest element; with ``dim``, ``(values, indices)``; with a tensor, the minimum."""
+        if isinstance(dim, Tensor):
+            dim, other = None, dim
+        return self._extreme(dim, keepdim, other, "min")
+
+    def amax(self, dim=None, keepdim=False):
+        """Max over ``dim``; ties share the gradient."""
+        return reduce.Amax.apply(
+            self, axis=_normalize_dim(dim, self.ndim, "amax"), keepdims=keepdim
+        )
+
+    def amin(self, dim=None, keepdim=False):
+        """Min over ``dim``; ties share the gradient."""
+        return reduce.Amin.apply(
+            self, axis=_normalize_dim(dim, self.ndim, "amin"), keepdims=keepdim
+        )
+
+    def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
+        """Variance over ``dim`` with Bessel's correction by default (``correction=1``)."""
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        axis = _normalize_dim(dim, self.ndim, "var")
+        return reduce.Var.apply(self, axis=axis, correction=correction, keepdims=keepdim)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
+        """Standard deviation over ``dim`` (square root of :meth:`var`)."""
+        return self.var(dim, unbiased, keepdim, correction).sqrt()
+
+    def logsumexp(self, dim, keepdim=False):
+        """log(sum(exp(x))) over ``dim``, computed stably."""
+        axis = _normalize_dim(dim, self.ndim, "logsumexp")
+        return reduce.LogSumExp.apply(self, axis=axis, keepdims=keepdim)
+
+    def prod(self, dim=None, keepdim=False):
+        """Product over ``dim`` (all elements when None)."""
+        axis = _normalize_dim(dim, self.ndim, "prod")
+        return reduce.Prod.apply(self, axis=axis, keepdims=keepdim)
+
+    def norm(self, p=2, dim=None, keepdim=False):
+        """The p-norm over ``dim`` (all elements when None)."""
+        if p == 2:
+            return (self * self).sum(dim, keepdim).sqrt()
+        if p == 1:
+            return self.abs().sum(dim, keepdim)
+        return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+
+    def argmax(self, dim=None, keepdim=False):
+        """Index of the largest element (of the flattened tensor when ``dim`` is None)."""
+        return self._arg_extreme(xp.argmax, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        """Index of the smallest element (of the flattened tensor when ``dim`` is None)."""
+        return self._arg_extreme(xp.argmin, dim, keepdim)
+
+    def _arg_extreme(self, pick, dim, keepdim):
+        if dim is None:
+            return Tensor._wrap(xp.asarray(pick(self._data)))
+        axis = _normalize_one_dim(dim, self.ndim, pick.__name__)
+        return Tensor._wrap(xp.asarray(pick(self._data, axis=axis, keepdims=keepdim)))
+
+    def all(self, dim=None, keepdim=False):
+        """True where all elements are non-zero (no gradient)."""
+        axis = _normalize_dim(dim, self.ndim, "all")
+        return Tensor._wrap(xp.asarray(self._data.all(axis=axis, keepdims=keepdim)))
+
+    def any(self, dim=None, keepdim=False):
+        """True where any element is non-zero (no gradient)."""
+        axis = _normalize_dim(dim, self.ndim, "any")
+        return Tensor._wrap(xp.asarray(self._data.any(axis=axis, keepdims=keepdim)))
+
+    def cumsum(self, dim):
+        """Cumulative sum along ``dim``."""
+        return cumsum(self, dim)
+
+    # ----------------------------------------------------------------- shape
+    def reshape(self, *shape):
+        """The same elements in a new shape (one dimension may be -1)."""
+        new_shape = _size_args(shape)
+        if new_shape == self.shape:
+            return self
+        return shape_ops.Reshape.apply(self, shape=new_shape)
+
+    view = reshape
+
+    def view_as(self, other):
+        """Reshape to ``other``'s shape."""
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Merge dims ``start_dim`` to ``end_dim`` into one."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start = _normalize_one_dim(start_dim, self.ndim, "flatten")
+        end = _normalize_one_dim(end_dim, self.ndim, "flatten")
+        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
+
+    def unflatten(self, dim, sizes):
+        """Split dim ``dim`` into ``sizes``."""
+        axis = _normalize_one_dim(dim, self.ndim, "unflatten")
+        return self.reshape(self.shape[:axis] + tuple(sizes) + self.shape[axis + 1 :])
+
+    def squeeze(self, dim=None):
+        """Remove size-1 dims (only ``dim``, when given and of size 1)."""
+        if dim is None:
+            new_shape = tuple(s for s in self.shape if s != 1)
+        else:
+            axes = _normalize_dim(dim, self.ndim, "squeeze") or ()
+            new_shape = tuple(s for i, s in enumerate(self.shape) if not (i in axes and s == 1))
+        return self.reshape(new_shape)
+
+    def unsqueeze(self, dim):
+        """Insert a size-1 dim at position ``dim``."""
+        axis = _normalize_one_dim(dim, self.ndim + 1, "unsqueeze")
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def permute(self, *dims):
+        """Reorder dims: ``y.shape[i] = x.shape[dims[i]]``."""
+        dims = _size_args(dims)
+        if len(dims) != self.ndim:
+            raise ShapeError(
+                f"permute: number of dims don't match: tensor has {self.ndim}, got {len(dims)}"
+            )
+        axes = tuple(_normalize_one_dim(d, self.ndim, "permute") for d in dims)
+        if len(set(axes)) != len(axes):
+            raise ShapeError(f"permute: repeated dim in {dims}")
+        return shape_ops.Permute.apply(self, axes=axes)
+
+    def transpose(self, dim0, dim1):
+        """Swap two dims."""
+        if self.ndim < 2:
+            return self
+        axes = list(range(self.ndim))
+        a = _normalize_one_dim(dim0, self.ndim, "transpose")
+        b = _normalize_one_dim(dim1, self.ndim, "transpose")
+        axes[a], axes[b] = axes[b], axes[a]
+        return shape_ops.Permute.apply(self, axes=tuple(axes))
+
+    swapaxes = transpose
+
+    def t(self):
+        """Transpose a 2-D tensor (1-D and 0-D tensors are returned as they are)."""
+        if self.ndim > 2:
+            raise ShapeError(f"t() expects a tensor with <= 2 dimensions, but got {self.ndim}")
+        return self.transpose(0, 1)
+
+    def expand(self, *sizes):
+        """Broadcast to ``sizes`` (-1 keeps a dim) without copying."""
+        sizes = _size_args(sizes)
+        offset = len(sizes) - self.ndim
+        if offset < 0:
+            raise ShapeError(
+                f"expand: the number of sizes ({len(sizes)}) must be >= the tensor's dims "
+                f"({self.ndim})"
+            )
+        target = tuple(
+            self.shape[i - offset] if size == -1 else size for i, size in enumerate(sizes)
+        )
+        return shape_ops.Expand.apply(self, shape=target)
+
+    def expand_as(self, other):
+        """Broadcast to ``other``'s shape."""
+        return self.expand(other.shape)
+
+    def repeat(self, *repeats):
+        """Tile the tensor ``repeats`` times along each dim (``torch.Tensor.repeat``)."""
+        repeats = _size_args(repeats)
+        if len(repeats) < self.ndim:
+            raise ShapeError(
+                f"repeat: number of repeat dims ({len(repeats)}) can not be smaller than the "
+                f"tensor's dims ({self.ndim})"
+            )
+        return shape_ops.Repeat.apply(self, repeats=repeats)
+
+    def flip(self, *dims):
+        """Reverse the order of elements along ``dims``."""
+        axes = _normalize_dim(_size_args(dims), self.ndim, "flip")
+        return shape_ops.Flip.apply(self, axes=axes)
+
+    def __getitem__(self, index):
+        return shape_ops.GetItem.apply(self, index=_index_of(index))
+
+    def split(self, split_size_or_sections, dim=0):
+        """Split into chunks of a size (the last may be smaller) or of the given sizes."""
+        return split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        """Split into ``chunks`` nearly equal pieces."""
+        return chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        """The slices along ``dim`` as a tuple of tensors."""
+        axis = _normalize_one_dim(dim, self.ndim, "unbind")
+        index = (slice(None),) * axis
+        return tuple(self[index + (i,)] for i in range(self.shape[axis]))
+
+    def gather(self, dim, index):
+        """``out[i][j] = self[index[i][j]][j]`` for dim 0 (``torch.gather``)."""
+        return gather(self, dim, index)
+
+    def scatter_add(self, dim, index, src):
+        """A copy of self with ``src`` added at ``index`` along ``dim`` (``torch.scatter_add``)."""
+        return scatter_add(self, dim, index, src)
+
+    def index_select(self, dim, index):
+        """Select entries along ``dim`` at the integer ``index``."""
+        axis = _normalize_one_dim(dim, self.ndim, "index_select")
+        return self[(slice(None),) * axis + (_array_of(index),)]
+
+    def clone(self):
+        """A copy that owns its memory; gradients flow back to self."""
+        return elementwise.Clone.apply(self)
+
+    def mm(self, other):
+        """Matrix product of two 2-D tensors."""
+        return self @ other
+
+    bmm = dot = mv = mm
+
+    # ----------------------------------------------------------------- printing
+    def __repr__(self):
+        body = numpy.array2string(
+            self._data, separator=", ", prefix="tensor(", precision=4, threshold=1000
+        )
+        extras = []
+        if self.dtype not in (get_default_dtype(), int64, bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn={self._ctx!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+    def __format__(self, spec):
+        if self._data.size == 1 and spec:
+            return format(self.item(), spec)
+        return repr(self)
+
+
+def _index_of(index):
+    """Turn tensors inside an index into arrays (a Tensor index selects like its array would)."""
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, tuple):
+        return tuple(item._data if isinstance(item, Tensor) else item for item in index)
+    if isinstance(index, list):
+        return xp.asarray(index)
+    return index
+
+
+# --------------------------------------------------------------------- creation
+def _to_array(data, dtype=None):
+    """Copy ``data`` into a fresh array; Python floats become the default float dtype."""
+    if isinstance(data, Tensor):
+        array = data._data.copy()
+    elif isinstance(data, xp.ndarray | numpy.generic):
+        array = xp.array(data)
+    else:
+        array = xp.array(data)
+        if array.dtype == float64 and dtype is None:
+            array = array.astype(get_default_dtype())
+    if dtype is not None:
+        array = array.astype(dtype, copy=False)
+    return array
+
+
+def tensor(data, dtype=None, requires_grad=False, device=None):
+    """Create a tensor from a list, scalar, array or tensor (the data is copied).
+
+    Python floats give ``float32`` (the default dtype), Python ints ``int64``, bools ``bool``;
+    NumPy arrays keep their dtype. Matches ``torch.tensor``.
+
+    Args:
+        data: a number, (nested) list, NumPy array or Tensor.
+        dtype: the dtype to convert to (e.g. ``npgrad.float64``).
+        requires_grad: record ops on the result for ``backward()`` (float dtypes only).
+        device: accepted for PyTorch compatibility; only ``"cpu"`` is supported.
+
+    Returns:
+        A new leaf Tensor.
+
+    >>> import npgrad
+    >>> npgrad.tensor([[1, 2], [3, 4]]).dtype
+    dtype('int64')
+    >>> npgrad.tensor([0.5, 1.5]).dtype
+    dtype('float32')
+    """
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None):
+    """Like :func:`tensor` but shares memory with a NumPy array when no conversion is needed."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
+        return data
+    if isinstance(data, xp.ndarray) and (dtype is None or data.dtype == dtype):
+        return Tensor._wrap(data)
+    return tensor(data, dtype=dtype)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with the NumPy ``array`` (dtype kept, as ``torch.from_numpy``)."""
+    if not isinstance(array, xp.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor._wrap(array)
+
+
+def _new(array, requires_grad):
+    result = Tensor._wrap(array)
+    if requires_grad:
+        result.requires_grad_(True)
+    return result
+
+
+def _float_dtype(dtype):
+    return get_default_dtype() if dtype is None else numpy.dtype(dtype)
+
+
+def zeros(*size, dtype=None, requires_grad=False, device=None):
+    """A tensor of zeros of the given size."""
+    return _new(xp.zeros(_size_args(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad=False, device=None):
+    """A tensor of ones of the given size."""
+    return _new(xp.ones(_size_args(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+empty = zeros
+
+
+def full(size, fill_value, dtype=None, requires_grad=False, device=None):
+    """A tensor of the given size filled with ``fill_value`` (dtype inferred from it)."""
+    if dtype is None:
+        dtype = _to_array(fill_value).dtype
+    return _new(xp.full(_size_args((size,)), fill_value, dtype=dtype), requires_grad)
+
+
+def zeros_like(other, dtype=None, requires_grad=False):
+    """Zeros with ``other``'s shape and dtype."""
+    return _new(xp.zeros(other.shape, dtype=dtype or other.dtype), requires_grad)
+
+
+def ones_like(other, dtype=None, requires_grad=False):
+    """Ones with ``other``'s shape and dtype."""
+    return _new(xp.ones(other.shape, dtype=dtype or other.dtype), requires_grad)
+
+
+def full_like(other, fill_value, dtype=None, requires_grad=False):
+    """``fill_value`` with ``other``'s shape and dtype."""
+    return _new(xp.full(other.shape, fill_value, dtype=dtype or other.dtype), requires_grad)
+
+
+def empty_like(other, dtype=None, requires_grad=False):
+    """Zeros with ``other``'s shape and dtype (npgrad never hands out uninitialised memory)."""
+    return zeros_like(other, dtype, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 when all are ints."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        all_ints = all(isinstance(v, _builtin_int) for v in (start, end, step))
+        dtype = int64 if all_ints else get_default_dtype()
+    return _new(xp.arange(start, end, step).astype(dtype), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    return _new(xp.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False, device=None):
+    """An identity matrix of shape (n, m or n)."""
+    return _new(xp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def rand(*size, dtype=None, requires_grad=False, generator=None, device=None):
+    """Uniform samples in [0, 1)."""
+    rng = generator or default_generator()
+    return _new(rng.random(_size_args(size)).astype(_float_dtype(dtype)), requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad=False, generator=None, device=None):
+    """Standard normal samples."""
+    rng = generator or default_generator()
+    return _new(rng.standard_normal(_size_args(size)).astype(_float_dtype(dtype)), requires_grad)
+
+
+def randint(low, high=None, size=None, dtype=None, generator=None, device=None):
+    """Random integers in [low, high); called as ``randint(high, size)`` or with both bounds."""
+    if size is None:
+        low, high, size = 0, low, high
+    elif high is None:
+        raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
+    rng = generator or default_generator()
+    return Tensor._wrap(rng.integers(low, high, size=tuple(size)).astype(dtype or int64))
+
+
+def rand_like(other, dtype=None, requires_grad=False):
+    """Uniform samples with ``other``'s shape."""
+    return rand(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad)
+
+
+def randn_like(other, dtype=None, requires_grad=False):
+    """Normal samples with ``other``'s shape."""
+    return randn(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad)
+
+
+def randperm(n, dtype=None, generator=None):
+    """A random permutation of 0..n-1."""
+    rng = generator or default_generator()
+    return Tensor._wrap(rng.permutation(n).astype(dtype or int64))
+
+
+# --------------------------------------------------------------------- functions over tensors
+def _tensors(values):
+    return [v if isinstance(v, Tensor) else tensor(v) for v in values]
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dim (``torch.cat``)."""
+    tensors = _tensors(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    axis = _normalize_one_dim(dim, tensors[0].ndim, "cat")
+    return shape_ops.Cat.apply(*tensors, axis=axis)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    """Join tensors along a new dim (``torch.stack``)."""
+    tensors = _tensors(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    axis = _normalize_one_dim(dim, tensors[0].ndim + 1, "stack")
+    return shape_ops.Stack.apply(*tensors, axis=axis)
+
+
+def split(x, split_size_or_sections, dim=0):
+    """Split along ``dim`` into pieces of one size (last may be smaller) or of listed sizes."""
+    axis = _normalize_one_dim(dim, x.ndim, "split")
+    length = x.shape[axis]
+    if isinstance(split_size_or_sections, _builtin_int):
+        step = split_size_or_sections
+        sizes = [min(step, length - start) for start in range(0, length, step)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != length:
+            raise ShapeError(
+                f"split: sizes {sizes} sum to {sum(sizes)}, but dim {dim} has size {length}"
+            )
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(x[(slice(None),) * axis + (slice(start, start + size),)])
+        start += size
+    return tuple(pieces)
+
+
+def chunk(x, chunks, dim=0):
+    """Split into ``chunks`` pieces of size ceil(n / chunks) (the last may be smaller)."""
+    axis = _normalize_one_dim(dim, x.ndim, "chunk")
+    step = -(-x.shape[axis] // chunks)
+    return split(x, max(step, 1), dim)
+
+
+def where(condition, input, other):  # noqa: A002 - PyTorch's names
+    """Elements of ``input`` where ``condition`` holds, else of ``other``."""
+    return elementwise.Where.apply(_array_of(condition), input, other)
+
+
+def gather(x, dim, index):
+    """``out[i][j] = x[index[i][j]][j]`` for dim 0, and likewise for any dim (``torch.gather``)."""
+    axis = _normalize_one_dim(dim, x.ndim, "gather")
+    index = _array_of(index)
+    if index.ndim != x.ndim:
+        raise ShapeError(
+            f"gather: index must have as many dims as the input: index {index.shape}, "
+            f"input {x.shape}"
+        )
+    return shape_ops.Gather.apply(x, index, axis=axis)
+
+
+def scatter_add(x, dim, index, src):
+    """A copy of ``x`` with ``src`` added at ``index`` along ``dim`` (``torch.scatter_add``)."""
+    axis = _normalize_one_dim(dim, x.ndim, "scatter_add")
+    return shape_ops.ScatterAdd.apply(x, _array_of(index), src, axis=axis)
+
+
+def matmul(a, b):
+    """Matrix product with NumPy broadcasting rules (``torch.matmul``)."""
+    return a @ b
+
+
+def pad(x, pad, value=0.0):
+    """Constant padding; ``pad`` lists (before, after) pairs from the last dim backwards."""
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ShapeError(
+            f"pad: expected an even number of pad sizes for at most {x.ndim} dims, got {pad}"
+        )
+    width = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        width[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return shape_ops.Pad.apply(x, pad_width=tuple(width), value=value)
+
+
+def cumsum(x, dim):
+    """Cumulative sum along ``dim``."""
+    return reduce.CumSum.apply(x, axis=_normalize_one_dim(dim, x.ndim, "cumsum"))

@@ -1,0 +1,73 @@
+"""Activations: parity, gradcheck, float32 stability for |x| up to 1e4."""
+
+import numpy as np
+import pytest
+from helpers import check_op, torch
+
+import npgrad
+from npgrad.ops import activation as A
+
+F_TORCH = torch.nn.functional if torch else None
+
+ACTIVATIONS = {
+    "sigmoid": (lambda x: x.sigmoid(), lambda x: A.Sigmoid.apply(x)),
+    "tanh": (lambda x: x.tanh(), lambda x: A.Tanh.apply(x)),
+    "relu": (lambda x: x.relu(), lambda x: A.ReLU.apply(x)),
+    "leaky_relu": (
+        lambda x: F_TORCH.leaky_relu(x, 0.1),
+        lambda x: A.LeakyReLU.apply(x, negative_slope=0.1),
+    ),
+    "elu": (lambda x: F_TORCH.elu(x, 0.7), lambda x: A.ELU.apply(x, alpha=0.7)),
+    "gelu": (lambda x: F_TORCH.gelu(x), lambda x: A.GELU.apply(x)),
+    "gelu_tanh": (
+        lambda x: F_TORCH.gelu(x, approximate="tanh"),
+        lambda x: A.GELU.apply(x, approximate="tanh"),
+    ),
+    "silu": (lambda x: F_TORCH.silu(x), lambda x: A.SiLU.apply(x)),
+    "softplus": (lambda x: F_TORCH.softplus(x), lambda x: A.Softplus.apply(x)),
+    "softplus_beta": (
+        lambda x: F_TORCH.softplus(x, beta=2.0, threshold=3.0),
+        lambda x: A.Softplus.apply(x, beta=2.0, threshold=3.0),
+    ),
+    "softmax": (lambda x: x.softmax(-1), lambda x: x.softmax(-1)),
+    "softmax_dim0": (lambda x: x.softmax(0), lambda x: x.softmax(0)),
+    "log_softmax": (lambda x: x.log_softmax(-1), lambda x: x.log_softmax(-1)),
+    "log_softmax_dim0": (lambda x: x.log_softmax(0), lambda x: x.log_softmax(0)),
+}
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+@pytest.mark.parametrize("shape", [(), (5,), (3, 4), (0, 4)], ids=str)
+def test_activation(name, shape):
+    theirs, ours = ACTIVATIONS[name]
+    if name.endswith("dim0") and shape == ():
+        shape = (1,)
+    # keep away from the kinks of relu-like functions, where finite differences are meaningless
+    vals = None
+    if shape == (5,):
+        vals = [[-2.5, -0.7, 0.3, 1.1, 2.9]]
+    check_op([shape], torch_fn=theirs if torch else ours, npgrad_fn=ours, vals=vals, low=-3, high=3)
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_float32_stable_for_large_inputs(name):
+    _, ours = ACTIVATIONS[name]
+    x = npgrad.tensor([-1e4, -50.0, -1.0, 0.0, 1.0, 50.0, 1e4], requires_grad=True)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        y = ours(x)
+        y.backward(npgrad.ones_like(y))
+    assert y.dtype == npgrad.float32 and x.grad.dtype == npgrad.float32
+    assert np.isfinite(y.numpy()).all() or name.startswith("log_softmax")
+    assert np.isfinite(x.grad.numpy()).all()
+    if torch is not None and name in ("sigmoid", "tanh", "softplus", "silu", "elu"):
+        theirs, _ = ACTIVATIONS[name]
+        expected = theirs(torch.tensor(x.numpy(), dtype=torch.float32)).numpy()
+        np.testing.assert_allclose(y.numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_erf_accuracy():
+    import math
+
+    grid = np.linspace(-6, 6, 2001)
+    exact = np.array([math.erf(v) for v in grid])
+    assert np.max(np.abs(A.erf(grid) - exact)) < 2e-7

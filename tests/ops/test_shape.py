@@ -1,0 +1,172 @@
+"""Shape ops and indexing."""
+
+import numpy as np
+import pytest
+from helpers import check_grad, check_op, torch
+
+import npgrad
+from npgrad.errors import ShapeError
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: x.reshape(4, 6),
+        lambda x: x.reshape(-1),
+        lambda x: x.view(2, -1),
+        lambda x: x.flatten(),
+        lambda x: x.flatten(1),
+        lambda x: x.unsqueeze(0),
+        lambda x: x.unsqueeze(-1),
+        lambda x: x.unsqueeze(1).squeeze(1),
+        lambda x: x.transpose(0, 2),
+        lambda x: x.transpose(-1, -2),
+        lambda x: x.permute(2, 0, 1),
+        lambda x: x.mT,
+        lambda x: x.flip(0, 2),
+        lambda x: x.repeat(2, 1, 3),
+        lambda x: x.repeat(2, 1, 1, 2),
+        lambda x: x.clone(),
+        lambda x: x.contiguous(),
+    ],
+)
+def test_shape_ops(fn):
+    check_op([(2, 3, 4)], fn)
+
+
+def test_squeeze_and_expand():
+    check_op([(3, 1, 2)], lambda x: x.squeeze())
+    check_op([(3, 1, 2)], lambda x: x.squeeze(1))
+    check_op([(3, 1)], lambda x: x.expand(3, 4))
+    check_op([(3, 1)], lambda x: x.expand(2, -1, 5))
+    check_op([(3,)], lambda x: x.T)
+    check_op([(2, 3)], lambda x: x.t())
+    check_op([(2, 3)], lambda x: x.T)
+
+
+INDEXES = [
+    1,
+    -1,
+    slice(1, 3),
+    (slice(None), 2),
+    (Ellipsis, 1),
+    (None, 0),
+    (slice(None, None, -1),),
+    (slice(0, 3, 2), slice(None), 1),
+    [0, 2, 0],
+    ([0, 2, 2], [1, 1, 1]),
+]
+
+
+@pytest.mark.parametrize("index", INDEXES, ids=str)
+def test_getitem(index):
+    if isinstance(index, tuple) and any(isinstance(i, slice) and (i.step or 1) < 0 for i in index):
+        # torch has no negative steps; compare with numpy and gradcheck only
+        x = npgrad.randn(4, 3, 2, dtype=npgrad.float64)
+        np.testing.assert_array_equal(x[index].numpy(), x.numpy()[index])
+        check_grad(lambda t: t[index], x.numpy())
+        return
+    check_op([(4, 3, 2)], lambda x: x[index])
+
+
+def test_getitem_boolean_mask_and_tensor_index():
+    vals = [[[1.0, -2.0, 3.0], [-4.0, 5.0, -6.0]]]
+    check_op([(2, 3)], lambda x: x[x > 0], vals=vals)
+    check_op(
+        [(5, 3)],
+        torch_fn=lambda x: x[torch.tensor([4, 0, 4])],
+        npgrad_fn=lambda x: x[npgrad.tensor([4, 0, 4])],
+    )
+
+
+def test_setitem_under_grad_and_no_grad():
+    check_op([(3, 4), (4,)], torch_fn=_set_row)
+    x = npgrad.zeros(2, 3)
+    x[0, 1] = 5.0
+    x[1] = npgrad.ones(3)
+    assert x.tolist() == [[0.0, 5.0, 0.0], [1.0, 1.0, 1.0]]
+
+
+def _set_row(x, row):
+    y = x * 1
+    y[1] = row * 2
+    return y
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cat_and_stack(dim):
+    check_op(
+        [(2, 3), (2, 3), (2, 3)],
+        torch_fn=lambda a, b, c: torch.cat([a, b, c], dim=dim),
+        npgrad_fn=lambda a, b, c: npgrad.cat([a, b, c], dim=dim),
+    )
+    check_op(
+        [(2, 3), (2, 3)],
+        torch_fn=lambda a, b: torch.stack([a, b], dim=dim),
+        npgrad_fn=lambda a, b: npgrad.stack([a, b], dim=dim),
+    )
+
+
+def test_cat_uneven_sizes():
+    check_op(
+        [(2, 3), (4, 3)],
+        torch_fn=lambda a, b: torch.cat([a, b]),
+        npgrad_fn=lambda a, b: npgrad.cat([a, b]),
+    )
+
+
+@pytest.mark.parametrize("sections", [2, 3, [1, 4]])
+def test_split_and_chunk(sections):
+    check_op([(5, 2)], lambda x: x.split(sections, dim=0))
+    check_op([(2, 5)], lambda x: x.chunk(2, dim=1))
+    check_op([(3, 2)], lambda x: x.unbind(1))
+
+
+def test_pad():
+    check_op(
+        [(2, 3, 4)],
+        torch_fn=lambda x: torch.nn.functional.pad(x, (1, 2, 0, 1)),
+        npgrad_fn=lambda x: npgrad.pad(x, (1, 2, 0, 1)),
+    )
+    check_op(
+        [(2, 3)],
+        torch_fn=lambda x: torch.nn.functional.pad(x, (2, 0), value=1.5),
+        npgrad_fn=lambda x: npgrad.pad(x, (2, 0), value=1.5),
+    )
+
+
+def test_gather_and_scatter_add():
+    index = np.array([[0, 2, 2], [1, 0, 1]])
+    check_op(
+        [(3, 3)],
+        torch_fn=lambda x: torch.gather(x, 0, torch.tensor(index)),
+        npgrad_fn=lambda x: npgrad.gather(x, 0, npgrad.tensor(index)),
+    )
+    check_op(
+        [(2, 4)],
+        torch_fn=lambda x: torch.gather(x, 1, torch.tensor([[3, 3], [0, 1]])),
+        npgrad_fn=lambda x: x.gather(1, npgrad.tensor([[3, 3], [0, 1]])),
+    )
+    check_op(
+        [(3, 3), (2, 3)],
+        torch_fn=lambda x, s: torch.scatter_add(x, 0, torch.tensor(index), s),
+        npgrad_fn=lambda x, s: npgrad.scatter_add(x, 0, npgrad.tensor(index), s),
+    )
+
+
+def test_index_select():
+    check_op(
+        [(4, 3)],
+        torch_fn=lambda x: x.index_select(0, torch.tensor([3, 3, 1])),
+        npgrad_fn=lambda x: x.index_select(0, npgrad.tensor([3, 3, 1])),
+    )
+
+
+def test_shape_errors_name_the_op():
+    x = npgrad.ones(2, 3)
+    with pytest.raises(ShapeError, match=r"reshape.*\(2, 3\)"):
+        x.reshape(4, 2)
+    with pytest.raises(ShapeError, match="permute"):
+        x.permute(0)
+    with pytest.raises(ShapeError, match="cat"):
+        npgrad.cat([x, npgrad.ones(2, 4)])

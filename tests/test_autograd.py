@@ -1,0 +1,179 @@
+"""The engine: accumulation, grad modes, deep graphs, freeing, errors, in-place safety."""
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import npgrad
+from npgrad.errors import GradientError, ShapeError
+
+
+def test_fan_out_accumulates():
+    x = npgrad.tensor(3.0, requires_grad=True)
+    y = x * x + x  # x used three times
+    y.backward()
+    assert x.grad.item() == 7.0
+
+
+def test_leaf_grads_accumulate_across_backward_calls():
+    x = npgrad.tensor([1.0, 2.0], requires_grad=True)
+    (x * 2).sum().backward()
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [5.0, 5.0]
+
+
+def test_shared_gradient_arrays_are_not_aliased():
+    a = npgrad.ones(3, requires_grad=True)
+    b = npgrad.ones(3, requires_grad=True)
+    (a + b).sum().backward()
+    a.grad.mul_(10)
+    assert b.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_no_grad_builds_no_graph_and_works_as_decorator():
+    x = npgrad.ones(2, requires_grad=True)
+    with npgrad.no_grad():
+        y = x * 2
+    assert not y.requires_grad and y.grad_fn is None
+
+    @npgrad.no_grad()
+    def double(t):
+        return t * 2
+
+    assert not double(x).requires_grad
+    with npgrad.no_grad(), npgrad.enable_grad():
+        assert (x * 2).requires_grad
+    assert npgrad.is_grad_enabled()
+    npgrad.set_grad_enabled(False)
+    assert not (x * 2).requires_grad
+    npgrad.set_grad_enabled(True)
+    with npgrad.set_grad_enabled(False):
+        assert not npgrad.is_grad_enabled()
+    assert npgrad.is_grad_enabled()
+
+
+def test_long_chain_needs_no_recursion():
+    x = npgrad.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001
+    y.backward()
+    assert abs(x.grad.item() - 1.0001**10_000) < 1e-2
+
+
+def test_graph_is_freed_after_backward():
+    x = npgrad.ones(1000, requires_grad=True)
+    y = (x * 2).exp()
+    node = weakref.ref(y.grad_fn)
+    loss = y.sum()
+    loss.backward()
+    assert y.grad_fn.saved_tensors == ()
+    with pytest.raises(GradientError, match="second time"):
+        loss.backward()
+    del y, loss
+    gc.collect()
+    assert node() is None
+
+
+def test_retain_graph_allows_second_backward():
+    x = npgrad.tensor(2.0, requires_grad=True)
+    y = x.exp()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.item(), 2 * np.exp(2.0), rtol=1e-6)
+
+
+def test_backward_on_non_scalar_needs_gradient():
+    x = npgrad.ones(3, requires_grad=True)
+    with pytest.raises(GradientError, match="scalar outputs"):
+        (x * 2).backward()
+    (x * 2).backward(npgrad.tensor([1.0, 2.0, 3.0]))
+    assert x.grad.tolist() == [2.0, 4.0, 6.0]
+    with pytest.raises(ShapeError, match="gradient has shape"):
+        (x * 2).backward(npgrad.ones(2))
+
+
+def test_backward_without_grad_raises():
+    with pytest.raises(GradientError, match="does not require grad"):
+        npgrad.ones(2).sum().backward()
+
+
+def test_modified_saved_input_is_detected():
+    w = npgrad.ones(2, requires_grad=True)
+    loss = (w * w).sum()
+    with npgrad.no_grad():
+        w -= 0.1
+    with pytest.raises(GradientError, match="modified by an in-place operation"):
+        loss.backward()
+
+
+def test_modified_saved_output_is_detected():
+    x = npgrad.ones(2, requires_grad=True)
+    y = x.exp()
+    with npgrad.no_grad():
+        y.mul_(2)
+    with pytest.raises(GradientError, match="its output"):
+        y.sum().backward()
+
+
+def test_inplace_on_non_leaf_keeps_gradient_exact():
+    a = npgrad.tensor([1.0, 2.0], requires_grad=True)
+    h = a * 3
+    z = h * h  # saves h
+    h += 1  # rebinds h; z's saved copy is untouched
+    (z.sum() + h.sum()).backward()
+    assert a.grad.tolist() == [2 * 3 * 3 + 3, 2 * 6 * 3 + 3]
+
+
+def test_inplace_on_leaf_requiring_grad_is_refused():
+    w = npgrad.ones(2, requires_grad=True)
+    with pytest.raises(GradientError, match="leaf"):
+        w += 1
+    with npgrad.no_grad():
+        w += 1
+    assert w.tolist() == [2.0, 2.0] and w.is_leaf
+
+
+def test_inplace_keeps_dtype_and_shape():
+    x = npgrad.tensor([1, 2])
+    with pytest.raises(TypeError, match="can't be cast"):
+        x += 0.5
+    y = npgrad.ones(3)
+    with pytest.raises(ShapeError, match="in-place"):
+        y += npgrad.ones(2, 3)
+
+
+def test_hooks_and_retain_grad():
+    x = npgrad.tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: g * 10)
+    h = x * 2
+    h.retain_grad()
+    seen = []
+    h.register_hook(lambda g: seen.append(g.tolist()))
+    (h * h).sum().backward()
+    assert seen == [[4.0, 8.0]]
+    assert h.grad.tolist() == [4.0, 8.0]
+    assert x.grad.tolist() == [80.0, 160.0]
+
+
+def test_detach_and_data():
+    x = npgrad.ones(2, requires_grad=True)
+    y = (x * 2).detach()
+    assert not y.requires_grad and y.is_leaf
+    x.data.mul_(3)  # .data is outside the graph, as in torch
+    assert x.tolist() == [3.0, 3.0]
+    x.data = npgrad.zeros(2)
+    assert x.tolist() == [0.0, 0.0]
+
+
+def test_grad_fn_names():
+    x = npgrad.ones(2, requires_grad=True)
+    assert repr((x * 2).grad_fn) == "<MulBackward>"
+    assert "grad_fn=<AddBackward>" in repr(x + 1)
+
+
+def test_integer_tensors_cannot_require_grad():
+    with pytest.raises(TypeError, match="floating point"):
+        npgrad.tensor([1, 2], requires_grad=True)

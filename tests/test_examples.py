@@ -1,0 +1,19 @@
+"""The shipped examples run and reach what their docs promise."""
+
+import importlib.util
+import pathlib
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_xor_learns():
+    outputs = load("xor").train(verbose=False)
+    assert outputs[0] < 0.1 and outputs[3] < 0.1, outputs
+    assert outputs[1] > 0.9 and outputs[2] > 0.9, outputs

@@ -1,0 +1,109 @@
+"""Tensor creation, dtypes, conversion, printing, seeding."""
+
+import numpy as np
+import pytest
+
+import npgrad
+
+
+def test_tensor_dtype_inference():
+    assert npgrad.tensor([1.0, 2.0]).dtype == npgrad.float32
+    assert npgrad.tensor([1, 2]).dtype == npgrad.int64
+    assert npgrad.tensor([True]).dtype == npgrad.bool
+    assert npgrad.tensor(np.zeros(2)).dtype == npgrad.float64  # arrays keep their dtype
+    assert npgrad.tensor([1, 2], dtype=npgrad.float64).dtype == npgrad.float64
+    assert npgrad.tensor(3.5).shape == ()
+
+
+def test_tensor_copies_but_from_numpy_shares():
+    array = np.zeros(3, dtype=np.float32)
+    copied, shared = npgrad.tensor(array), npgrad.from_numpy(array)
+    array[0] = 1
+    assert copied[0].item() == 0 and shared[0].item() == 1
+    assert shared.numpy() is array
+
+
+@pytest.mark.parametrize(
+    "make, shape, dtype",
+    [
+        (lambda: npgrad.zeros(2, 3), (2, 3), npgrad.float32),
+        (lambda: npgrad.ones((2, 3)), (2, 3), npgrad.float32),
+        (lambda: npgrad.full((2,), 7), (2,), npgrad.int64),
+        (lambda: npgrad.full((2,), 0.5), (2,), npgrad.float32),
+        (lambda: npgrad.arange(5), (5,), npgrad.int64),
+        (lambda: npgrad.arange(0, 1, 0.25), (4,), npgrad.float32),
+        (lambda: npgrad.linspace(0, 1, 5), (5,), npgrad.float32),
+        (lambda: npgrad.eye(3), (3, 3), npgrad.float32),
+        (lambda: npgrad.rand(2, 2), (2, 2), npgrad.float32),
+        (lambda: npgrad.randn(4, dtype=npgrad.float64), (4,), npgrad.float64),
+        (lambda: npgrad.randint(0, 10, (3, 2)), (3, 2), npgrad.int64),
+        (lambda: npgrad.randint(5, (4,)), (4,), npgrad.int64),
+        (lambda: npgrad.zeros_like(npgrad.ones(2, dtype=npgrad.float64)), (2,), npgrad.float64),
+        (lambda: npgrad.ones_like(npgrad.ones(1, 2)), (1, 2), npgrad.float32),
+        (lambda: npgrad.randperm(6), (6,), npgrad.int64),
+    ],
+)
+def test_constructors(make, shape, dtype):
+    t = make()
+    assert t.shape == shape and t.dtype == dtype and not t.requires_grad
+
+
+def test_manual_seed_reproduces_everything():
+    npgrad.manual_seed(42)
+    a = (npgrad.randn(3), npgrad.rand(2), npgrad.randint(0, 9, (4,)))
+    npgrad.manual_seed(42)
+    b = (npgrad.randn(3), npgrad.rand(2), npgrad.randint(0, 9, (4,)))
+    for x, y in zip(a, b, strict=True):
+        assert x.equal(y)
+
+
+def test_attributes_and_conversions():
+    t = npgrad.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert t.shape == (2, 2) and t.ndim == 2 and t.dim() == 2 and t.numel() == 4
+    assert t.size() == (2, 2) and t.size(-1) == 2 and len(t) == 2
+    assert t.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert t[1, 0].item() == 3.0 and float(t[0, 1]) == 2.0
+    assert t.long().dtype == npgrad.int64 and t.double().dtype == npgrad.float64
+    assert t.to("cpu") is t and t.to(npgrad.float64).dtype == npgrad.float64
+    assert t.device == "cpu" and t.cpu() is t
+    assert np.asarray(t).shape == (2, 2)
+    assert [row.tolist() for row in t] == [[1.0, 2.0], [3.0, 4.0]]
+    with pytest.raises(ValueError, match="CPU only"):
+        t.to("cuda")
+    with pytest.raises(ValueError, match="4 elements"):
+        t.item()
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(t)
+
+
+def test_repr():
+    assert repr(npgrad.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert repr(npgrad.tensor([1, 2])) == "tensor([1, 2])"
+    assert "requires_grad=True" in repr(npgrad.ones(1, requires_grad=True))
+    assert "dtype=float64" in repr(npgrad.ones(1, dtype=npgrad.float64))
+
+
+def test_numpy_operands_and_reflected_ops():
+    t = npgrad.ones(2)
+    assert isinstance(np.ones(2, dtype=np.float32) + t, npgrad.Tensor)
+    assert (np.float32(2) * t).tolist() == [2.0, 2.0]
+    assert (t + np.ones(2, dtype=np.float32)).dtype == npgrad.float32
+
+
+def test_init_style_inplace_fills():
+    w = npgrad.zeros(2, 3, requires_grad=True)
+    with npgrad.no_grad():
+        w.fill_(2.0)
+        w.normal_(0, 1)
+        w.zero_()
+        w.copy_(npgrad.ones(3))
+    assert w.tolist() == [[1.0] * 3] * 2 and w.requires_grad
+
+
+def test_functions_namespace():
+    x = npgrad.tensor([[1.0, -2.0], [3.0, 0.5]])
+    assert npgrad.sum(x, dim=1).tolist() == [-1.0, 3.5]
+    assert npgrad.exp(npgrad.zeros(1)).item() == 1.0
+    assert npgrad.max(x).item() == 3.0
+    assert npgrad.relu(x).tolist() == [[1.0, 0.0], [3.0, 0.5]]
+    assert npgrad.where(x > 0, x, npgrad.zeros(1)).tolist() == [[1.0, 0.0], [3.0, 0.5]]
