@@ -105,3 +105,36 @@ def check_op(
 
 
 needs_torch = pytest.mark.skipif(torch is None, reason="torch not installed")
+
+
+def check_layer(ours, theirs, input_shape, vals=None, integer_input=None, atol=1e-6):
+    """Load torch's weights into our layer unchanged; compare output, input grad, param grads."""
+    ours.double()
+    theirs.double()
+    ours.load_state_dict(theirs.state_dict())
+    if integer_input is not None:
+        x_ours, x_theirs = npgrad.tensor(integer_input), torch.tensor(integer_input)
+    else:
+        array = make_inputs([input_shape], vals=vals)[0]
+        x_ours = npgrad.tensor(array, requires_grad=True)
+        x_theirs = torch.tensor(array, requires_grad=True)
+    out_ours, out_theirs = ours(x_ours), theirs(x_theirs)
+    np.testing.assert_allclose(out_ours.numpy(), out_theirs.detach().numpy(), atol=atol, rtol=1e-6)
+    projection = np.random.default_rng(2).standard_normal(out_ours.shape)
+    (out_ours * npgrad.tensor(projection)).sum().backward()
+    (out_theirs * torch.tensor(projection)).sum().backward()
+    if integer_input is None:
+        np.testing.assert_allclose(x_ours.grad.numpy(), x_theirs.grad.numpy(), atol=atol, rtol=1e-6)
+    theirs_params = dict(theirs.named_parameters())
+    for name, param in ours.named_parameters():
+        np.testing.assert_allclose(
+            param.grad.numpy(),
+            theirs_params[name].grad.numpy(),
+            atol=atol,
+            rtol=1e-6,
+            err_msg=f"grad of {name}",
+        )
+    for name, buffer in theirs.named_buffers():
+        np.testing.assert_allclose(
+            dict(ours.named_buffers())[name].numpy(), buffer.numpy(), atol=atol, err_msg=name
+        )

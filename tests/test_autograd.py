@@ -17,6 +17,16 @@ def test_fan_out_accumulates():
     assert x.grad.item() == 7.0
 
 
+def test_paths_of_different_lengths_all_arrive_before_a_node_runs():
+    x = npgrad.tensor([-1.5, 0.5], requires_grad=True)
+    (x * x.abs()).sum().backward()  # d(x|x|)/dx = 2|x|
+    assert x.grad.tolist() == [3.0, 1.0]
+    z = npgrad.tensor([2.0], dtype=npgrad.float64, requires_grad=True)
+    w = z * 1.0  # a non-leaf reached by a short path and a long one
+    (w * w.exp().log().sin()).backward(npgrad.ones(1, dtype=npgrad.float64))
+    np.testing.assert_allclose(z.grad.numpy(), [np.sin(2.0) + 2.0 * np.cos(2.0)], rtol=1e-12)
+
+
 def test_leaf_grads_accumulate_across_backward_calls():
     x = npgrad.tensor([1.0, 2.0], requires_grad=True)
     (x * 2).sum().backward()

@@ -113,3 +113,5 @@ from npgrad.tensor import (
 )
 
 bool = bool_  # noqa: A001 - PyTorch's name for the bool dtype
+
+from npgrad import diagnostics, nn, optim  # noqa: E402 - built on everything above

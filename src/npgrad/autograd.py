@@ -186,15 +186,23 @@ class Function:
 
 
 def _topological_order(root):
-    """Graph nodes reachable from ``root``, each after every node that feeds it a gradient."""
+    """Graph nodes reachable from ``root``, each after every node that feeds it a gradient.
+
+    An iterative depth-first search that emits a node once all its inputs are emitted (post-order),
+    then reverses the list. A node is marked when it is expanded, not when it is pushed, so a node
+    reached along two paths still comes after both.
+    """
     order = []
-    visited = {id(root)}
+    expanded = set()
     stack = [(root, False)]
     while stack:
-        node, children_done = stack.pop()
-        if children_done:
+        node, inputs_done = stack.pop()
+        if inputs_done:
             order.append(node)
             continue
+        if id(node) in expanded:
+            continue
+        expanded.add(id(node))
         stack.append((node, True))
         if isinstance(node, Tensor):
             continue  # a leaf
@@ -205,8 +213,7 @@ def _topological_order(root):
                 "Pass retain_graph=True to the first backward() if you need to call it twice."
             )
         for edge in node.edges:
-            if edge is not None and id(edge) not in visited:
-                visited.add(id(edge))
+            if edge is not None and id(edge) not in expanded:
                 stack.append((edge, False))
     order.reverse()
     return order

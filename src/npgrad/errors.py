@@ -27,3 +27,7 @@ class GradcheckError(NpgradError, AssertionError):
 
 class SerializationError(NpgradError, ValueError):
     """A file that is not a valid npgrad archive: truncated, foreign, or of an unknown version."""
+
+
+class OutOfRangeError(NpgradError, IndexError):
+    """An index or class label outside its valid range (names the value and the range)."""

@@ -899,6 +899,14 @@ class Tensor:
 
     swapaxes = transpose
 
+    def movedim(self, source, destination):
+        """Move dim ``source`` to position ``destination``, keeping the others in order."""
+        start = _normalize_one_dim(source, self.ndim, "movedim")
+        end = _normalize_one_dim(destination, self.ndim, "movedim")
+        order = [d for d in range(self.ndim) if d != start]
+        order.insert(end, start)
+        return self.permute(*order)
+
     def t(self):
         """Transpose a 2-D tensor (1-D and 0-D tensors are returned as they are)."""
         if self.ndim > 2:

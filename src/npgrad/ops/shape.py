@@ -204,3 +204,21 @@ class IndexPut(Function):
         grad_x[ctx.index] = 0  # overwritten elements no longer depend on x
         grad_value = grad[ctx.index] if ctx.needs_input_grad[1] else None  # dy[index]/dvalue = 1
         return grad_x, grad_value
+
+
+class Embedding(Function):
+    """y = weight[index]: a row of ``weight`` for each integer in ``index``"""
+
+    @staticmethod
+    def forward(ctx, weight, index, padding_idx=None):
+        ctx.weight_shape, ctx.index, ctx.padding_idx = weight.shape, index, padding_idx
+        return weight[index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_weight = xp.zeros(ctx.weight_shape, dtype=grad.dtype)
+        # each row gets the sum of the gradients of every position that looked it up
+        xp.add.at(grad_weight, ctx.index.ravel(), grad.reshape(-1, ctx.weight_shape[1]))
+        if ctx.padding_idx is not None:
+            grad_weight[ctx.padding_idx] = 0  # the padding row is never trained
+        return grad_weight, None

@@ -1,0 +1,43 @@
+"""Neural-network building blocks: ``Module``, layers, losses, ``init``, ``functional``, ``utils``.
+
+Named and behaving as ``torch.nn``.
+"""
+
+from npgrad.nn import functional, init, utils
+from npgrad.nn.modules.activation import (
+    ELU,
+    GELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Softsign,
+    Tanh,
+)
+from npgrad.nn.modules.container import ModuleDict, ModuleList, Sequential
+from npgrad.nn.modules.layers import Dropout, Embedding, Flatten, Unflatten
+from npgrad.nn.modules.linear import Identity, Linear
+from npgrad.nn.modules.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
+from npgrad.nn.modules.module import Module
+from npgrad.nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from npgrad.nn.parameter import Parameter

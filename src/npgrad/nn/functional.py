@@ -1,0 +1,533 @@
+"""The stateless neural-network API, named as in ``torch.nn.functional``.
+
+Hot paths call fused ops (``linear``, ``cross_entropy``, ``layer_norm``, ``batch_norm``); the rest
+are short compositions of tensor ops, whose gradients come from those ops.
+"""
+
+import warnings
+
+import numpy
+
+import npgrad
+from npgrad.backend import default_generator
+from npgrad.errors import DTypeError, OutOfRangeError, ShapeError
+from npgrad.ops import activation, linalg, loss, norm
+from npgrad.ops import shape as shape_ops
+from npgrad.tensor import Tensor, _array_of, _normalize_one_dim, pad  # noqa: F401 - re-exported
+
+# ----------------------------------------------------------------------- activations
+
+
+def relu(input, inplace=False):  # noqa: A002 - PyTorch's argument names
+    """max(x, 0), element-wise.
+
+    >>> import npgrad
+    >>> npgrad.nn.functional.relu(npgrad.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+    """
+    return activation.ReLU.apply(input)
+
+
+def relu6(input, inplace=False):  # noqa: A002
+    """min(max(x, 0), 6), element-wise."""
+    return input.clamp(0.0, 6.0)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
+    """x for x > 0, negative_slope * x otherwise."""
+    return activation.LeakyReLU.apply(input, negative_slope=negative_slope)
+
+
+def elu(input, alpha=1.0, inplace=False):  # noqa: A002
+    """x for x > 0, alpha (e^x - 1) otherwise."""
+    return activation.ELU.apply(input, alpha=alpha)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):  # noqa: A002
+    """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al. (2017)."""
+    return activation.ELU.apply(input, alpha=_SELU_ALPHA) * _SELU_SCALE
+
+
+def gelu(input, approximate="none"):  # noqa: A002
+    """x * Phi(x); ``approximate="tanh"`` uses the tanh approximation."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return activation.GELU.apply(input, approximate=approximate)
+
+
+def silu(input, inplace=False):  # noqa: A002
+    """x * sigmoid(x) (swish)."""
+    return activation.SiLU.apply(input)
+
+
+def mish(input, inplace=False):  # noqa: A002
+    """x * tanh(softplus(x))."""
+    return input * softplus(input).tanh()
+
+
+def sigmoid(input):  # noqa: A002
+    """1 / (1 + e^-x)."""
+    return activation.Sigmoid.apply(input)
+
+
+def tanh(input):  # noqa: A002
+    """Hyperbolic tangent."""
+    return activation.Tanh.apply(input)
+
+
+def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
+    """log(1 + e^(beta x)) / beta, linear above ``threshold``."""
+    return activation.Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+def logsigmoid(input):  # noqa: A002
+    """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+    return -softplus(-input)
+
+
+def softsign(input):  # noqa: A002
+    """x / (1 + |x|)."""
+    return input / (input.abs() + 1)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
+    """clamp(x, min_val, max_val)."""
+    return input.clamp(min_val, max_val)
+
+
+def hardsigmoid(input, inplace=False):  # noqa: A002
+    """clamp(x / 6 + 1/2, 0, 1)."""
+    return (input / 6 + 0.5).clamp(0.0, 1.0)
+
+
+def hardswish(input, inplace=False):  # noqa: A002
+    """x * hardsigmoid(x)."""
+    return input * hardsigmoid(input)
+
+
+def softmax(input, dim=None, dtype=None):  # noqa: A002
+    """exp(x_i) / sum_j exp(x_j) along ``dim``."""
+    source = input if dtype is None else input.to(dtype)
+    return source.softmax(-1 if dim is None else dim)
+
+
+def log_softmax(input, dim=None, dtype=None):  # noqa: A002
+    """x_i - log sum_j exp(x_j) along ``dim``, computed stably."""
+    source = input if dtype is None else input.to(dtype)
+    return source.log_softmax(-1 if dim is None else dim)
+
+
+# ----------------------------------------------------------------------- layers
+
+
+def linear(input, weight, bias=None):  # noqa: A002
+    """y = x W^T + b with x (*, in), W (out, in), b (out,): one fused op.
+
+    >>> import npgrad
+    >>> F = npgrad.nn.functional
+    >>> F.linear(npgrad.ones(2, 3), npgrad.ones(4, 3), npgrad.zeros(4)).shape
+    (2, 4)
+    """
+    return linalg.Linear.apply(input, weight, bias)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (inverted dropout).
+
+    Identity when ``training`` is False or ``p`` is 0.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = default_generator().random(input.shape, dtype=numpy.float32) >= p
+    mask = keep.astype(input.dtype) / (1.0 - p)
+    return input * Tensor._wrap(mask)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
+    """Normalise over the last ``len(normalized_shape)`` dims, then scale and shift."""
+    normalized_shape = tuple(
+        (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+    )
+    count = len(normalized_shape)
+    if input.shape[input.ndim - count :] != normalized_shape:
+        raise ShapeError(
+            f"layer_norm: expected input with shape (*, {', '.join(map(str, normalized_shape))}), "
+            f"but got input of shape {input.shape}"
+        )
+    axes = tuple(range(input.ndim - count, input.ndim))
+    param_shape = (1,) * (input.ndim - count) + normalized_shape
+    return norm.Normalize.apply(input, weight, bias, axes=axes, eps=eps, param_shape=param_shape)
+
+
+def batch_norm(
+    input,  # noqa: A002
+    running_mean,
+    running_var,
+    weight=None,
+    bias=None,
+    training=False,
+    momentum=0.1,
+    eps=1e-5,
+):
+    """Batch normalisation over (N, C) or (N, C, *) input, per channel C.
+
+    In training the batch's statistics are used and the running ones updated in place
+    (``running = (1 - momentum) * running + momentum * batch``, with the unbiased batch variance,
+    as in PyTorch); in eval the running statistics are used.
+    """
+    if input.ndim < 2:
+        raise ShapeError(
+            f"batch_norm: expected input of shape (N, C) or (N, C, *), got {input.shape}"
+        )
+    channels = input.shape[1]
+    axes = (0,) + tuple(range(2, input.ndim))
+    param_shape = (1, channels) + (1,) * (input.ndim - 2)
+    if training:
+        count = input.numel() // channels
+        if count <= 1:
+            raise ShapeError(
+                f"batch_norm: expected more than 1 value per channel when training, got input "
+                f"of shape {input.shape}"
+            )
+        mean = input._data.mean(axis=axes, keepdims=True)
+        var = input._data.var(axis=axes, keepdims=True)
+        if running_mean is not None:
+            # the running variance is unbiased (n / (n - 1)), the normalising one is not
+            running_mean._data *= 1 - momentum
+            running_mean._data += momentum * mean.reshape(channels)
+            running_var._data *= 1 - momentum
+            running_var._data += (momentum * count / (count - 1)) * var.reshape(channels)
+        fixed = False
+    else:
+        mean = running_mean._data.reshape(param_shape)
+        var = running_var._data.reshape(param_shape)
+        fixed = True
+    return norm.Normalize.apply(
+        input,
+        weight,
+        bias,
+        axes=axes,
+        eps=eps,
+        param_shape=param_shape,
+        mean=mean,
+        var=var,
+        fixed=fixed,
+    )
+
+
+def embedding(input, weight, padding_idx=None):  # noqa: A002
+    """Rows of ``weight`` (num_embeddings, dim) looked up at the integer ``input``."""
+    index = _array_of(input)
+    if index.dtype.kind not in "iu":
+        raise DTypeError(f"embedding: expected integer indices, got {index.dtype}")
+    if index.size and (index.min() < 0 or index.max() >= weight.shape[0]):
+        bad = index.min() if index.min() < 0 else index.max()
+        raise OutOfRangeError(
+            f"embedding: index {bad} is out of range for {weight.shape[0]} embeddings "
+            f"(valid: 0..{weight.shape[0] - 1})"
+        )
+    return shape_ops.Embedding.apply(weight, index, padding_idx=padding_idx)
+
+
+def one_hot(tensor, num_classes=-1):
+    """(*,) integer labels -> (*, num_classes) int64 one-hot rows."""
+    labels = _array_of(tensor)
+    if num_classes < 0:
+        num_classes = int(labels.max()) + 1 if labels.size else 0
+    _check_labels(labels, num_classes, "one_hot")
+    return Tensor._wrap(numpy.eye(num_classes, dtype=numpy.int64)[labels])
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002
+    """x / max(||x||_p, eps) along ``dim``."""
+    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+
+
+# ----------------------------------------------------------------------- losses
+
+
+def _reduce(values, reduction, op):
+    if reduction == "mean":
+        return values.mean()
+    if reduction == "sum":
+        return values.sum()
+    if reduction == "none":
+        return values
+    raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _check_same_shape(input, target, op):  # noqa: A002
+    if input.shape != target.shape:
+        warnings.warn(
+            f"{op}: target shape {target.shape} differs from input shape {input.shape}; they "
+            "will broadcast, which is rarely what you want (reshape one of them)",
+            stacklevel=3,
+        )
+
+
+def _as_target(target, like):
+    return target if isinstance(target, Tensor) else npgrad.tensor(target, dtype=like.dtype)
+
+
+def mse_loss(input, target, reduction="mean"):  # noqa: A002
+    """Mean squared error: mean((x - y)^2)."""
+    target = _as_target(target, input)
+    _check_same_shape(input, target, "mse_loss")
+    diff = input - target
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def l1_loss(input, target, reduction="mean"):  # noqa: A002
+    """Mean absolute error: mean(|x - y|)."""
+    target = _as_target(target, input)
+    _check_same_shape(input, target, "l1_loss")
+    return _reduce((input - target).abs(), reduction, "l1_loss")
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):  # noqa: A002
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = x - y)."""
+    target = _as_target(target, input)
+    _check_same_shape(input, target, "smooth_l1_loss")
+    diff = (input - target).abs()
+    if beta == 0:
+        return _reduce(diff, reduction, "smooth_l1_loss")
+    values = npgrad.where(diff < beta, 0.5 * diff * diff / beta, diff - 0.5 * beta)
+    return _reduce(values, reduction, "smooth_l1_loss")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002
+    """0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta)."""
+    target = _as_target(target, input)
+    _check_same_shape(input, target, "huber_loss")
+    diff = (input - target).abs()
+    values = npgrad.where(diff <= delta, 0.5 * diff * diff, delta * (diff - 0.5 * delta))
+    return _reduce(values, reduction, "huber_loss")
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002
+    """-(y log p + (1 - y) log(1 - p)) for probabilities p; logs are clamped at -100 as PyTorch."""
+    target = _as_target(target, input)
+    _check_same_shape(input, target, "binary_cross_entropy")
+    data = input._data
+    if data.size and (data.min() < 0 or data.max() > 1):
+        raise OutOfRangeError(
+            "binary_cross_entropy: all elements of input should be between 0 and 1 (got values "
+            f"in [{data.min():.4g}, {data.max():.4g}]); apply sigmoid first, or use "
+            "binary_cross_entropy_with_logits"
+        )
+    with numpy.errstate(divide="ignore"):
+        log_p = input.log().clamp(min=-100.0)
+        log_not_p = (1 - input).log().clamp(min=-100.0)
+    values = -(target * log_p + (1 - target) * log_not_p)
+    if weight is not None:
+        values = values * weight
+    return _reduce(values, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(
+    input,  # noqa: A002
+    target,
+    weight=None,
+    reduction="mean",
+    pos_weight=None,
+):
+    """BCE on logits z: (1 - y) z + (1 + (pos_weight - 1) y) softplus(-z), stable for any z."""
+    target = _as_target(target, input)
+    _check_same_shape(input, target, "binary_cross_entropy_with_logits")
+    log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
+    values = (1 - target) * input + log_weight * softplus(-input)
+    if weight is not None:
+        values = values * weight
+    return _reduce(values, reduction, "binary_cross_entropy_with_logits")
+
+
+def _check_labels(labels, num_classes, op, ignore_index=None):
+    """Clear errors for non-integer labels or labels outside [0, num_classes)."""
+    if labels.dtype.kind not in "iu":
+        raise DTypeError(
+            f"{op}: expected integer class labels, got dtype {labels.dtype} (use .long(); for "
+            "class probabilities pass a float target of the input's shape)"
+        )
+    valid = labels if ignore_index is None else labels[labels != ignore_index]
+    if valid.size and (valid.min() < 0 or valid.max() >= num_classes):
+        bad = valid.min() if valid.min() < 0 else valid.max()
+        raise OutOfRangeError(
+            f"{op}: target {bad} is out of bounds for {num_classes} classes "
+            f"(valid labels: 0..{num_classes - 1})"
+        )
+
+
+def _rows_and_targets(input, target, op, allow_probabilities):  # noqa: A002
+    """Flatten (N, C, d1, ...) scores to rows (M, C) and the target to (M,) or (M, C)."""
+    if input.ndim == 0:
+        raise ShapeError(f"{op}: input must have a class dimension, got a 0-d tensor")
+    class_axis = 0 if input.ndim == 1 else 1
+    classes = input.shape[class_axis]
+    loss_shape = input.shape[:class_axis] + input.shape[class_axis + 1 :]
+    rows = input.reshape(1, classes) if input.ndim == 1 else input
+    if input.ndim > 2:
+        rows = input.movedim(1, -1).reshape(-1, classes)
+    labels = _array_of(target)
+    if not isinstance(labels, numpy.ndarray):
+        labels = numpy.asarray(labels)
+    probabilities = labels.dtype.kind == "f"
+    if probabilities:
+        if not allow_probabilities or labels.shape != input.shape:
+            hint = f"; class probabilities must have the input's shape {input.shape}"
+            raise DTypeError(
+                f"{op}: expected integer class labels, got a {labels.dtype} target of shape "
+                f"{labels.shape} (use .long()){hint if allow_probabilities else ''}"
+            )
+        labels = numpy.moveaxis(labels, class_axis, -1).reshape(-1, classes)
+    else:
+        if labels.shape != loss_shape:
+            raise ShapeError(
+                f"{op}: expected target of shape {loss_shape} for input of shape {input.shape}, "
+                f"got {labels.shape}"
+            )
+        labels = labels.reshape(-1)
+    return rows, labels, probabilities, classes, loss_shape
+
+
+def _coefficients(
+    labels, probabilities, classes, weight, ignore_index, smoothing, reduction, dtype
+):
+    """The (M, C) matrix A with loss_i = -sum_c A_ic log p_ic (see ``npgrad.ops.loss``)."""
+    class_weight = None if weight is None else _array_of(weight).astype(dtype)
+    if probabilities:
+        coefficients = labels.astype(dtype)
+        if smoothing:
+            coefficients = coefficients * (1 - smoothing) + smoothing / classes
+        if class_weight is not None:
+            coefficients = coefficients * class_weight
+        if reduction == "mean":
+            coefficients = coefficients / max(len(labels), 1)
+        return coefficients
+    valid = labels != ignore_index
+    safe = numpy.where(valid, labels, 0)
+    target_weight = valid.astype(dtype) if class_weight is None else class_weight[safe] * valid
+    coefficients = numpy.zeros((len(labels), classes), dtype=dtype)
+    coefficients[numpy.arange(len(labels)), safe] = (1 - smoothing) * target_weight
+    if smoothing:
+        spread = numpy.full(classes, smoothing / classes, dtype=dtype)
+        if class_weight is not None:
+            spread = spread * class_weight
+        coefficients += valid[:, None] * spread
+    if reduction == "mean":
+        with numpy.errstate(divide="ignore", invalid="ignore"):
+            coefficients = coefficients / target_weight.sum()  # nan when every target is ignored
+    return coefficients
+
+
+def _class_loss(op_class, op, input, target, weight, ignore_index, reduction, smoothing):  # noqa: A002
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if not 0.0 <= smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {smoothing}")
+    allow_probabilities = op_class is loss.CrossEntropy
+    rows, labels, probabilities, classes, loss_shape = _rows_and_targets(
+        input, target, op, allow_probabilities
+    )
+    if not probabilities:
+        _check_labels(labels, classes, op, ignore_index)
+    coefficients = _coefficients(
+        labels, probabilities, classes, weight, ignore_index, smoothing, reduction, input.dtype
+    )
+    per_row = op_class.apply(rows, coefficients)
+    if reduction == "none":
+        return per_row.reshape(loss_shape)
+    return per_row.sum()
+
+
+def cross_entropy(
+    input,  # noqa: A002
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index=-100,
+    reduce=None,
+    reduction="mean",
+    label_smoothing=0.0,
+):
+    """Softmax cross-entropy between logits (N, C) or (N, C, *) and class labels or probabilities.
+
+    One fused op: log-softmax and the negative log-likelihood in one forward, and the familiar
+    ``softmax - onehot`` in one backward. Matches ``torch.nn.functional.cross_entropy``.
+
+    Args:
+        input: unnormalised scores, shape (C,), (N, C) or (N, C, d1, ...).
+        target: int64 class labels of shape (), (N,) or (N, d1, ...); or float class
+            probabilities of the input's shape.
+        weight: a (C,) rescaling weight per class.
+        ignore_index: a label that contributes neither loss nor gradient.
+        reduction: 'mean' (weighted by ``weight`` of the targets), 'sum' or 'none'.
+        label_smoothing: in [0, 1]: mix the targets with the uniform distribution.
+
+    Returns:
+        A scalar tensor, or the per-element losses when ``reduction='none'``.
+
+    Raises:
+        ShapeError: the target's shape does not fit the input's.
+        OutOfRangeError: a label is negative or not smaller than C.
+
+    >>> import npgrad
+    >>> logits = npgrad.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    >>> round(npgrad.nn.functional.cross_entropy(logits, npgrad.tensor([0, 1])).item(), 4)
+    0.6691
+    """
+    return _class_loss(
+        loss.CrossEntropy,
+        "cross_entropy",
+        input,
+        target,
+        weight,
+        ignore_index,
+        reduction,
+        label_smoothing,
+    )
+
+
+def nll_loss(
+    input,  # noqa: A002
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index=-100,
+    reduce=None,
+    reduction="mean",
+):
+    """Negative log-likelihood of class labels under log-probabilities (N, C) or (N, C, *)."""
+    return _class_loss(loss.NLL, "nll_loss", input, target, weight, ignore_index, reduction, 0.0)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):  # noqa: A002
+    """KL(target || exp(input)) point-wise: target (log target - input); input is log-probabilities.
+
+    ``reduction="batchmean"`` divides the sum by the batch size, which is the true KL divergence.
+    """
+    target = _as_target(target, input)
+    if log_target:
+        values = target.exp() * (target - input)
+    else:
+        positive = target > 0
+        safe = npgrad.where(positive, target, npgrad.ones_like(target))
+        values = npgrad.where(positive, target * safe.log(), npgrad.zeros_like(target)) - (
+            target * input
+        )
+    if reduction == "batchmean":
+        return values.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(values, reduction, "kl_div")
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """x1 . x2 / max(||x1|| ||x2||, eps) along ``dim``."""
+    dot = (x1 * x2).sum(dim)
+    return dot / (x1.norm(2, dim) * x2.norm(2, dim)).clamp(min=eps)

@@ -1,0 +1,1 @@
+"""The layer classes of ``npgrad.nn`` (import them from ``npgrad.nn``)."""

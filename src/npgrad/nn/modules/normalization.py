@@ -1,0 +1,130 @@
+"""``LayerNorm`` and the batch norms."""
+
+from npgrad.errors import ShapeError
+from npgrad.nn import functional as F
+from npgrad.nn.modules.module import Module
+from npgrad.nn.parameter import Parameter
+from npgrad.tensor import int64, ones, tensor, zeros
+
+
+class LayerNorm(Module):
+    """Normalise each sample over its last dims, then scale and shift (Ba et al., 2016).
+
+    Matches ``torch.nn.LayerNorm``.
+
+    >>> import npgrad
+    >>> out = npgrad.nn.LayerNorm(4)(npgrad.randn(2, 4))
+    >>> [round(abs(v), 4) for v in out.mean(dim=1).tolist()]
+    [0.0, 0.0]
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape, self.eps = tuple(normalized_shape), eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype))
+            bias_param = Parameter(zeros(*self.normalized_shape, dtype=dtype)) if bias else None
+            self.register_parameter("bias", bias_param)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, input):  # noqa: A002
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class _BatchNorm(Module):
+    """Shared body of BatchNorm1d/2d: per-channel statistics over every other dim."""
+
+    expected_dims = ()
+
+    def __init__(
+        self,
+        num_features,
+        eps=1e-5,
+        momentum=0.1,
+        affine=True,
+        track_running_stats=True,
+        dtype=None,
+    ):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = Parameter(ones(num_features, dtype=dtype))
+            self.bias = Parameter(zeros(num_features, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
+            self.register_buffer("running_var", ones(num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", tensor(0, dtype=int64))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self):
+        """Running mean 0, variance 1, no batches seen."""
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1.0)
+            self.num_batches_tracked.zero_()
+
+    def forward(self, input):  # noqa: A002
+        if input.ndim not in self.expected_dims or input.shape[1] != self.num_features:
+            shapes = " or ".join(
+                f"({', '.join(['N', str(self.num_features)] + ['L', 'H', 'W'][: d - 2])})"
+                for d in self.expected_dims
+            )
+            raise ShapeError(
+                f"{type(self).__name__}: expected input of shape {shapes}, got {input.shape}"
+            )
+        momentum = self.momentum
+        use_batch_stats = self.training or not self.track_running_stats
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked._data += 1
+            if momentum is None:  # cumulative moving average
+                momentum = 1.0 / int(self.num_batches_tracked.item())
+        return F.batch_norm(
+            input,
+            self.running_mean,  # None when not tracking: nothing to update or use
+            self.running_var,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            momentum if momentum is not None else 0.0,
+            self.eps,
+        )
+
+    def extra_repr(self):
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation over (N, C) or (N, C, L) input (Ioffe & Szegedy, 2015).
+
+    Training uses the batch's statistics and updates ``running_mean``/``running_var``
+    (``momentum`` 0.1, unbiased variance); eval uses the running ones. Matches
+    ``torch.nn.BatchNorm1d``.
+    """
+
+    expected_dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of (N, C, H, W) input per channel. Matches ``torch.nn.BatchNorm2d``."""
+
+    expected_dims = (4,)

@@ -1,0 +1,32 @@
+"""``Parameter``: a tensor that a ``Module`` registers as learnable when assigned to it."""
+
+from npgrad.tensor import Tensor, _to_array
+
+
+class Parameter(Tensor):
+    """A leaf tensor that requires grad and that ``Module`` collects in ``parameters()``.
+
+    Matches ``torch.nn.Parameter``.
+
+    >>> import npgrad
+    >>> p = npgrad.nn.Parameter(npgrad.zeros(2))
+    >>> p.requires_grad, p.is_leaf
+    (True, True)
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data=None, requires_grad=True):
+        """Wrap ``data`` (a Tensor or array; an empty float tensor when None), sharing its array."""
+        array = data._data if isinstance(data, Tensor) else _to_array([] if data is None else data)
+        self._data = array
+        self.grad = None
+        self._ctx = None
+        self._version = [0]
+        self._hooks = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()

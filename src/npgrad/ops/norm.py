@@ -1,0 +1,60 @@
+"""Normalisation: one fused op for layer norm and batch norm.
+
+Both compute ``y = (x - mean) / sqrt(var + eps) * weight + bias``; they differ only in which axes
+the statistics are taken over (the last dims for layer norm, all but the channel for batch norm)
+and in where the affine parameters broadcast.
+"""
+
+from npgrad.autograd import Function
+from npgrad.backend import xp
+
+
+class Normalize(Function):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias, statistics over ``axes``
+
+    ``param_shape`` is the shape the (flat) weight and bias take to broadcast against x.
+    ``mean`` and ``var`` (keepdims shape) may be passed in when the caller has them already: with
+    ``fixed=False`` they are x's own statistics and the gradient flows through them (batch norm in
+    training); with ``fixed=True`` they are constants (running statistics in eval mode), and the op
+    is an affine map of x.
+    """
+
+    @staticmethod
+    def forward(
+        ctx, x, weight, bias, axes=(), eps=1e-5, param_shape=None, mean=None, var=None, fixed=False
+    ):
+        if mean is None:
+            mean = x.mean(axis=axes, keepdims=True)
+        centered = x - mean
+        if var is None:
+            var = (centered * centered).mean(axis=axes, keepdims=True)
+        rstd = 1 / xp.sqrt(var + eps)
+        x_hat = centered * rstd
+        ctx.axes, ctx.param_shape, ctx.fixed = axes, param_shape, fixed
+        ctx.bias_shape = None if bias is None else bias.shape
+        y = x_hat
+        if weight is not None:
+            y = y * weight.reshape(param_shape)
+        if bias is not None:
+            y = y + bias.reshape(param_shape)
+        ctx.save_for_backward(x_hat, rstd, weight)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x_hat, rstd, weight = ctx.saved_tensors
+        param_axes = tuple(i for i, size in enumerate(ctx.param_shape) if size == 1)
+        grad_weight = grad_bias = None
+        if weight is not None and ctx.needs_input_grad[1]:
+            grad_weight = (grad * x_hat).sum(axis=param_axes).reshape(weight.shape)  # dy/dw = x_hat
+        if ctx.needs_input_grad[2]:
+            grad_bias = grad.sum(axis=param_axes).reshape(ctx.bias_shape)  # dy/db = 1
+        grad_x_hat = grad if weight is None else grad * weight.reshape(ctx.param_shape)
+        if ctx.fixed:
+            return grad_x_hat * rstd, grad_weight, grad_bias  # fixed statistics: y is affine in x
+        # x_hat depends on x directly and through mean and var:
+        # dx = rstd * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat))
+        mean_grad = grad_x_hat.mean(axis=ctx.axes, keepdims=True)
+        mean_grad_x_hat = (grad_x_hat * x_hat).mean(axis=ctx.axes, keepdims=True)
+        grad_x = rstd * (grad_x_hat - mean_grad - x_hat * mean_grad_x_hat)
+        return grad_x, grad_weight, grad_bias

@@ -1,0 +1,8 @@
+"""Optimizers and learning-rate schedules, named and behaving as ``torch.optim``."""
+
+from npgrad.optim import lr_scheduler
+from npgrad.optim.adagrad import Adagrad
+from npgrad.optim.adam import Adam, AdamW
+from npgrad.optim.optimizer import Optimizer
+from npgrad.optim.rmsprop import RMSprop
+from npgrad.optim.sgd import SGD

@@ -1,0 +1,108 @@
+"""Adam and AdamW."""
+
+import math
+
+import numpy
+
+from npgrad.optim.optimizer import Optimizer, check_nonnegative
+
+
+class Adam(Optimizer):
+    """Adam: per-parameter step sizes from running averages of the gradient and its square.
+
+    For each parameter p with gradient g at step t::
+
+        g <- g + weight_decay * p                         (L2 penalty; see AdamW)
+        m <- beta1 m + (1 - beta1) g
+        v <- beta2 v + (1 - beta2) g^2
+        v_max <- max(v_max, v)                            (amsgrad only; then v := v_max)
+        p <- p - lr / (1 - beta1^t) * m / (sqrt(v / (1 - beta2^t)) + eps)
+
+    Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2015); amsgrad from Reddi et al.
+    (2018). Matches ``torch.optim.Adam``.
+    """
+
+    decoupled_weight_decay = False
+
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        amsgrad=False,
+        maximize=False,
+    ):
+        check_nonnegative("learning rate", lr)
+        check_nonnegative("epsilon value", eps)
+        check_nonnegative("weight_decay value", weight_decay)
+        for i, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta} (must be in [0, 1))")
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        """Perform one update; ``closure`` re-evaluates the model and returns the loss."""
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+            beta1, beta2 = group["betas"]
+            for param, grad, state in self._params_with_grad(group):
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = numpy.zeros_like(param)
+                    state["exp_avg_sq"] = numpy.zeros_like(param)
+                    if group["amsgrad"]:
+                        state["max_exp_avg_sq"] = numpy.zeros_like(param)
+                state["step"] += 1
+                step = state["step"]
+                if weight_decay and self.decoupled_weight_decay:
+                    param *= 1 - lr * weight_decay  # AdamW: shrink the weights directly
+                elif weight_decay:
+                    grad = grad + weight_decay * param
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                exp_avg *= beta1
+                exp_avg += (1 - beta1) * grad
+                exp_avg_sq *= beta2
+                exp_avg_sq += (1 - beta2) * (grad * grad)
+                second_moment = exp_avg_sq
+                if group["amsgrad"]:
+                    numpy.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
+                    second_moment = state["max_exp_avg_sq"]
+                bias_correction1 = 1 - beta1**step
+                bias_correction2 = 1 - beta2**step
+                denominator = numpy.sqrt(second_moment) / math.sqrt(bias_correction2)
+                denominator += eps
+                param -= (lr / bias_correction1) * (exp_avg / denominator)
+        return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: ``p <- p (1 - lr wd)`` before the Adam step.
+
+    Loshchilov & Hutter, "Decoupled Weight Decay Regularization" (2019). Matches
+    ``torch.optim.AdamW`` (default ``weight_decay=0.01``).
+    """
+
+    decoupled_weight_decay = True
+
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        maximize=False,
+    ):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)

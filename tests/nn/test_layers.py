@@ -1,0 +1,172 @@
+"""Layers: parity with torch (same weights loaded), gradcheck of every layer, init statistics."""
+
+import numpy as np
+import pytest
+from helpers import check_grad, check_layer, needs_torch, torch
+
+import npgrad
+from npgrad import nn
+
+TNN = torch.nn if torch else None
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda m: m.Linear(4, 3), (5, 4)),
+        (lambda m: m.Linear(4, 3, bias=False), (2, 6, 4)),
+        (lambda m: m.Sequential(m.Linear(4, 8), m.Tanh(), m.Linear(8, 2)), (5, 4)),
+        (lambda m: m.LayerNorm(6), (3, 6)),
+        (lambda m: m.LayerNorm((2, 3)), (4, 2, 3)),
+        (lambda m: m.LayerNorm(6, elementwise_affine=False), (3, 6)),
+        (lambda m: m.BatchNorm1d(4), (8, 4)),
+        (lambda m: m.BatchNorm1d(3), (5, 3, 7)),
+        (lambda m: m.BatchNorm1d(3, affine=False, momentum=None), (5, 3)),
+        (lambda m: m.BatchNorm2d(2), (4, 2, 3, 3)),
+        (lambda m: m.Flatten(), (2, 3, 4)),
+        (lambda m: m.Unflatten(1, (2, 2)), (3, 4)),
+        (lambda m: m.Identity(), (2, 2)),
+    ],
+)
+def test_layer_parity_training_mode(make, shape):
+    check_layer(make(nn), make(TNN), shape)
+
+
+@needs_torch
+def test_batchnorm_eval_uses_running_statistics():
+    ours, theirs = nn.BatchNorm1d(4).double(), TNN.BatchNorm1d(4).double()
+    ours.load_state_dict(theirs.state_dict())
+    for seed in range(3):  # a few training batches move the running statistics
+        batch = np.random.default_rng(seed).normal(2.0, 3.0, (16, 4))
+        ours(npgrad.tensor(batch))
+        theirs(torch.tensor(batch))
+    ours.eval()
+    theirs.eval()
+    check_layer(ours, theirs, (6, 4))
+    assert ours.num_batches_tracked.item() == 3
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("ReLU", {}),
+        ("ReLU6", {}),
+        ("LeakyReLU", {"negative_slope": 0.2}),
+        ("ELU", {"alpha": 0.5}),
+        ("SELU", {}),
+        ("GELU", {}),
+        ("GELU", {"approximate": "tanh"}),
+        ("SiLU", {}),
+        ("Mish", {}),
+        ("Sigmoid", {}),
+        ("Tanh", {}),
+        ("Softplus", {"beta": 2.0}),
+        ("LogSigmoid", {}),
+        ("Softsign", {}),
+        ("Hardtanh", {"min_val": -0.5, "max_val": 0.8}),
+        ("Hardsigmoid", {}),
+        ("Hardswish", {}),
+        ("Softmax", {"dim": 1}),
+        ("LogSoftmax", {"dim": -1}),
+    ],
+)
+def test_activation_modules(name, kwargs):
+    vals = [np.linspace(-4.1, 4.3, 12).reshape(3, 4)]  # avoids the kinks exactly
+    check_layer(getattr(nn, name)(**kwargs), getattr(TNN, name)(**kwargs), (3, 4), vals=vals)
+
+
+@needs_torch
+def test_embedding_parity_and_padding():
+    index = np.array([[0, 2, 2], [4, 1, 0]])
+    check_layer(nn.Embedding(5, 3), TNN.Embedding(5, 3), None, integer_input=index)
+    check_layer(
+        nn.Embedding(5, 3, padding_idx=2),
+        TNN.Embedding(5, 3, padding_idx=2),
+        None,
+        integer_input=index,
+    )
+
+
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda: nn.Linear(3, 2), (4, 3)),
+        (lambda: nn.LayerNorm(5), (2, 5)),
+        (lambda: nn.BatchNorm1d(3), (6, 3)),
+        (lambda: nn.BatchNorm2d(2), (3, 2, 2, 2)),
+        (lambda: nn.Sequential(nn.Linear(3, 4), nn.GELU(), nn.Linear(4, 2)), (4, 3)),
+    ],
+)
+def test_layers_pass_gradcheck(make, shape):
+    layer = make().double()
+    x = npgrad.tensor(np.random.default_rng(0).normal(size=shape), requires_grad=True)
+    # gradcheck perturbs the parameters' own arrays, so the layer sees every change
+    report = npgrad.diagnostics.gradcheck(lambda x, *params: layer(x), [x, *layer.parameters()])
+    assert report.passed and len(report.inputs) == 1 + len(list(layer.parameters()))
+
+
+def test_embedding_gradcheck():
+    table = np.random.default_rng(0).normal(size=(4, 3))
+    index = npgrad.tensor([[0, 3], [3, 3]])
+    check_grad(lambda w: nn.functional.embedding(index, w, padding_idx=2), table)
+
+
+def test_dropout_train_and_eval():
+    npgrad.manual_seed(0)
+    drop = nn.Dropout(0.25)
+    x = npgrad.ones(10_000)
+    y = drop(x)
+    kept = (y.numpy() != 0).mean()
+    assert abs(kept - 0.75) < 0.02
+    assert np.allclose(y.numpy()[y.numpy() != 0], 1 / 0.75)
+    assert drop.eval()(x) is x
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        nn.Dropout(1.5)
+
+
+def test_linear_default_init_matches_torch_bounds():
+    npgrad.manual_seed(0)
+    layer = nn.Linear(400, 300)
+    bound = 1 / np.sqrt(400)
+    assert np.abs(layer.weight.numpy()).max() <= bound
+    assert np.abs(layer.weight.numpy()).max() > 0.95 * bound
+    assert abs(layer.weight.numpy().std() - bound / np.sqrt(3)) < 0.01 * bound
+    assert layer.weight.dtype == npgrad.float32
+
+
+@pytest.mark.parametrize(
+    "fill, expected_std",
+    [
+        (lambda w: nn.init.xavier_uniform_(w), np.sqrt(2 / (200 + 100))),
+        (lambda w: nn.init.xavier_normal_(w, gain=2.0), 2 * np.sqrt(2 / (200 + 100))),
+        (lambda w: nn.init.kaiming_uniform_(w, nonlinearity="relu"), np.sqrt(2 / 100)),
+        (
+            lambda w: nn.init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu"),
+            np.sqrt(2 / 200),
+        ),
+        (lambda w: nn.init.normal_(w, 0.0, 0.3), 0.3),
+        (lambda w: nn.init.trunc_normal_(w, std=0.02), 0.02),  # [-2, 2] is 100 std: no cut
+        (lambda w: nn.init.trunc_normal_(w, a=-1.0, b=1.0), 0.5398),  # std of N(0,1) cut at 1
+    ],
+)
+def test_init_statistics(fill, expected_std):
+    npgrad.manual_seed(0)
+    w = npgrad.empty(200, 100)
+    fill(w)
+    assert abs(w.numpy().std() - expected_std) < 0.03 * expected_std
+
+
+def test_init_orthogonal_zeros_ones_and_gain():
+    w = npgrad.empty(6, 4)
+    nn.init.orthogonal_(w)
+    np.testing.assert_allclose(w.numpy().T @ w.numpy(), np.eye(4), atol=1e-5)
+    nn.init.zeros_(w)
+    assert not w.numpy().any()
+    nn.init.ones_(w)
+    assert (w.numpy() == 1).all()
+    assert nn.init.calculate_gain("tanh") == 5 / 3
+    assert nn.init.calculate_gain("leaky_relu", 0.2) == np.sqrt(2 / 1.04)
+    with pytest.raises(ValueError, match="unsupported"):
+        nn.init.calculate_gain("swish")

@@ -1,0 +1,210 @@
+"""Loss functions: torch parity of forward and backward, gradcheck, option combinations."""
+
+import numpy as np
+import pytest
+from helpers import check_grad, check_op, needs_torch, torch
+
+import npgrad
+import npgrad.nn.functional as F
+from npgrad.errors import DTypeError, OutOfRangeError, ShapeError
+
+TF = torch.nn.functional if torch else None
+LABELS = np.array([1, 0, 3, 3, 2])
+WEIGHT = np.array([0.5, 1.0, 2.0, 0.25])
+
+
+def ours_ce(**kw):
+    return lambda x: F.cross_entropy(x, npgrad.tensor(LABELS), **_np_weight(kw))
+
+
+def theirs_ce(**kw):
+    return lambda x: TF.cross_entropy(x, torch.tensor(LABELS), **_torch_weight(kw))
+
+
+def _np_weight(kw):
+    return {k: (npgrad.tensor(v) if k == "weight" else v) for k, v in kw.items()}
+
+
+def _torch_weight(kw):
+    return {k: (torch.tensor(v) if k == "weight" else v) for k, v in kw.items()}
+
+
+CE_OPTIONS = [
+    {},
+    {"reduction": "sum"},
+    {"reduction": "none"},
+    {"weight": WEIGHT},
+    {"weight": WEIGHT, "reduction": "none"},
+    {"ignore_index": 3},
+    {"ignore_index": 3, "weight": WEIGHT},
+    {"label_smoothing": 0.1},
+    {"label_smoothing": 0.2, "weight": WEIGHT},
+    {"label_smoothing": 0.2, "weight": WEIGHT, "ignore_index": 0, "reduction": "none"},
+    {"label_smoothing": 0.1, "ignore_index": 3, "reduction": "sum"},
+]
+
+
+@pytest.mark.parametrize("options", CE_OPTIONS, ids=str)
+def test_cross_entropy_options(options):
+    check_op(
+        [(5, 4)],
+        torch_fn=theirs_ce(**options) if torch else ours_ce(**options),
+        npgrad_fn=ours_ce(**options),
+    )
+
+
+@needs_torch
+def test_cross_entropy_spatial_and_probability_targets():
+    labels = np.array([[[0, 2], [1, 1], [2, 0]], [[1, 0], [0, 0], [2, 2]]])  # (N=2, 3, 2)
+    check_op(
+        [(2, 3, 3, 2)],
+        torch_fn=lambda x: TF.cross_entropy(x, torch.tensor(labels), label_smoothing=0.1),
+        npgrad_fn=lambda x: F.cross_entropy(x, npgrad.tensor(labels), label_smoothing=0.1),
+    )
+    probs = np.random.default_rng(0).dirichlet(np.ones(4), size=5)
+    for options in ({}, {"label_smoothing": 0.3, "weight": WEIGHT}, {"reduction": "none"}):
+        check_op(
+            [(5, 4)],
+            torch_fn=lambda x, o=options: TF.cross_entropy(
+                x, torch.tensor(probs), **_torch_weight(o)
+            ),
+            npgrad_fn=lambda x, o=options: F.cross_entropy(
+                x, npgrad.tensor(probs), **_np_weight(o)
+            ),
+        )
+    check_op(
+        [(4,)],
+        torch_fn=lambda x: TF.cross_entropy(x, torch.tensor(2)),
+        npgrad_fn=lambda x: F.cross_entropy(x, npgrad.tensor(2)),
+    )
+
+
+@needs_torch
+def test_nll_loss():
+    check_op(
+        [(5, 4)],
+        torch_fn=lambda x: TF.nll_loss(
+            x.log_softmax(1), torch.tensor(LABELS), torch.tensor(WEIGHT)
+        ),
+        npgrad_fn=lambda x: F.nll_loss(
+            x.log_softmax(1), npgrad.tensor(LABELS), npgrad.tensor(WEIGHT)
+        ),
+    )
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("mse_loss", {}),
+        ("l1_loss", {}),
+        ("smooth_l1_loss", {"beta": 0.5}),
+        ("huber_loss", {"delta": 0.7}),
+    ],
+)
+def test_regression_losses(name, kwargs, reduction):
+    check_op(
+        [(3, 4), (3, 4)],
+        lambda x, y: getattr(TF if isinstance(x, torch.Tensor) else F, name)(
+            x, y, reduction=reduction, **kwargs
+        ),
+    )
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_binary_cross_entropies(reduction):
+    target = np.random.default_rng(3).integers(0, 2, (3, 4)).astype(float)
+    pos_weight = np.array([1.0, 2.0, 0.5, 3.0])
+    check_op(
+        [(3, 4)],
+        torch_fn=lambda x: TF.binary_cross_entropy(
+            x.sigmoid(), torch.tensor(target), reduction=reduction
+        ),
+        npgrad_fn=lambda x: F.binary_cross_entropy(
+            x.sigmoid(), npgrad.tensor(target), reduction=reduction
+        ),
+    )
+    check_op(
+        [(3, 4)],
+        torch_fn=lambda x: TF.binary_cross_entropy_with_logits(
+            x, torch.tensor(target), reduction=reduction, pos_weight=torch.tensor(pos_weight)
+        ),
+        npgrad_fn=lambda x: F.binary_cross_entropy_with_logits(
+            x, npgrad.tensor(target), reduction=reduction, pos_weight=npgrad.tensor(pos_weight)
+        ),
+        low=-30,
+        high=30,
+    )
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "batchmean", "none"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div(reduction, log_target):
+    target = np.random.default_rng(4).dirichlet(np.ones(4), size=3)
+    target[0, 1] = 0.0
+    if log_target:
+        target = np.log(target + 1e-3)
+    check_op(
+        [(3, 4)],
+        torch_fn=lambda x: TF.kl_div(
+            x.log_softmax(1), torch.tensor(target), reduction=reduction, log_target=log_target
+        ),
+        npgrad_fn=lambda x: F.kl_div(
+            x.log_softmax(1), npgrad.tensor(target), reduction=reduction, log_target=log_target
+        ),
+    )
+
+
+def test_loss_modules_match_functions():
+    x = npgrad.randn(5, 4)
+    y = npgrad.tensor(LABELS)
+    assert npgrad.nn.CrossEntropyLoss()(x, y).item() == F.cross_entropy(x, y).item()
+    t = npgrad.randn(5, 4)
+    assert (
+        npgrad.nn.MSELoss(reduction="sum")(x, t).item() == F.mse_loss(x, t, reduction="sum").item()
+    )
+
+
+def test_cross_entropy_is_stable_and_float32():
+    logits = npgrad.tensor([[1e4, -1e4, 0.0]], requires_grad=True)
+    loss = F.cross_entropy(logits, npgrad.tensor([1]))
+    loss.backward()
+    assert loss.dtype == npgrad.float32 and np.isfinite(loss.item())
+    assert np.isfinite(logits.grad.numpy()).all()
+
+
+def test_class_label_errors_are_clear():
+    x = npgrad.randn(3, 4)
+    with pytest.raises(OutOfRangeError, match="target 4 is out of bounds for 4 classes"):
+        F.cross_entropy(x, npgrad.tensor([0, 4, 1]))
+    with pytest.raises(OutOfRangeError, match="target -1"):
+        F.cross_entropy(x, npgrad.tensor([0, -1, 1]))
+    with pytest.raises(ShapeError, match=r"expected target of shape \(3,\).*got \(2,\)"):
+        F.cross_entropy(x, npgrad.tensor([0, 1]))
+    with pytest.raises(DTypeError, match="integer class labels.*float32.*use .long"):
+        F.nll_loss(x, npgrad.tensor([0.0, 1.0, 2.0]))
+    with pytest.raises(DTypeError, match=r"probabilities must have the input's shape \(3, 4\)"):
+        F.cross_entropy(x, npgrad.tensor([0.0, 1.0, 2.0]))
+    with pytest.raises(OutOfRangeError, match="between 0 and 1"):
+        F.binary_cross_entropy(npgrad.tensor([1.5]), npgrad.tensor([1.0]))
+
+
+def test_broadcasting_target_warns():
+    with pytest.warns(UserWarning, match="target shape"):
+        F.mse_loss(npgrad.ones(4, 1), npgrad.ones(4))
+
+
+def test_cross_entropy_gradcheck_with_everything():
+    check_grad(
+        lambda x: F.cross_entropy(
+            x,
+            npgrad.tensor(LABELS),
+            weight=npgrad.tensor(WEIGHT),
+            ignore_index=0,
+            label_smoothing=0.3,
+        ),
+        np.random.default_rng(0).normal(size=(5, 4)),
+    )
