@@ -1,4 +1,4 @@
-"""Per-op overhead: ``a + b`` on tiny float32 tensors that require grad, versus raw NumPy and PyTorch.
+"""Per-op overhead: ``a + b`` on tiny float32 tensors with grad, versus raw NumPy and PyTorch.
 
 The arithmetic on one element is free, so these timings are the framework's own cost per op: the
 Python dispatch, graph recording, and the backward walk.

@@ -17,3 +17,13 @@ def test_xor_learns():
     outputs = load("xor").train(verbose=False)
     assert outputs[0] < 0.1 and outputs[3] < 0.1, outputs
     assert outputs[1] > 0.9 and outputs[2] > 0.9, outputs
+
+
+def test_xor_with_nn_modules_learns():
+    outputs = load("xor_nn").train(verbose=False)
+    assert outputs[0] < 0.1 and outputs[3] < 0.1, outputs
+    assert outputs[1] > 0.9 and outputs[2] > 0.9, outputs
+
+
+def test_spirals_reach_98_percent_training_accuracy():
+    assert load("spirals").train(verbose=0) >= 0.98

@@ -114,4 +114,5 @@ from npgrad.tensor import (
 
 bool = bool_  # noqa: A001 - PyTorch's name for the bool dtype
 
-from npgrad import diagnostics, nn, optim  # noqa: E402 - built on everything above
+from npgrad import data, diagnostics, io, nn, optim, train, utils  # noqa: E402 - built on the above
+from npgrad.io import load, save  # noqa: E402

@@ -31,3 +31,11 @@ class SerializationError(NpgradError, ValueError):
 
 class OutOfRangeError(NpgradError, IndexError):
     """An index or class label outside its valid range (names the value and the range)."""
+
+
+class DownloadError(NpgradError, OSError):
+    """A dataset file could not be downloaded or failed its checksum."""
+
+
+class DataError(NpgradError, ValueError):
+    """Training or evaluation data that cannot be used: empty, mismatched lengths, NaN values."""

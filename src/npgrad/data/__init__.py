@@ -1,0 +1,8 @@
+"""Data loading: datasets, ``DataLoader``, transforms and bundled/generated/downloadable datasets.
+
+Also importable as ``npgrad.utils.data``, as in PyTorch.
+"""
+
+from npgrad.data import datasets, transforms
+from npgrad.data.dataloader import DataLoader, default_collate
+from npgrad.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split

@@ -1,0 +1,15 @@
+"""The Keras-style training path: ``Trainer`` (fit/evaluate/predict), callbacks and metrics."""
+
+from npgrad.train import metrics
+from npgrad.train.callbacks import (
+    Callback,
+    CSVLogger,
+    EarlyStopping,
+    History,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    ProgressBar,
+    ReduceLROnPlateau,
+    TerminateOnNaN,
+)
+from npgrad.train.trainer import Trainer

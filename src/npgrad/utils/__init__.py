@@ -1,0 +1,3 @@
+"""PyTorch-compatible aliases: ``npgrad.utils.data`` is ``npgrad.data``."""
+
+from npgrad.utils import data
