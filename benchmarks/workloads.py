@@ -1,0 +1,139 @@
+"""One benchmark measurement in this process: a framework, a workload, timed training steps.
+
+Used by ``benchmarks/run.py``, which starts one process per measurement (so each framework gets
+a clean heap and its own malloc settings) and alternates frameworks between repeats. Prints one
+JSON line: samples per second, seconds per step, peak RSS.
+
+Run by hand:  python benchmarks/workloads.py --framework npgrad --workload mlp_512_b128
+"""
+
+import argparse
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+
+WORKLOADS = {
+    # name: (layer sizes, batch size)
+    "mlp_512_b128": ((784, 512, 512, 10), 128),
+    "mlp_512_b32": ((784, 512, 512, 10), 32),
+    "mlp_32_b32": ((784, 32, 10), 32),
+}
+
+
+def synthetic_batches(sizes, batch_size, count=8, seed=0):
+    """A few fixed random batches (inputs float32, labels int64) cycled during timing."""
+    rng = np.random.default_rng(seed)
+    return [
+        (
+            rng.standard_normal((batch_size, sizes[0]), dtype=np.float32),
+            rng.integers(0, sizes[-1], batch_size),
+        )
+        for _ in range(count)
+    ]
+
+
+def npgrad_step_fn(sizes, batches):
+    import npgrad
+    from npgrad import nn
+
+    layers = []
+    for fan_in, fan_out in zip(sizes[:-2], sizes[1:-1], strict=True):
+        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+    model = nn.Sequential(*layers, nn.Linear(sizes[-2], sizes[-1]))
+    optimizer = npgrad.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    data = [(npgrad.from_numpy(x), npgrad.from_numpy(y)) for x, y in batches]
+
+    def step(i):
+        x, y = data[i % len(data)]
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+def torch_step_fn(sizes, batches):
+    import torch
+    from torch import nn
+
+    layers = []
+    for fan_in, fan_out in zip(sizes[:-2], sizes[1:-1], strict=True):
+        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+    model = nn.Sequential(*layers, nn.Linear(sizes[-2], sizes[-1]))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    data = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches]
+
+    def step(i):
+        x, y = data[i % len(data)]
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+def sklearn_step_fn(sizes, batches):
+    from sklearn.neural_network import MLPClassifier
+
+    model = MLPClassifier(
+        hidden_layer_sizes=sizes[1:-1],
+        solver="adam",
+        batch_size=len(batches[0][0]),
+        learning_rate_init=1e-3,
+        shuffle=False,
+        max_iter=1,
+    )
+    classes = np.arange(sizes[-1])
+
+    def step(i):
+        x, y = batches[i % len(batches)]
+        model.partial_fit(x, y, classes=classes)  # one batch: exactly one Adam step
+
+    return step
+
+
+FRAMEWORKS = {"npgrad": npgrad_step_fn, "torch": torch_step_fn, "sklearn": sklearn_step_fn}
+
+
+def measure(framework, workload, steps, warmup):
+    sizes, batch_size = WORKLOADS[workload]
+    batches = synthetic_batches(sizes, batch_size)
+    step = FRAMEWORKS[framework](sizes, batches)
+    for i in range(warmup):
+        step(i)
+    start = time.perf_counter()
+    for i in range(steps):
+        step(i)
+    elapsed = time.perf_counter() - start
+    return {
+        "framework": framework,
+        "workload": workload,
+        "steps": steps,
+        "seconds_per_step": elapsed / steps,
+        "samples_per_second": steps * batch_size / elapsed,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--framework", choices=sorted(FRAMEWORKS), required=True)
+    parser.add_argument("--workload", choices=sorted(WORKLOADS), required=True)
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=20)
+    args = parser.parse_args()
+    print(json.dumps(measure(args.framework, args.workload, args.steps, args.warmup)))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
