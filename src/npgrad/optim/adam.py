@@ -70,19 +70,29 @@ class Adam(Optimizer):
                 elif weight_decay:
                     grad = grad + weight_decay * param
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                scratch = self._scratch(param)
+                # m <- beta1 m + (1 - beta1) g
                 exp_avg *= beta1
-                exp_avg += (1 - beta1) * grad
+                numpy.multiply(grad, 1 - beta1, out=scratch)
+                exp_avg += scratch
+                # v <- beta2 v + (1 - beta2) g^2
                 exp_avg_sq *= beta2
-                exp_avg_sq += (1 - beta2) * (grad * grad)
+                numpy.multiply(grad, grad, out=scratch)
+                scratch *= 1 - beta2
+                exp_avg_sq += scratch
                 second_moment = exp_avg_sq
                 if group["amsgrad"]:
                     numpy.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
                     second_moment = state["max_exp_avg_sq"]
+                # p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
                 bias_correction1 = 1 - beta1**step
                 bias_correction2 = 1 - beta2**step
-                denominator = numpy.sqrt(second_moment) / math.sqrt(bias_correction2)
-                denominator += eps
-                param -= (lr / bias_correction1) * (exp_avg / denominator)
+                numpy.sqrt(second_moment, out=scratch)
+                scratch /= math.sqrt(bias_correction2)
+                scratch += eps
+                numpy.divide(exp_avg, scratch, out=scratch)
+                scratch *= lr / bias_correction1
+                param -= scratch
         return loss
 
 

@@ -83,6 +83,20 @@ class Optimizer:
             param._version[0] += 1  # the update is in place: graphs that saved p must notice
             yield param._data, grad, self.state.setdefault(param, {})
 
+    def _scratch(self, param):
+        """A reusable work array shaped like ``param`` (one shared buffer, never part of state).
+
+        Updates write their intermediates here instead of allocating a fresh array per
+        operation: large short-lived arrays make glibc return memory to the system and fault it
+        back in on every step, which costs more than the arithmetic.
+        """
+        buffer = self.__dict__.get("_scratch_buffer")
+        if buffer is None or buffer.size < param.size or buffer.dtype != param.dtype:
+            largest = max(p.numel() for g in self.param_groups for p in g["params"])
+            buffer = numpy.empty(max(largest, param.size), dtype=param.dtype)
+            self._scratch_buffer = buffer
+        return buffer[: param.size].reshape(param.shape)
+
     @staticmethod
     def _evaluate(closure):
         if closure is None:

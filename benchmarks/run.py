@@ -1,0 +1,199 @@
+"""The benchmark suite: npgrad beside PyTorch (default and malloc-tuned) and scikit-learn.
+
+Every measurement runs in its own process (``workloads.py``); frameworks alternate within each
+repeat, the warm-up steps are excluded, and the table shows the median of the repeats with the
+min-max range. Also measured: import time, peak RSS, per-op overhead, and memory over 1,000
+training steps. Results are written as JSON so that two runs can be compared (``--compare``).
+
+Run:  python benchmarks/run.py [--quick] [--repeats 5] [--output FILE] [--compare OLD.json]
+"""
+
+import argparse
+import datetime
+import importlib.util
+import json
+import os
+import pathlib
+import platform
+import statistics
+import subprocess
+import sys
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import memory_flat  # noqa: E402
+import op_overhead  # noqa: E402
+from workloads import WORKLOADS  # noqa: E402
+
+MALLOC_TUNED = {"MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
+
+
+def installed(module):
+    return importlib.util.find_spec(module) is not None
+
+
+def contestants():
+    """(label, framework, extra environment) for every framework installed here."""
+    found = [("npgrad", "npgrad", {})]
+    if installed("torch"):
+        found += [("torch", "torch", {}), ("torch (malloc-tuned)", "torch", MALLOC_TUNED)]
+    if installed("sklearn"):
+        found.append(("sklearn", "sklearn", {}))
+    return found
+
+
+def run_one(framework, workload, steps, warmup, environment):
+    command = [
+        sys.executable,
+        str(HERE / "workloads.py"),
+        "--framework",
+        framework,
+        "--workload",
+        workload,
+        "--steps",
+        str(steps),
+        "--warmup",
+        str(warmup),
+    ]
+    env = {**os.environ, **environment}
+    output = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def import_seconds(module, repeats=5):
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    times = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(repeats)
+    ]
+    return statistics.median(times)
+
+
+def summarize(values):
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "runs": values,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer steps (a rough look)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--output", help="JSON file (default: benchmarks/results/<time>.json)")
+    parser.add_argument("--compare", help="an earlier JSON file to show ratios against")
+    parser.add_argument("--workloads", nargs="*", default=list(WORKLOADS))
+    args = parser.parse_args()
+    steps, warmup = (60, 10) if args.quick else (200, 20)
+    repeats = max(3, args.repeats if not args.quick else 3)
+
+    players = contestants()
+    results = {
+        "workloads": {},
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+        "steps": steps,
+        "repeats": repeats,
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+    for workload in args.workloads:
+        runs = {label: [] for label, _, _ in players}
+        rss = {}
+        for repeat in range(repeats):
+            order = players[repeat % len(players) :] + players[: repeat % len(players)]  # alternate
+            for label, framework, environment in order:
+                measured = run_one(framework, workload, steps, warmup, environment)
+                runs[label].append(measured["samples_per_second"])
+                rss[label] = max(rss.get(label, 0), measured["peak_rss_mib"])
+            print(f"  {workload}: repeat {repeat + 1}/{repeats} done", file=sys.stderr)
+        results["workloads"][workload] = {
+            label: {**summarize(values), "peak_rss_mib": rss[label]}
+            for label, values in runs.items()
+        }
+
+    results["import_seconds"] = {
+        m: import_seconds(m) for m in ("numpy", "npgrad", "torch") if installed(m)
+    }
+    results["op_overhead_us"] = op_overhead.measure(size=1, repeat=5)
+    results["op_overhead_32x32_us"] = op_overhead.measure(size=32, repeat=5)
+    memory = memory_flat.run(steps=1000)
+    results["memory_mib_every_100_steps"] = [round(row[1], 4) for row in memory]
+
+    path = (
+        pathlib.Path(args.output)
+        if args.output
+        else HERE / "results" / (datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + ".json")
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2))
+    print(
+        render(
+            results, json.loads(pathlib.Path(args.compare).read_text()) if args.compare else None
+        )
+    )
+    print(f"\nresults written to {path}")
+
+
+def render(results, previous=None):
+    labels = list(next(iter(results["workloads"].values())))
+    lines = [
+        f"Training throughput, samples/s: median of {results['repeats']} alternating runs "
+        f"of {results['steps']} steps (min-max)\n",
+        "| workload | "
+        + " | ".join(labels)
+        + " | "
+        + " | ".join(f"npgrad / {label}" for label in labels[1:])
+        + " |",
+        "| --- |" + " ---: |" * (2 * len(labels) - 1),
+    ]
+    for workload, by_label in results["workloads"].items():
+        cells = [f"{v['median']:,.0f} ({v['min']:,.0f}-{v['max']:,.0f})" for v in by_label.values()]
+        ours = by_label["npgrad"]["median"]
+        ratios = [f"{ours / by_label[label]['median']:.2f}x" for label in labels[1:]]
+        lines.append(f"| {workload} | " + " | ".join(cells + ratios) + " |")
+    lines.append(
+        "\nPeak RSS (MiB): "
+        + ", ".join(
+            f"{label} {max(w[label]['peak_rss_mib'] for w in results['workloads'].values()):.0f}"
+            for label in labels
+        )
+    )
+    lines.append(
+        "Import time: "
+        + ", ".join(
+            f"{module} {seconds:.3f}s" for module, seconds in results["import_seconds"].items()
+        )
+    )
+    overhead = results["op_overhead_us"]
+    lines.append(
+        "Per-op overhead, 1-element add with grad (µs): "
+        + ", ".join(f"{name} {us:.2f}" for name, us in overhead.items())
+    )
+    overhead32 = results["op_overhead_32x32_us"]
+    lines.append(
+        "Per-op overhead, 32x32 add with grad (µs): "
+        + ", ".join(f"{name} {us:.2f}" for name, us in overhead32.items())
+    )
+    memory = results["memory_mib_every_100_steps"]
+    lines.append(
+        f"Traced heap over 1,000 MLP steps (MiB, every 100): {memory} "
+        f"(growth over the last 500 steps: {(memory[-1] - memory[4]) * 1024:.1f} KiB)"
+    )
+    if previous:
+        lines.append("\nnpgrad versus the previous run:")
+        for workload, by_label in results["workloads"].items():
+            old = previous["workloads"].get(workload, {}).get("npgrad")
+            if old:
+                lines.append(f"- {workload}: {by_label['npgrad']['median'] / old['median']:.2f}x")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
