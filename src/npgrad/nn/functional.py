@@ -356,6 +356,8 @@ def _check_labels(labels, num_classes, op, ignore_index=None):
             f"{op}: expected integer class labels, got dtype {labels.dtype} (use .long(); for "
             "class probabilities pass a float target of the input's shape)"
         )
+    if not labels.size or (labels.min() >= 0 and labels.max() < num_classes):
+        return  # the common case: two reductions, no masking
     valid = labels if ignore_index is None else labels[labels != ignore_index]
     if valid.size and (valid.min() < 0 or valid.max() >= num_classes):
         bad = valid.min() if valid.min() < 0 else valid.max()
@@ -411,11 +413,17 @@ def _coefficients(
         if reduction == "mean":
             coefficients = coefficients / max(len(labels), 1)
         return coefficients
+    rows = numpy.arange(len(labels))
     valid = labels != ignore_index
+    if class_weight is None and not smoothing and valid.all():
+        # the common case, no weights, smoothing or ignored labels: one-hot rows
+        coefficients = numpy.zeros((len(labels), classes), dtype=dtype)
+        coefficients[rows, labels] = 1.0 / len(labels) if reduction == "mean" else 1.0
+        return coefficients
     safe = numpy.where(valid, labels, 0)
     target_weight = valid.astype(dtype) if class_weight is None else class_weight[safe] * valid
     coefficients = numpy.zeros((len(labels), classes), dtype=dtype)
-    coefficients[numpy.arange(len(labels)), safe] = (1 - smoothing) * target_weight
+    coefficients[rows, safe] = (1 - smoothing) * target_weight
     if smoothing:
         spread = numpy.full(classes, smoothing / classes, dtype=dtype)
         if class_weight is not None:
@@ -441,10 +449,9 @@ def _class_loss(op_class, op, input, target, weight, ignore_index, reduction, sm
     coefficients = _coefficients(
         labels, probabilities, classes, weight, ignore_index, smoothing, reduction, input.dtype
     )
-    per_row = op_class.apply(rows, coefficients)
     if reduction == "none":
-        return per_row.reshape(loss_shape)
-    return per_row.sum()
+        return op_class.apply(rows, coefficients).reshape(loss_shape)
+    return op_class.apply(rows, coefficients, total=True)  # "mean" is folded into the coefficients
 
 
 def cross_entropy(
