@@ -35,17 +35,16 @@ def synthetic_batches(sizes, batch_size, count=8, seed=0):
     ]
 
 
-def npgrad_step_fn(sizes, batches):
-    import npgrad
-    from npgrad import nn
-
+def pytorch_style_step_fn(library, sizes, batches):
+    """The same PyTorch-style training step for npgrad and torch: their APIs are the same."""
+    nn = library.nn
     layers = []
     for fan_in, fan_out in zip(sizes[:-2], sizes[1:-1], strict=True):
         layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
     model = nn.Sequential(*layers, nn.Linear(sizes[-2], sizes[-1]))
-    optimizer = npgrad.optim.Adam(model.parameters(), lr=1e-3)
+    optimizer = library.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
-    data = [(npgrad.from_numpy(x), npgrad.from_numpy(y)) for x, y in batches]
+    data = [(library.from_numpy(x), library.from_numpy(y)) for x, y in batches]
 
     def step(i):
         x, y = data[i % len(data)]
@@ -56,29 +55,18 @@ def npgrad_step_fn(sizes, batches):
         return loss
 
     return step
+
+
+def npgrad_step_fn(sizes, batches):
+    import npgrad
+
+    return pytorch_style_step_fn(npgrad, sizes, batches)
 
 
 def torch_step_fn(sizes, batches):
     import torch
-    from torch import nn
 
-    layers = []
-    for fan_in, fan_out in zip(sizes[:-2], sizes[1:-1], strict=True):
-        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
-    model = nn.Sequential(*layers, nn.Linear(sizes[-2], sizes[-1]))
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
-    data = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches]
-
-    def step(i):
-        x, y = data[i % len(data)]
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return step
+    return pytorch_style_step_fn(torch, sizes, batches)
 
 
 def sklearn_step_fn(sizes, batches):

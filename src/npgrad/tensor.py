@@ -92,7 +92,11 @@ class Tensor:
 
     def __init__(self, data, dtype=None, requires_grad=False):
         """Create a tensor from array-like ``data`` (see :func:`tensor`; the data is copied)."""
-        self._data = _to_array(data, dtype)
+        self._init_leaf(_to_array(data, dtype), requires_grad)
+
+    def _init_leaf(self, array, requires_grad):
+        """Fill the slots of a new leaf tensor holding ``array``."""
+        self._data = array
         self.grad = None
         self._ctx = None
         self._version = [0]

@@ -19,14 +19,7 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad=True):
         """Wrap ``data`` (a Tensor or array; an empty float tensor when None), sharing its array."""
         array = data._data if isinstance(data, Tensor) else _to_array([] if data is None else data)
-        self._data = array
-        self.grad = None
-        self._ctx = None
-        self._version = [0]
-        self._hooks = None
-        self.requires_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
+        self._init_leaf(array, requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
