@@ -135,15 +135,20 @@ class Function:
     def apply(cls, *inputs, **attrs):
         """Run ``forward`` on the inputs' arrays and, in grad mode, record the op in the graph."""
         ctx = cls.__new__(cls)
-        arrays = []
-        needs_grad = []
-        for item in inputs:
+        arrays, needs_grad, edges, versions = [], [], [], []
+        for item in inputs:  # one pass: this loop runs for every op, so it is kept lean
             if isinstance(item, Tensor):
                 arrays.append(item._data)
-                needs_grad.append(item.requires_grad)
+                if item.requires_grad:
+                    needs_grad.append(True)
+                    edges.append(item if item._ctx is None else item._ctx)
+                    versions.append(item._version[0])
+                    continue
             else:
                 arrays.append(item)
-                needs_grad.append(False)
+            needs_grad.append(False)
+            edges.append(None)
+            versions.append(0)
         ctx.needs_input_grad = needs_grad
         try:
             out = cls.forward(ctx, *arrays, **attrs)
@@ -156,14 +161,7 @@ class Function:
             out = xp.asarray(out)  # NumPy returns scalars from 0-d math; tensors hold arrays
         if not (_grad_enabled and True in needs_grad):
             return Tensor._wrap(out)
-        ctx.parents = inputs
-        ctx.edges = [
-            (item if item._ctx is None else item._ctx) if grad else None
-            for item, grad in zip(inputs, needs_grad, strict=True)
-        ]
-        ctx.versions = [
-            item._version[0] if grad else 0 for item, grad in zip(inputs, needs_grad, strict=True)
-        ]
+        ctx.parents, ctx.edges, ctx.versions = inputs, edges, versions
         result = Tensor._wrap(out, ctx)
         ctx.output_version = result._version
         ctx.output_id = id(out)
