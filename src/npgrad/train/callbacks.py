@@ -147,6 +147,7 @@ class ProgressBar(Callback):
     def _draw(self, done, now):
         elapsed = now - self.epoch_start
         averages = {k: t / c for k, (t, c) in self.running.items() if c}
+        averages.update({metric.name: metric.compute() for metric in self.trainer.metrics})
         if self.steps:
             filled = int(self.width * done / self.steps)
             bar = "=" * max(filled - 1, 0) + (">" if filled < self.width else "=")
