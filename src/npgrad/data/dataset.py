@@ -105,6 +105,12 @@ def random_split(dataset, lengths, generator=None):
 
     Matches ``torch.utils.data.random_split``: fractions that sum to 1 are turned into lengths,
     the remainder going round-robin to the first subsets.
+
+    >>> import npgrad
+    >>> dataset = npgrad.data.TensorDataset(npgrad.arange(10))
+    >>> train, val = npgrad.data.random_split(dataset, [0.8, 0.2])
+    >>> len(train), len(val)
+    (8, 2)
     """
     total = len(dataset)
     lengths = list(lengths)

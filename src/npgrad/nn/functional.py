@@ -139,6 +139,11 @@ def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (inverted dropout).
 
     Identity when ``training`` is False or ``p`` is 0.
+
+    >>> import npgrad
+    >>> _ = npgrad.manual_seed(0)
+    >>> npgrad.nn.functional.dropout(npgrad.ones(6), p=0.5).tolist()  # kept elements are doubled
+    [2.0, 2.0, 2.0, 0.0, 0.0, 0.0]
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
@@ -152,7 +157,13 @@ def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
-    """Normalise over the last ``len(normalized_shape)`` dims, then scale and shift."""
+    """Normalise over the last ``len(normalized_shape)`` dims, then scale and shift.
+
+    >>> import npgrad
+    >>> out = npgrad.nn.functional.layer_norm(npgrad.tensor([[1.0, 2.0, 3.0]]), (3,))
+    >>> [round(v, 4) for v in out.flatten().tolist()]
+    [-1.2247, 0.0, 1.2247]
+    """
     normalized_shape = tuple(
         (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
     )
@@ -238,7 +249,12 @@ def embedding(input, weight, padding_idx=None):  # noqa: A002
 
 
 def one_hot(tensor, num_classes=-1):
-    """(*,) integer labels -> (*, num_classes) int64 one-hot rows."""
+    """(*,) integer labels -> (*, num_classes) int64 one-hot rows.
+
+    >>> import npgrad
+    >>> npgrad.nn.functional.one_hot(npgrad.tensor([0, 2]), num_classes=3).tolist()
+    [[1, 0, 0], [0, 0, 1]]
+    """
     labels = _array_of(tensor)
     if num_classes < 0:
         num_classes = int(labels.max()) + 1 if labels.size else 0
@@ -278,7 +294,13 @@ def _as_target(target, like):
 
 
 def mse_loss(input, target, reduction="mean"):  # noqa: A002
-    """Mean squared error: mean((x - y)^2)."""
+    """Mean squared error: mean((x - y)^2).
+
+    >>> import npgrad
+    >>> x, y = npgrad.tensor([1.0, 2.0]), npgrad.tensor([0.0, 0.0])
+    >>> npgrad.nn.functional.mse_loss(x, y).item()
+    2.5
+    """
     target = _as_target(target, input)
     _check_same_shape(input, target, "mse_loss")
     diff = input - target
@@ -339,7 +361,14 @@ def binary_cross_entropy_with_logits(
     reduction="mean",
     pos_weight=None,
 ):
-    """BCE on logits z: (1 - y) z + (1 + (pos_weight - 1) y) softplus(-z), stable for any z."""
+    """BCE on logits z: (1 - y) z + (1 + (pos_weight - 1) y) softplus(-z), stable for any z.
+
+    >>> import npgrad
+    >>> logits, target = npgrad.tensor([0.0, 1e4]), npgrad.tensor([1.0, 1.0])
+    >>> F = npgrad.nn.functional
+    >>> round(F.binary_cross_entropy_with_logits(logits, target).item(), 4)
+    0.3466
+    """
     target = _as_target(target, input)
     _check_same_shape(input, target, "binary_cross_entropy_with_logits")
     log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target

@@ -17,6 +17,12 @@ class Adagrad(Optimizer):
 
     Duchi et al., "Adaptive Subgradient Methods for Online Learning and Stochastic Optimization"
     (2011). Matches ``torch.optim.Adagrad``.
+
+    >>> import npgrad
+    >>> w = npgrad.nn.Parameter(npgrad.tensor([3.0]))
+    >>> opt = npgrad.optim.Adagrad([w], lr=0.5)
+    >>> (w * w).sum().backward(); opt.step(); round(w.item(), 4)
+    2.5
     """
 
     def __init__(

@@ -20,6 +20,13 @@ class Adam(Optimizer):
 
     Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2015); amsgrad from Reddi et al.
     (2018). Matches ``torch.optim.Adam``.
+
+    >>> import npgrad
+    >>> w = npgrad.nn.Parameter(npgrad.tensor([1.0, -1.0]))
+    >>> opt = npgrad.optim.Adam([w], lr=0.1)
+    >>> (w * w).sum().backward(); opt.step()
+    >>> [round(v, 4) for v in w.tolist()]  # Adam's first step moves each weight by lr
+    [0.9, -0.9]
     """
 
     decoupled_weight_decay = False

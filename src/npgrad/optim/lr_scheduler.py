@@ -79,7 +79,17 @@ class LambdaLR(LRScheduler):
 
 
 class StepLR(LRScheduler):
-    """lr = initial_lr * gamma ** (epoch // step_size)."""
+    """lr = initial_lr * gamma ** (epoch // step_size).
+
+    >>> import npgrad
+    >>> opt = npgrad.optim.SGD([npgrad.nn.Parameter(npgrad.zeros(1))], lr=1.0)
+    >>> scheduler = npgrad.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    >>> rates = []
+    >>> for epoch in range(5):
+    ...     rates.append(opt.param_groups[0]["lr"]); opt.step(); scheduler.step()
+    >>> rates
+    [1.0, 1.0, 0.5, 0.5, 0.25]
+    """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self.step_size, self.gamma = step_size, gamma
@@ -238,6 +248,14 @@ class ReduceLROnPlateau:
 
     Call ``scheduler.step(metric)`` once per epoch. Matches
     ``torch.optim.lr_scheduler.ReduceLROnPlateau``.
+
+    >>> import npgrad
+    >>> opt = npgrad.optim.SGD([npgrad.nn.Parameter(npgrad.zeros(1))], lr=1.0)
+    >>> scheduler = npgrad.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1)
+    >>> for loss in [3.0, 2.0, 2.0, 2.0, 2.0]:
+    ...     scheduler.step(loss)
+    >>> scheduler.get_last_lr()
+    [0.5]
     """
 
     def __init__(

@@ -19,6 +19,12 @@ class RMSprop(Optimizer):
 
     Hinton, Lecture 6e of "Neural Networks for Machine Learning" (2012); centered form from
     Graves (2013). Matches ``torch.optim.RMSprop``.
+
+    >>> import npgrad
+    >>> w = npgrad.nn.Parameter(npgrad.tensor([2.0]))
+    >>> opt = npgrad.optim.RMSprop([w], lr=0.01)
+    >>> (w * w).sum().backward(); opt.step(); round(w.item(), 4)
+    1.9
     """
 
     def __init__(

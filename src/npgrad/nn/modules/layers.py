@@ -8,7 +8,12 @@ from npgrad.tensor import empty
 
 
 class Flatten(Module):
-    """Merge dims ``start_dim``..``end_dim`` (by default all but the batch dim)."""
+    """Merge dims ``start_dim``..``end_dim`` (by default all but the batch dim).
+
+    >>> import npgrad
+    >>> npgrad.nn.Flatten()(npgrad.ones(2, 3, 4)).shape
+    (2, 12)
+    """
 
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
@@ -62,6 +67,11 @@ class Embedding(Module):
 
     ``weight`` starts as N(0, 1); the ``padding_idx`` row (if any) starts at zero and gets no
     gradient. Matches ``torch.nn.Embedding``.
+
+    >>> import npgrad
+    >>> table = npgrad.nn.Embedding(10, 3)
+    >>> table(npgrad.tensor([[1, 2], [4, 9]])).shape
+    (2, 2, 3)
     """
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=None, device=None):

@@ -119,6 +119,12 @@ class BatchNorm1d(_BatchNorm):
     Training uses the batch's statistics and updates ``running_mean``/``running_var``
     (``momentum`` 0.1, unbiased variance); eval uses the running ones. Matches
     ``torch.nn.BatchNorm1d``.
+
+    >>> import npgrad
+    >>> bn = npgrad.nn.BatchNorm1d(3)
+    >>> out = bn(npgrad.randn(8, 3) * 5 + 2)
+    >>> [round(abs(v), 4) for v in out.mean(dim=0).tolist()], bn.num_batches_tracked.item()
+    ([0.0, 0.0, 0.0], 1)
     """
 
     expected_dims = (2, 3)
