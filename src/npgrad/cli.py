@@ -35,7 +35,7 @@ OPTIMIZERS = {
 # Settings that train each dataset well with an MLP; any of them can be overridden by an option.
 DATASET_DEFAULTS = {
     "digits": {"hidden": [256], "epochs": 30, "lr": 1e-3, "batch_size": 32},
-    "mnist1d": {"hidden": [256, 256], "epochs": 60, "lr": 2e-3, "batch_size": 100},
+    "mnist1d": {"hidden": [100, 100], "epochs": 150, "lr": 1e-2, "batch_size": 100},  # the paper's
     "spirals": {"hidden": [100, 100], "epochs": 150, "lr": 1e-2, "batch_size": 32},
     "moons": {"hidden": [32, 32], "epochs": 80, "lr": 1e-2, "batch_size": 32},
     "circles": {"hidden": [32, 32], "epochs": 80, "lr": 1e-2, "batch_size": 32},

@@ -1,10 +1,12 @@
 """MNIST-1D: a procedurally generated 1-D stand-in for MNIST (Greydanus, 2020).
 
-Each sample starts from one of ten hand-drawn 12-point templates (one per digit) and goes through
-the paper's pipeline: random right padding, dilation to a common length, random scaling, a random
-circular translation, correlated (smoothed) noise where the signal is zero, i.i.d. noise, a random
-linear shear, and resampling to 40 points. Linear models reach ~32 % test accuracy, MLPs ~68 %,
-CNNs ~94 %: the dataset separates architectures the way MNIST no longer does.
+Each sample starts from one of ten hand-drawn 12-point templates (one per digit, whitened and
+scaled by 1/6) and goes through the paper's pipeline: random right padding, dilation to a common
+length, random scaling, a random circular translation, correlated (smoothed) noise where the
+signal is zero, i.i.d. noise, a random linear shear, and resampling to 40 points. Finally the
+whole dataset is standardised to mean 0 and standard deviation 1. Linear models reach ~32 % test
+accuracy, MLPs ~68 %, CNNs ~94 %: the dataset separates architectures the way MNIST no longer
+does.
 """
 
 import numpy
@@ -37,11 +39,14 @@ SHEAR_SCALE = 0.75
 SEQUENCE_LENGTH = 40
 
 
+TEMPLATE_SCALE = 1 / 6  # small against the noise and shear: this is what makes the task hard
+
+
 def templates():
-    """The ten templates, whitened (zero mean, unit std) and shifted to start at zero."""
+    """The ten templates: whitened, shifted to start (and end) at zero, and scaled by 1/6."""
     x = _TEMPLATES - _TEMPLATES.mean(axis=1, keepdims=True)
     x = x / x.std(axis=1, keepdims=True)
-    return x - x[:, :1]
+    return (x - x[:, :1]) * TEMPLATE_SCALE
 
 
 def _resample(signal, length):
@@ -90,7 +95,8 @@ def mnist1d(n_train=4000, n_test=1000, seed=42):
     total = n_train + n_test
     labels = numpy.arange(total) % 10
     rng.shuffle(labels)
-    x = numpy.stack([_transform(shapes[label], rng) for label in labels]).astype(numpy.float32)
+    x = numpy.stack([_transform(shapes[label], rng) for label in labels])
+    x = ((x - x.mean()) / x.std()).astype(numpy.float32)  # the whole dataset: mean 0, std 1
     description = (
         "MNIST-1D (Greydanus, 2020): 1-D digit templates with padding, scaling, translation, "
         f"correlated and i.i.d. noise and shear; length-{SEQUENCE_LENGTH} sequences, "
