@@ -1,6 +1,6 @@
 """``DataLoader``: batches from a dataset, shuffled by its own seeded generator.
 
-For array-backed datasets (anything with ``get_batch``) each batch is one fancy-index per array:
+For array-backed datasets (``batched = True``) each batch is one fancy-index per array:
 no per-sample Python loop, no per-sample tensors. Other datasets are read sample by sample and
 stacked by ``default_collate``.
 """
@@ -75,7 +75,7 @@ class DataLoader:
         self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
         self.drop_last, self.sampler = drop_last, sampler
         self.collate_fn = collate_fn or default_collate
-        self.fast_path = collate_fn is None and hasattr(dataset, "get_batch")
+        self.fast_path = collate_fn is None and getattr(dataset, "batched", False)
         if isinstance(generator, int):
             generator = numpy.random.default_rng(generator)
         self.generator = generator

@@ -1,8 +1,8 @@
 """Datasets: the map-style protocol, array-backed ``TensorDataset``, ``Subset``, ``random_split``.
 
-A dataset answers ``len(ds)`` and ``ds[i]``. Array-backed datasets also answer
-``ds.get_batch(indices)`` with a whole collated batch in one fancy-index per array, which is what
-lets ``DataLoader`` skip the per-sample Python loop.
+A dataset answers ``len(ds)`` and ``ds[i]``. Array-backed datasets also set ``batched = True``
+and answer ``ds.get_batch(indices)`` with a whole collated batch in one fancy-index per array,
+which is what lets ``DataLoader`` skip the per-sample Python loop.
 """
 
 import math
@@ -17,8 +17,11 @@ from npgrad.tensor import Tensor, as_tensor
 class Dataset:
     """Base class of map-style datasets: subclasses define ``__getitem__`` and ``__len__``.
 
-    Matches ``torch.utils.data.Dataset``.
+    Matches ``torch.utils.data.Dataset``. A subclass that can read a whole batch at once sets
+    ``batched = True`` and defines ``get_batch(indices)``.
     """
+
+    batched = False
 
     def __getitem__(self, index):
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
@@ -59,6 +62,8 @@ class TensorDataset(Dataset):
     def __len__(self):
         return self.tensors[0].shape[0]
 
+    batched = True
+
     def get_batch(self, indices):
         """The samples at ``indices`` already stacked: one fancy-index per tensor."""
         return tuple(Tensor._wrap(t._data[indices]) for t in self.tensors)
@@ -77,10 +82,14 @@ class Subset(Dataset):
     def __len__(self):
         return len(self.indices)
 
-    def __getattr__(self, name):
-        if name == "get_batch" and hasattr(self.dataset, "get_batch"):
-            return lambda indices: self.dataset.get_batch(self.indices[indices])
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+    @property
+    def batched(self):
+        """Batches can be read at once when the wrapped dataset can."""
+        return getattr(self.dataset, "batched", False)
+
+    def get_batch(self, indices):
+        """The wrapped dataset's batch at our ``indices``."""
+        return self.dataset.get_batch(self.indices[indices])
 
 
 class ConcatDataset(Dataset):

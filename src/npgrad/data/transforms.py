@@ -84,7 +84,11 @@ class TransformDataset(Dataset):
     def __len__(self):
         return len(self.dataset)
 
-    def __getattr__(self, name):
-        if name == "get_batch" and hasattr(self.dataset, "get_batch"):
-            return lambda indices: self._apply(self.dataset.get_batch(indices))
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+    @property
+    def batched(self):
+        """Batches can be read at once when the wrapped dataset can."""
+        return getattr(self.dataset, "batched", False)
+
+    def get_batch(self, indices):
+        """The wrapped dataset's batch, transformed as a whole."""
+        return self._apply(self.dataset.get_batch(indices))
