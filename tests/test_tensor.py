@@ -107,3 +107,33 @@ def test_functions_namespace():
     assert npgrad.max(x).item() == 3.0
     assert npgrad.relu(x).tolist() == [[1.0, 0.0], [3.0, 0.5]]
     assert npgrad.where(x > 0, x, npgrad.zeros(1)).tolist() == [[1.0, 0.0], [3.0, 0.5]]
+
+
+def test_pytorch_device_surface():
+    assert npgrad.device("cpu") == "cpu" and str(npgrad.device("cuda", 0)) == "cuda:0"
+    assert not npgrad.cuda.is_available() and npgrad.cuda.device_count() == 0
+    assert not npgrad.backends.mps.is_available()
+    npgrad.backends.cudnn.benchmark = True  # accepted, does nothing
+    t = npgrad.ones(2)
+    assert t.to(npgrad.device("cpu")) is t and t.device == npgrad.device("cpu") and not t.is_cuda
+    with pytest.raises(ValueError, match="CPU only.*cuda"):
+        t.to(npgrad.device("cuda"))
+    layer = npgrad.nn.Linear(2, 2)
+    assert layer.to(npgrad.device("cpu")) is layer and layer.to(device="cpu") is layer
+    with pytest.raises(ValueError, match="CPU only"):
+        layer.to("cuda:0")
+    assert npgrad.is_tensor(t) and not npgrad.is_tensor(np.ones(2))
+
+
+def test_inference_mode():
+    x = npgrad.ones(2, requires_grad=True)
+    with npgrad.inference_mode():
+        assert not (x * 2).requires_grad
+
+    @npgrad.inference_mode()
+    def double(t):
+        return t * 2
+
+    assert not double(x).requires_grad
+    with npgrad.inference_mode(False):
+        assert (x * 2).requires_grad

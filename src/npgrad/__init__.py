@@ -8,8 +8,21 @@ __version__ = "0.1.0"
 
 # The engine first: it imports npgrad.tensor at its end (see autograd.py).
 from npgrad import autograd  # noqa: I001
-from npgrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from npgrad.backend import get_default_dtype, manual_seed, set_default_dtype
+from npgrad.autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from npgrad.backend import (
+    backends,
+    cuda,
+    device,
+    get_default_dtype,
+    manual_seed,
+    set_default_dtype,
+)
 from npgrad.errors import NpgradError
 from npgrad.functions import (
     abs,
@@ -20,6 +33,7 @@ from npgrad.functions import (
     any,
     argmax,
     argmin,
+    argsort,
     bmm,
     clamp,
     clip,
@@ -28,6 +42,7 @@ from npgrad.functions import (
     exp,
     flatten,
     flip,
+    is_tensor,
     isfinite,
     isnan,
     log,
@@ -51,12 +66,14 @@ from npgrad.functions import (
     sign,
     sin,
     softmax,
+    sort,
     sqrt,
     square,
     squeeze,
     std,
     sum,
     tanh,
+    topk,
     transpose,
     unsqueeze,
     var,

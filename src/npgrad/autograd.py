@@ -42,9 +42,13 @@ class _GradMode:
         return False
 
     def __call__(self, func):
+        mode = self.mode
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            switch = _GradMode()
+            switch.mode = mode
+            with switch:
                 return func(*args, **kwargs)
 
         return wrapper
@@ -73,6 +77,20 @@ class enable_grad(_GradMode):  # noqa: N801 - PyTorch's name
     """
 
     mode = True
+
+
+class inference_mode(_GradMode):  # noqa: N801 - PyTorch's name
+    """Like ``no_grad`` (npgrad has no separate inference tensors). ``inference_mode(False)`` is
+    a no-op switch back to recording. Matches ``torch.inference_mode`` in use.
+    """
+
+    def __init__(self, mode=True):
+        self.mode = not mode
+
+    def __call__(self, func):
+        if callable(func) and not isinstance(func, bool):
+            return super().__call__(func)
+        return func
 
 
 class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch's name

@@ -56,3 +56,90 @@ def manual_seed(seed):
 def default_generator():
     """Return the current global ``numpy.random.Generator`` (reseeded by :func:`manual_seed`)."""
     return _generator
+
+
+class device:  # noqa: N801 - PyTorch's name
+    """A device name, as ``torch.device``. npgrad computes on the CPU; other devices can be named
+    (scripts build ``device("cuda")`` conditionally) but moving a tensor there raises.
+
+    >>> import npgrad
+    >>> npgrad.device("cpu"), str(npgrad.device("cuda:1"))
+    (device(type='cpu'), 'cuda:1')
+    """
+
+    def __init__(self, type, index=None):  # noqa: A002 - PyTorch's name
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        kind, _, number = str(type).partition(":")
+        self.type = kind
+        self.index = int(number) if number else index
+
+    def __repr__(self):
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        return (
+            str(self) == str(device(other)) if isinstance(other, str | device) else NotImplemented
+        )
+
+    def __hash__(self):
+        return hash(str(self))
+
+
+def check_device(name, where):
+    """Accept the CPU (by name or ``device``); raise a clear error for anything else."""
+    if device(name).type != "cpu":
+        raise ValueError(f"{where}: npgrad runs on the CPU only, got device {str(name)!r}")
+
+
+class _Cuda:
+    """``npgrad.cuda``: answers PyTorch's CUDA queries truthfully (there is no GPU backend)."""
+
+    @staticmethod
+    def is_available():
+        return False
+
+    @staticmethod
+    def device_count():
+        return 0
+
+    @staticmethod
+    def manual_seed(seed):
+        """No-op: there is no CUDA generator (``npgrad.manual_seed`` seeds everything)."""
+
+    manual_seed_all = manual_seed
+
+    @staticmethod
+    def synchronize(device=None):
+        """No-op."""
+
+    @staticmethod
+    def empty_cache():
+        """No-op."""
+
+
+class _Flags:
+    """A namespace of settable flags (e.g. ``backends.cudnn.benchmark = True``); they do nothing."""
+
+    def __init__(self, **flags):
+        self.__dict__.update(flags)
+
+    def is_available(self):
+        return False
+
+
+class _Backends:
+    """``npgrad.backends``: ``mps``/``cuda``/``cudnn`` report unavailable, flags are accepted."""
+
+    def __init__(self):
+        self.mps = _Flags()
+        self.cuda = _Flags()
+        self.cudnn = _Flags(benchmark=False, deterministic=False, enabled=False)
+
+
+cuda = _Cuda()
+backends = _Backends()

@@ -244,3 +244,23 @@ def allclose(input, other, rtol=1e-5, atol=1e-8):  # noqa: A002
 def equal(input, other):  # noqa: A002
     """True when shapes and elements are equal."""
     return input.equal(other)
+
+
+def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
+    """``(values, indices)`` sorted along ``dim``."""
+    return input.sort(dim, descending, stable)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
+    """Indices that sort ``input`` along ``dim``."""
+    return input.argsort(dim, descending, stable)
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+    """``(values, indices)`` of the ``k`` largest entries along ``dim``."""
+    return input.topk(k, dim, largest, sorted)
+
+
+def is_tensor(obj):
+    """True for npgrad tensors."""
+    return isinstance(obj, Tensor)

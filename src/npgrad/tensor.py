@@ -13,7 +13,8 @@ from collections import namedtuple
 import numpy
 
 from npgrad import autograd
-from npgrad.backend import default_generator, get_default_dtype, xp
+from npgrad.backend import check_device, default_generator, get_default_dtype, xp
+from npgrad.backend import device as device_class
 from npgrad.errors import DTypeError, GradientError, ShapeError
 from npgrad.ops import activation, elementwise, linalg, reduce
 from npgrad.ops import shape as shape_ops
@@ -147,8 +148,8 @@ class Tensor:
 
     @property
     def device(self):
-        """Always ``"cpu"``: accepted by ``.to()`` so that PyTorch code runs unchanged."""
-        return "cpu"
+        """Always ``device(type='cpu')``."""
+        return device_class("cpu")
 
     @property
     def grad_fn(self):
@@ -239,20 +240,17 @@ class Tensor:
             )
         return bool(self._data.item())
 
-    def to(self, *args, dtype=None, **kwargs):
-        """Convert dtype; a device argument (``"cpu"``) is accepted and ignored."""
+    def to(self, *args, dtype=None, device=None, **kwargs):
+        """Convert dtype; a device (``"cpu"`` or ``npgrad.device("cpu")``) is accepted."""
+        if device is not None:
+            check_device(device, "to()")
         for arg in args:
             if isinstance(arg, Tensor):
                 dtype = arg.dtype
             elif isinstance(arg, numpy.dtype | type):
                 dtype = arg
-            elif isinstance(arg, str) and not arg.startswith("cpu"):
-                try:
-                    dtype = numpy.dtype(arg)
-                except TypeError:
-                    raise ValueError(
-                        f"to(): npgrad runs on the CPU only, got device {arg!r}"
-                    ) from None
+            elif isinstance(arg, str | device_class):
+                check_device(arg, "to()")
         if dtype is None or numpy.dtype(dtype) == self.dtype:
             return self
         return self._cast(dtype)
@@ -305,6 +303,11 @@ class Tensor:
 
     def cuda(self, *args, **kwargs):
         raise RuntimeError("npgrad runs on the CPU only; remove .cuda() or use .to('cpu')")
+
+    @property
+    def is_cuda(self):
+        """Always False."""
+        return False
 
     def contiguous(self):
         """A C-contiguous tensor (self when already contiguous)."""
@@ -821,6 +824,29 @@ class Tensor:
             return Tensor._wrap(xp.asarray(pick(self._data)))
         axis = _normalize_one_dim(dim, self.ndim, pick.__name__)
         return Tensor._wrap(xp.asarray(pick(self._data, axis=axis, keepdims=keepdim)))
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        """``(values, indices)`` sorted along ``dim``; values carry the gradient."""
+        axis = _normalize_one_dim(dim, self.ndim, "sort")
+        keys = -self._data if descending else self._data
+        indices = xp.argsort(keys, axis=axis, kind="stable") if self.ndim else xp.array(0)
+        if self.ndim == 0:
+            return MinMax(self, Tensor._wrap(indices))
+        return MinMax(shape_ops.Gather.apply(self, indices, axis=axis), Tensor._wrap(indices))
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        """Indices that sort the tensor along ``dim``."""
+        return self.sort(dim, descending, stable).indices
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's name
+        """``(values, indices)`` of the ``k`` largest (or smallest) entries along ``dim``."""
+        axis = _normalize_one_dim(dim, self.ndim, "topk")
+        size = self.shape[axis] if self.ndim else 1
+        if not 0 <= k <= size:
+            raise IndexError(f"topk: k ({k}) is out of range for a dimension of size {size}")
+        values, indices = self.sort(dim, descending=largest)
+        index = (slice(None),) * axis + (slice(0, k),)
+        return MinMax(values[index], Tensor._wrap(indices._data[index]))
 
     def all(self, dim=None, keepdim=False):
         """True where all elements are non-zero (no gradient)."""

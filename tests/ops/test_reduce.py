@@ -93,3 +93,15 @@ def test_norm():
     check_op([(3, 4)], lambda x: x.norm())
     if torch is not None:
         check_op([(3, 4)], lambda x: x.norm(p=1, dim=1))
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_and_topk(dim, descending):
+    check_op([(3, 4)], lambda x: x.sort(dim=dim, descending=descending).values)
+    check_op([(3, 4)], lambda x: x.topk(2, dim=dim, largest=descending).values)
+    x = npgrad.tensor([[3.0, 1.0, 2.0]])
+    assert x.argsort(dim=1).tolist() == [[1, 2, 0]]
+    assert x.topk(2).indices.tolist() == [[0, 2]]
+    with pytest.raises(IndexError, match="topk"):
+        x.topk(4)

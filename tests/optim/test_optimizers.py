@@ -91,6 +91,7 @@ OPTIMIZERS = {
     "rmsprop_centered_momentum": lambda lib, p: lib.RMSprop(
         p, lr=0.01, alpha=0.9, momentum=0.5, centered=True, weight_decay=0.01
     ),
+    "adadelta": lambda lib, p: lib.Adadelta(p, lr=1.0, rho=0.8, weight_decay=0.01),
     "adagrad": lambda lib, p: lib.Adagrad(
         p, lr=0.1, lr_decay=0.01, weight_decay=0.01, initial_accumulator_value=0.1
     ),

@@ -9,6 +9,7 @@ from collections import OrderedDict
 
 import numpy
 
+from npgrad.backend import check_device, device
 from npgrad.errors import NpgradError, ShapeError
 from npgrad.nn.parameter import Parameter
 from npgrad.tensor import Tensor
@@ -246,11 +247,13 @@ class Module:
     def to(self, *args, **kwargs):
         """Convert floating parameters and buffers to a dtype; a device ``"cpu"`` is a no-op."""
         dtype = kwargs.get("dtype")
+        if kwargs.get("device") is not None:
+            check_device(kwargs["device"], f"{type(self).__name__}.to()")
         for arg in args:
-            if not isinstance(arg, str):
+            if isinstance(arg, str | device):
+                check_device(arg, f"{type(self).__name__}.to()")
+            else:
                 dtype = arg
-            elif not arg.startswith("cpu"):
-                raise ValueError(f"to(): npgrad runs on the CPU only, got device {arg!r}")
         if dtype is not None:
             self._convert_floats(numpy.dtype(dtype))
         return self

@@ -1,0 +1,34 @@
+"""Real PyTorch scripts, with only the imports changed to npgrad, run unmodified.
+
+tests/pytorch_scripts/ holds the structure of PyTorch's examples/mnist/main.py (an MLP instead of
+the CNN, on the bundled digits) and of the "Learn the basics" quickstart (on MNIST-1D): device
+selection, DataLoader, nn.Module subclasses, F.nll_loss, Adadelta + StepLR, torch.save/load, the
+.to(device) calls and the print formatting all go through npgrad unchanged.
+"""
+
+import pathlib
+import runpy
+
+import pytest
+
+SCRIPTS = pathlib.Path(__file__).resolve().parent / "pytorch_scripts"
+
+
+def test_mnist_example(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("sklearn")
+    monkeypatch.chdir(tmp_path)
+    module = runpy.run_path(str(SCRIPTS / "mnist_example.py"))
+    accuracy = module["main"](["--epochs", "3"])
+    assert accuracy > 0.85
+    out = capsys.readouterr().out
+    assert "Train Epoch: 1 [0/1438 (0%)]" in out and "Test set: Average loss" in out
+    assert (tmp_path / "mnist_mlp.pt").exists()
+
+
+def test_quickstart(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QUICKSTART_EPOCHS", "1")
+    runpy.run_path(str(SCRIPTS / "quickstart.py"))
+    out = capsys.readouterr().out
+    assert "Using cpu device" in out and "Shape of X [N, L]: (64, 40)" in out
+    assert "Accuracy:" in out and 'Predicted: "tensor(' in out
