@@ -1,9 +1,11 @@
 """Real PyTorch scripts, with only the imports changed to npgrad, run unmodified.
 
 tests/pytorch_scripts/ holds the structure of PyTorch's examples/mnist/main.py (an MLP instead of
-the CNN, on the bundled digits) and of the "Learn the basics" quickstart (on MNIST-1D): device
-selection, DataLoader, nn.Module subclasses, F.nll_loss, Adadelta + StepLR, torch.save/load, the
-.to(device) calls and the print formatting all go through npgrad unchanged.
+the CNN, on the bundled digits), of the "Learn the basics" quickstart (on MNIST-1D), and a
+nanoGPT-style character transformer: device selection, DataLoader, nn.Module subclasses,
+F.nll_loss, Adadelta + StepLR, torch.save/load, causal attention with a tril buffer and
+masked_fill(-inf), AdamW, clip_grad_norm_, topk and multinomial sampling all go through npgrad
+unchanged. The same files run on PyTorch with the imports switched back.
 """
 
 import pathlib
@@ -32,3 +34,13 @@ def test_quickstart(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "Using cpu device" in out and "Shape of X [N, L]: (64, 40)" in out
     assert "Accuracy:" in out and 'Predicted: "tensor(' in out
+
+
+def test_tiny_gpt(tmp_path, monkeypatch, capsys):
+    """A nanoGPT-style character model: causal attention with a tril mask, AdamW, sampling."""
+    monkeypatch.chdir(tmp_path)
+    module = runpy.run_path(str(SCRIPTS / "tiny_gpt.py"))
+    first, last = module["main"](max_iters=120)
+    assert first > 2.0 and last < 0.5, (first, last)
+    out = capsys.readouterr().out
+    assert "number of parameters: 26.88K" in out

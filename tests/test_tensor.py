@@ -137,3 +137,30 @@ def test_inference_mode():
     assert not double(x).requires_grad
     with npgrad.inference_mode(False):
         assert (x * 2).requires_grad
+
+
+def test_tril_triu_multinomial_and_generator():
+    from helpers import check_op, torch
+
+    if torch is not None:
+        check_op([(2, 3, 3)], lambda x: x.tril())
+        check_op([(3, 4)], lambda x: x.triu(diagonal=1))
+    weights = npgrad.tensor([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]])
+    samples = weights.multinomial(4, replacement=True, generator=npgrad.Generator().manual_seed(0))
+    assert samples.shape == (2, 4) and (samples[0] == 1).all() and not (samples[1] == 1).any()
+    with pytest.raises(ValueError, match="without replacement"):
+        weights.multinomial(4)
+    g = npgrad.Generator().manual_seed(5)
+    assert g.initial_seed() == 5
+    first = npgrad.data.random_split(range(10), [5, 5], generator=npgrad.Generator().manual_seed(1))
+    again = npgrad.data.random_split(range(10), [5, 5], generator=npgrad.Generator().manual_seed(1))
+    assert first[0].indices.tolist() == again[0].indices.tolist()
+
+
+def test_functional_pad_takes_torch_arguments():
+    x = npgrad.ones(1, 2)
+    F = npgrad.nn.functional
+    assert F.pad(x, (1, 0), "constant", 2.0).tolist() == [[2.0, 1.0, 1.0]]
+    assert F.pad(x, (0, 1), value=3.0).tolist() == [[1.0, 1.0, 3.0]]
+    with pytest.raises(NotImplementedError, match="reflect"):
+        F.pad(x, (1, 1), mode="reflect")

@@ -16,6 +16,7 @@ from npgrad.autograd import (
     set_grad_enabled,
 )
 from npgrad.backend import (
+    Generator,
     backends,
     cuda,
     device,
@@ -55,6 +56,7 @@ from npgrad.functions import (
     min,
     minimum,
     mm,
+    multinomial,
     norm,
     numel,
     permute,
@@ -75,6 +77,8 @@ from npgrad.functions import (
     tanh,
     topk,
     transpose,
+    tril,
+    triu,
     unsqueeze,
     var,
 )

@@ -53,6 +53,34 @@ def manual_seed(seed):
     return _generator
 
 
+class Generator(numpy.random.Generator):
+    """A random generator with PyTorch's seeding interface, usable wherever NumPy's is.
+
+    ``npgrad.Generator().manual_seed(42)`` can be passed as ``generator=`` to ``random_split``,
+    ``DataLoader``, ``randn`` and the ``nn.init`` functions. Matches ``torch.Generator`` in use.
+
+    >>> import npgrad
+    >>> a = npgrad.randn(3, generator=npgrad.Generator().manual_seed(7))
+    >>> b = npgrad.randn(3, generator=npgrad.Generator().manual_seed(7))
+    >>> bool((a == b).all())
+    True
+    """
+
+    def __init__(self, device="cpu"):
+        super().__init__(numpy.random.PCG64())
+        self._seed = None
+
+    def manual_seed(self, seed):
+        """Reseed in place; returns the generator (so calls chain, as in PyTorch)."""
+        self.bit_generator.state = numpy.random.PCG64(int(seed)).state
+        self._seed = int(seed)
+        return self
+
+    def initial_seed(self):
+        """The last seed set with ``manual_seed`` (None before any)."""
+        return self._seed
+
+
 def default_generator():
     """Return the current global ``numpy.random.Generator`` (reseeded by :func:`manual_seed`)."""
     return _generator

@@ -264,3 +264,18 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
 def is_tensor(obj):
     """True for npgrad tensors."""
     return isinstance(obj, Tensor)
+
+
+def tril(input, diagonal=0):  # noqa: A002
+    """The lower triangle of the last two dims."""
+    return input.tril(diagonal)
+
+
+def triu(input, diagonal=0):  # noqa: A002
+    """The upper triangle of the last two dims."""
+    return input.triu(diagonal)
+
+
+def multinomial(input, num_samples, replacement=False, generator=None):  # noqa: A002
+    """Sample indices from the rows of non-negative weights."""
+    return input.multinomial(num_samples, replacement, generator)

@@ -1006,6 +1006,31 @@ class Tensor:
         axis = _normalize_one_dim(dim, self.ndim, "index_select")
         return self[(slice(None),) * axis + (_array_of(index),)]
 
+    def tril(self, diagonal=0):
+        """The lower triangle of the last two dims (elements above ``diagonal`` set to 0)."""
+        return self * Tensor._wrap(xp.tril(xp.ones(self.shape[-2:], dtype=bool), diagonal))
+
+    def triu(self, diagonal=0):
+        """The upper triangle of the last two dims (elements below ``diagonal`` set to 0)."""
+        return self * Tensor._wrap(xp.triu(xp.ones(self.shape[-2:], dtype=bool), diagonal))
+
+    def multinomial(self, num_samples, replacement=False, generator=None):
+        """Sample class indices from the rows of non-negative weights (no gradient)."""
+        weights = self._data.reshape(-1, self.shape[-1]).astype(float64)
+        if (weights < 0).any() or not (weights.sum(axis=1) > 0).all():
+            raise ValueError("multinomial: weights must be non-negative, with a positive row sum")
+        if not replacement and num_samples > self.shape[-1]:
+            raise ValueError(
+                f"multinomial: cannot draw {num_samples} samples without replacement from "
+                f"{self.shape[-1]} categories"
+            )
+        rng = generator or default_generator()
+        rows = [
+            rng.choice(len(row), size=num_samples, replace=replacement, p=row / row.sum())
+            for row in weights
+        ]
+        return Tensor._wrap(xp.array(rows, dtype=int64).reshape(self.shape[:-1] + (num_samples,)))
+
     def clone(self):
         """A copy that owns its memory; gradients flow back to self."""
         return elementwise.Clone.apply(self)

@@ -13,7 +13,8 @@ from npgrad.backend import default_generator
 from npgrad.errors import DTypeError, OutOfRangeError, ShapeError
 from npgrad.ops import activation, linalg, loss, norm
 from npgrad.ops import shape as shape_ops
-from npgrad.tensor import Tensor, _array_of, _normalize_one_dim, pad  # noqa: F401 - re-exported
+from npgrad.tensor import Tensor, _array_of
+from npgrad.tensor import pad as _constant_pad
 
 # ----------------------------------------------------------------------- activations
 
@@ -122,6 +123,20 @@ def log_softmax(input, dim=None, dtype=None):  # noqa: A002
 
 
 # ----------------------------------------------------------------------- layers
+
+
+def pad(input, pad, mode="constant", value=None):  # noqa: A002
+    """Pad the last dims; ``pad`` lists (before, after) pairs from the last dim backwards.
+
+    Only ``mode="constant"`` is supported so far (reflect/replicate/circular raise).
+
+    >>> import npgrad
+    >>> npgrad.nn.functional.pad(npgrad.ones(1, 2), (1, 2), "constant", 0).tolist()
+    [[0.0, 1.0, 1.0, 0.0, 0.0]]
+    """
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported yet; use 'constant'")
+    return _constant_pad(input, pad, 0.0 if value is None else value)
 
 
 def linear(input, weight, bias=None):  # noqa: A002
