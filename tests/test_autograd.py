@@ -187,3 +187,34 @@ def test_grad_fn_names():
 def test_integer_tensors_cannot_require_grad():
     with pytest.raises(TypeError, match="floating point"):
         npgrad.tensor([1, 2], requires_grad=True)
+
+
+class Cube(npgrad.autograd.Function):
+    """A user-defined Function in PyTorch style: Tensors in and out."""
+
+    @staticmethod
+    def forward(ctx, x):
+        assert isinstance(x, npgrad.Tensor) and not npgrad.is_grad_enabled()
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        assert isinstance(grad, npgrad.Tensor)
+        return grad * 3 * x * x
+
+
+def test_user_functions_get_tensors_and_builtin_ops_get_arrays():
+    assert Cube.tensor_io and not npgrad.ops.elementwise.Mul.tensor_io
+    x = npgrad.tensor([1.0, -2.0], requires_grad=True)
+    y = Cube.apply(x)
+    assert y.grad_fn is not None and y.tolist() == [1.0, -8.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 12.0]
+    w = npgrad.ones(2, requires_grad=True)
+    loss = Cube.apply(w).sum()
+    with npgrad.no_grad():
+        w.mul_(2)
+    with pytest.raises(GradientError, match="CubeBackward"):
+        loss.backward()  # in-place checks see through the saved Tensors

@@ -44,3 +44,11 @@ def test_tiny_gpt(tmp_path, monkeypatch, capsys):
     assert first > 2.0 and last < 0.5, (first, last)
     out = capsys.readouterr().out
     assert "number of parameters: 26.88K" in out
+
+
+def test_custom_autograd_functions(capsys):
+    """The tutorial's MyReLU and LegendrePolynomial3: forward/backward written on Tensors."""
+    module = runpy.run_path(str(SCRIPTS / "custom_function.py"))
+    final_loss = module["main"](steps=2000)
+    assert final_loss < 12.0
+    assert "Result: y = " in capsys.readouterr().out

@@ -138,16 +138,34 @@ class Function:
     ``edges`` point at the node that produced each input *at the time of the call* (or at the
     leaf tensor itself), as PyTorch's do, so that an in-place op that later rebinds a tensor does
     not rewire the graph behind it.
+
+    Functions you define yourself get PyTorch's contract instead (``tensor_io = True``):
+    ``forward`` and ``backward`` receive and return Tensors, and ``forward`` runs without
+    recording a graph, so ``torch.autograd.Function`` code (``input.clamp(min=0)``,
+    ``grad_output.clone()``) works unchanged. npgrad's own ops (defined in the ``npgrad``
+    package) work on arrays, which is faster; a subclass may set ``tensor_io`` either way.
     """
 
     parents = None
     saved_tensors = ()
     tensor_hooks = None
     retained = None
+    tensor_io = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "tensor_io" not in cls.__dict__:
+            cls.tensor_io = not cls.__module__.startswith("npgrad.")
 
     def save_for_backward(self, *arrays):
         """Keep ``arrays`` for ``backward`` (read back as ``ctx.saved_tensors``)."""
         self.saved_tensors = arrays
+
+    def mark_non_differentiable(self, *outputs):
+        """Accepted for PyTorch compatibility (npgrad ops have one output)."""
+
+    def set_materialize_grads(self, value):
+        """Accepted for PyTorch compatibility (gradients always arrive materialised)."""
 
     @classmethod
     def apply(cls, *inputs, **attrs):
@@ -169,7 +187,10 @@ class Function:
             versions.append(0)
         ctx.needs_input_grad = needs_grad
         try:
-            out = cls.forward(ctx, *arrays, **attrs)
+            if cls.tensor_io:
+                out = _tensor_forward(cls, ctx, inputs, attrs)
+            else:
+                out = cls.forward(ctx, *arrays, **attrs)
         except ValueError as error:
             if isinstance(error, NpgradError):
                 raise
@@ -199,6 +220,26 @@ class Function:
     def name(self):
         """The op's name as PyTorch prints it, e.g. ``MulBackward``."""
         return f"{type(self).__name__}Backward"
+
+
+def _tensor_forward(cls, ctx, inputs, attrs):
+    """Run a tensor_io forward: Tensors in (detached views), an array out, nothing recorded."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, False
+    try:
+        detached = [item.detach() if isinstance(item, Tensor) else item for item in inputs]
+        out = cls.forward(ctx, *detached, **attrs)
+    finally:
+        _grad_enabled = previous
+    return out._data if isinstance(out, Tensor) else out
+
+
+def _tensor_backward(ctx, grad):
+    """Run a tensor_io backward: a Tensor gradient in, arrays (or None) out."""
+    input_grads = ctx.backward(ctx, Tensor._wrap(grad))
+    if not isinstance(input_grads, tuple):
+        input_grads = (input_grads,)
+    return tuple(g._data if isinstance(g, Tensor) else g for g in input_grads)
 
 
 def _topological_order(root):
@@ -266,6 +307,8 @@ def _check_saved_unmodified(ctx):
     saved = ctx.saved_tensors
     if not saved:
         return
+    if ctx.tensor_io:
+        saved = [getattr(item, "_data", item) for item in saved]  # they save Tensors
     if ctx.output_version[0] and any(id(array) == ctx.output_id for array in saved):
         raise _modified_in_place_error(ctx, "its output", "", ctx.output_version[0], 0)
     for parent, version in zip(ctx.parents, ctx.versions, strict=True):
@@ -364,7 +407,7 @@ def backward(tensor, gradient=None, retain_graph=False):
         if ctx.retained is not None and ctx.retained() is not None:
             _store_grad(ctx.retained(), grad, handed_out)
         _check_saved_unmodified(ctx)
-        input_grads = ctx.backward(ctx, grad)
+        input_grads = _tensor_backward(ctx, grad) if ctx.tensor_io else ctx.backward(ctx, grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         for edge, parent, parent_grad in zip(ctx.edges, ctx.parents, input_grads, strict=False):
