@@ -52,3 +52,11 @@ def test_custom_autograd_functions(capsys):
     final_loss = module["main"](steps=2000)
     assert final_loss < 12.0
     assert "Result: y = " in capsys.readouterr().out
+
+
+def test_textbook_notebook_idioms(capsys):
+    module = runpy.run_path(str(SCRIPTS / "d2l_style.py"))
+    assert float(module["train_l"].mean()) < 1e-3  # linear regression from scratch converged
+    assert float(module["l"]) < 1e-3  # and the concise version
+    assert module["accuracy"](module["y_hat"], module["y"]) == 1.0
+    assert "error in estimating w" in capsys.readouterr().out

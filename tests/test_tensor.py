@@ -164,3 +164,23 @@ def test_functional_pad_takes_torch_arguments():
     assert F.pad(x, (0, 1), value=3.0).tolist() == [[1.0, 1.0, 3.0]]
     with pytest.raises(NotImplementedError, match="reflect"):
         F.pad(x, (1, 1), mode="reflect")
+
+
+def test_numpy_style_axis_and_size_keywords():
+    x = npgrad.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert x.sum(axis=0).tolist() == [4.0, 6.0] and npgrad.sum(x, axis=1).tolist() == [3.0, 7.0]
+    assert x.argmax(axis=1).tolist() == [1, 1] and x.max(axis=0).values.tolist() == [3.0, 4.0]
+    assert x.mean(axis=[0, 1]).item() == 2.5 and x.cumsum(axis=1).tolist() == [
+        [1.0, 3.0],
+        [3.0, 7.0],
+    ]
+    assert npgrad.cat([x, x], axis=1).shape == (2, 4) and npgrad.stack([x, x], axis=2).shape == (
+        2,
+        2,
+        2,
+    )
+    assert npgrad.zeros(size=(2, 3)).shape == (2, 3) and npgrad.randn(size=()).shape == ()
+    samples = npgrad.normal(2.0, 0.5, size=(4000,), generator=npgrad.Generator().manual_seed(0))
+    assert abs(samples.mean().item() - 2.0) < 0.05 and samples.dtype == npgrad.float32
+    assert npgrad.normal(npgrad.zeros(3), npgrad.ones(3)).shape == (3,)
+    assert npgrad.dot(npgrad.ones(3), npgrad.ones(3)).item() == 3.0

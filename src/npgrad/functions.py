@@ -103,24 +103,24 @@ def minimum(input, other):  # noqa: A002
     return input.minimum(other)
 
 
-def sum(input, dim=None, keepdim=False, dtype=None):  # noqa: A001, A002
+def sum(input, dim=None, keepdim=False, dtype=None, axis=None):  # noqa: A001, A002
     """Sum over ``dim``."""
-    return input.sum(dim, keepdim, dtype)
+    return input.sum(dim, keepdim, dtype, axis=axis)
 
 
-def mean(input, dim=None, keepdim=False, dtype=None):  # noqa: A002
+def mean(input, dim=None, keepdim=False, dtype=None, axis=None):  # noqa: A002
     """Mean over ``dim``."""
-    return input.mean(dim, keepdim, dtype)
+    return input.mean(dim, keepdim, dtype, axis=axis)
 
 
-def max(input, dim=None, keepdim=False):  # noqa: A001, A002
+def max(input, dim=None, keepdim=False, axis=None):  # noqa: A001, A002
     """Max of all elements, ``(values, indices)`` along ``dim``, or maximum with a tensor."""
-    return input.max(dim, keepdim)
+    return input.max(dim, keepdim, axis=axis)
 
 
-def min(input, dim=None, keepdim=False):  # noqa: A001, A002
+def min(input, dim=None, keepdim=False, axis=None):  # noqa: A001, A002
     """Min of all elements, ``(values, indices)`` along ``dim``, or minimum with a tensor."""
-    return input.min(dim, keepdim)
+    return input.min(dim, keepdim, axis=axis)
 
 
 def amax(input, dim=None, keepdim=False):  # noqa: A002
@@ -158,14 +158,14 @@ def norm(input, p=2, dim=None, keepdim=False):  # noqa: A002
     return input.norm(p, dim, keepdim)
 
 
-def argmax(input, dim=None, keepdim=False):  # noqa: A002
+def argmax(input, dim=None, keepdim=False, axis=None):  # noqa: A002
     """Index of the max."""
-    return input.argmax(dim, keepdim)
+    return input.argmax(dim, keepdim, axis=axis)
 
 
-def argmin(input, dim=None, keepdim=False):  # noqa: A002
+def argmin(input, dim=None, keepdim=False, axis=None):  # noqa: A002
     """Index of the min."""
-    return input.argmin(dim, keepdim)
+    return input.argmin(dim, keepdim, axis=axis)
 
 
 def all(input, dim=None, keepdim=False):  # noqa: A001, A002
@@ -218,7 +218,7 @@ def mm(input, mat2):  # noqa: A002
     return input @ mat2
 
 
-bmm = mm
+bmm = mv = dot = mm
 
 
 def numel(input):  # noqa: A002

@@ -62,6 +62,11 @@ def _normalize_one_dim(dim, ndim, op):
     return axis
 
 
+def _dim_or_axis(dim, axis):
+    """``axis`` is accepted as NumPy's name for ``dim``, as PyTorch does."""
+    return axis if dim is None else dim
+
+
 def _size_args(size):
     """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` as PyTorch does."""
     if len(size) == 1 and isinstance(size[0], tuple | list):
@@ -721,16 +726,18 @@ class Tensor:
         return activation.LogSoftmax.apply(self, axis=axis)
 
     # ----------------------------------------------------------------- reductions
-    def sum(self, dim=None, keepdim=False, dtype=None):
+    def sum(self, dim=None, keepdim=False, dtype=None, axis=None):
         """Sum over ``dim`` (all dims when None)."""
+        dim = _dim_or_axis(dim, axis)
         source = self if dtype is None else self._cast(dtype)
         if source.dtype.kind in "bu" or source.dtype == int32:
             source = source._cast(int64)  # as PyTorch: integer sums do not overflow small types
         axis = _normalize_dim(dim, self.ndim, "sum")
         return reduce.Sum.apply(source, axis=axis, keepdims=keepdim)
 
-    def mean(self, dim=None, keepdim=False, dtype=None):
+    def mean(self, dim=None, keepdim=False, dtype=None, axis=None):
         """Mean over ``dim`` (all dims when None); float tensors only, as in PyTorch."""
+        dim = _dim_or_axis(dim, axis)
         source = self if dtype is None else self._cast(dtype)
         if source.dtype.kind not in "fc":
             raise DTypeError(
@@ -758,39 +765,43 @@ class Tensor:
             indices = indices.squeeze(axis)
         return MinMax(values, Tensor._wrap(indices))
 
-    def max(self, dim=None, keepdim=False, other=None):
+    def max(self, dim=None, keepdim=False, other=None, axis=None):
         """Largest element; with ``dim``, ``(values, indices)``; with a tensor, the maximum."""
         if isinstance(dim, Tensor):
             dim, other = None, dim
-        return self._extreme(dim, keepdim, other, "max")
+        return self._extreme(_dim_or_axis(dim, axis), keepdim, other, "max")
 
-    def min(self, dim=None, keepdim=False, other=None):
+    def min(self, dim=None, keepdim=False, other=None, axis=None):
         """Smallest element; with ``dim``, ``(values, indices)``; with a tensor, the minimum."""
         if isinstance(dim, Tensor):
             dim, other = None, dim
-        return self._extreme(dim, keepdim, other, "min")
+        return self._extreme(_dim_or_axis(dim, axis), keepdim, other, "min")
 
-    def amax(self, dim=None, keepdim=False):
+    def amax(self, dim=None, keepdim=False, axis=None):
         """Max over ``dim``; ties share the gradient."""
+        dim = _dim_or_axis(dim, axis)
         return reduce.Amax.apply(
             self, axis=_normalize_dim(dim, self.ndim, "amax"), keepdims=keepdim
         )
 
-    def amin(self, dim=None, keepdim=False):
+    def amin(self, dim=None, keepdim=False, axis=None):
         """Min over ``dim``; ties share the gradient."""
+        dim = _dim_or_axis(dim, axis)
         return reduce.Amin.apply(
             self, axis=_normalize_dim(dim, self.ndim, "amin"), keepdims=keepdim
         )
 
-    def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
+    def var(self, dim=None, unbiased=None, keepdim=False, correction=None, axis=None):
         """Variance over ``dim`` with Bessel's correction by default (``correction=1``)."""
+        dim = _dim_or_axis(dim, axis)
         if correction is None:
             correction = 0 if unbiased is False else 1
         axis = _normalize_dim(dim, self.ndim, "var")
         return reduce.Var.apply(self, axis=axis, correction=correction, keepdims=keepdim)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
+    def std(self, dim=None, unbiased=None, keepdim=False, correction=None, axis=None):
         """Standard deviation over ``dim`` (square root of :meth:`var`)."""
+        dim = _dim_or_axis(dim, axis)
         return self.var(dim, unbiased, keepdim, correction).sqrt()
 
     def logsumexp(self, dim, keepdim=False):
@@ -798,8 +809,9 @@ class Tensor:
         axis = _normalize_dim(dim, self.ndim, "logsumexp")
         return reduce.LogSumExp.apply(self, axis=axis, keepdims=keepdim)
 
-    def prod(self, dim=None, keepdim=False):
+    def prod(self, dim=None, keepdim=False, axis=None):
         """Product over ``dim`` (all elements when None)."""
+        dim = _dim_or_axis(dim, axis)
         axis = _normalize_dim(dim, self.ndim, "prod")
         return reduce.Prod.apply(self, axis=axis, keepdims=keepdim)
 
@@ -811,12 +823,14 @@ class Tensor:
             return self.abs().sum(dim, keepdim)
         return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
 
-    def argmax(self, dim=None, keepdim=False):
+    def argmax(self, dim=None, keepdim=False, axis=None):
         """Index of the largest element (of the flattened tensor when ``dim`` is None)."""
+        dim = _dim_or_axis(dim, axis)
         return self._arg_extreme(xp.argmax, dim, keepdim)
 
-    def argmin(self, dim=None, keepdim=False):
+    def argmin(self, dim=None, keepdim=False, axis=None):
         """Index of the smallest element (of the flattened tensor when ``dim`` is None)."""
+        dim = _dim_or_axis(dim, axis)
         return self._arg_extreme(xp.argmin, dim, keepdim)
 
     def _arg_extreme(self, pick, dim, keepdim):
@@ -848,19 +862,21 @@ class Tensor:
         index = (slice(None),) * axis + (slice(0, k),)
         return MinMax(values[index], Tensor._wrap(indices._data[index]))
 
-    def all(self, dim=None, keepdim=False):
+    def all(self, dim=None, keepdim=False, axis=None):
         """True where all elements are non-zero (no gradient)."""
+        dim = _dim_or_axis(dim, axis)
         axis = _normalize_dim(dim, self.ndim, "all")
         return Tensor._wrap(xp.asarray(self._data.all(axis=axis, keepdims=keepdim)))
 
-    def any(self, dim=None, keepdim=False):
+    def any(self, dim=None, keepdim=False, axis=None):
         """True where any element is non-zero (no gradient)."""
+        dim = _dim_or_axis(dim, axis)
         axis = _normalize_dim(dim, self.ndim, "any")
         return Tensor._wrap(xp.asarray(self._data.any(axis=axis, keepdims=keepdim)))
 
-    def cumsum(self, dim):
+    def cumsum(self, dim=None, axis=None):
         """Cumulative sum along ``dim``."""
-        return cumsum(self, dim)
+        return cumsum(self, _dim_or_axis(dim, axis))
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape):
@@ -1135,18 +1151,23 @@ def _new(array, requires_grad):
     return result
 
 
+def _shape(sizes, size):
+    """The shape from ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``."""
+    return _size_args(sizes) if sizes else tuple(size or ())
+
+
 def _float_dtype(dtype):
     return get_default_dtype() if dtype is None else numpy.dtype(dtype)
 
 
-def zeros(*size, dtype=None, requires_grad=False, device=None):
+def zeros(*sizes, size=None, dtype=None, requires_grad=False, device=None):
     """A tensor of zeros of the given size."""
-    return _new(xp.zeros(_size_args(size), dtype=_float_dtype(dtype)), requires_grad)
+    return _new(xp.zeros(_shape(sizes, size), dtype=_float_dtype(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad=False, device=None):
+def ones(*sizes, size=None, dtype=None, requires_grad=False, device=None):
     """A tensor of ones of the given size."""
-    return _new(xp.ones(_size_args(size), dtype=_float_dtype(dtype)), requires_grad)
+    return _new(xp.ones(_shape(sizes, size), dtype=_float_dtype(dtype)), requires_grad)
 
 
 empty = zeros
@@ -1199,16 +1220,16 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None):
     return _new(xp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad=False, generator=None, device=None):
+def rand(*sizes, size=None, dtype=None, requires_grad=False, generator=None, device=None):
     """Uniform samples in [0, 1)."""
     rng = generator or default_generator()
-    return _new(rng.random(_size_args(size)).astype(_float_dtype(dtype)), requires_grad)
+    return _new(rng.random(_shape(sizes, size)).astype(_float_dtype(dtype)), requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad=False, generator=None, device=None):
+def randn(*sizes, size=None, dtype=None, requires_grad=False, generator=None, device=None):
     """Standard normal samples."""
     rng = generator or default_generator()
-    return _new(rng.standard_normal(_size_args(size)).astype(_float_dtype(dtype)), requires_grad)
+    return _new(rng.standard_normal(_shape(sizes, size)).astype(_float_dtype(dtype)), requires_grad)
 
 
 def randint(low, high=None, size=None, dtype=None, generator=None, device=None):
@@ -1219,6 +1240,28 @@ def randint(low, high=None, size=None, dtype=None, generator=None, device=None):
         raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
     rng = generator or default_generator()
     return Tensor._wrap(rng.integers(low, high, size=tuple(size)).astype(dtype or int64))
+
+
+def normal(mean, std=1.0, size=None, generator=None, dtype=None, requires_grad=False, device=None):
+    """Samples of N(mean, std^2): scalars with ``size``, or tensors broadcast element-wise.
+
+    Matches ``torch.normal``.
+
+    >>> import npgrad
+    >>> npgrad.normal(0.0, 1.0, (2, 3)).shape
+    (2, 3)
+    """
+    rng = generator or default_generator()
+    mean_array, std_array = _array_of(mean), _array_of(std)
+    shape = (
+        _size_args((size,))
+        if size is not None
+        else numpy.broadcast_shapes(numpy.shape(mean_array), numpy.shape(std_array))
+    )
+    samples = rng.normal(mean_array, std_array, shape)
+    if dtype is None and isinstance(mean, Tensor):
+        dtype = mean.dtype
+    return _new(samples.astype(_float_dtype(dtype)), requires_grad)
 
 
 def rand_like(other, dtype=None, requires_grad=False):
@@ -1242,8 +1285,9 @@ def _tensors(values):
     return [v if isinstance(v, Tensor) else tensor(v) for v in values]
 
 
-def cat(tensors, dim=0):
+def cat(tensors, dim=None, axis=None):
     """Join tensors along an existing dim (``torch.cat``)."""
+    dim = _dim_or_axis(dim, axis) or 0
     tensors = _tensors(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
@@ -1254,8 +1298,9 @@ def cat(tensors, dim=0):
 concat = concatenate = cat
 
 
-def stack(tensors, dim=0):
+def stack(tensors, dim=None, axis=None):
     """Join tensors along a new dim (``torch.stack``)."""
+    dim = _dim_or_axis(dim, axis) or 0
     tensors = _tensors(tensors)
     if not tensors:
         raise ValueError("stack: expected a non-empty list of tensors")
