@@ -218,3 +218,33 @@ def test_user_functions_get_tensors_and_builtin_ops_get_arrays():
         w.mul_(2)
     with pytest.raises(GradientError, match="CubeBackward"):
         loss.backward()  # in-place checks see through the saved Tensors
+
+
+def test_detect_anomaly_names_the_op():
+    x = npgrad.tensor([1.0, 0.0], requires_grad=True)
+    with npgrad.autograd.detect_anomaly():
+        loss = x.sqrt().sum()  # d sqrt(x) at 0 is inf
+        with pytest.raises(GradientError, match="SqrtBackward returned 1 NaN/inf"):
+            loss.backward()
+    assert not npgrad.autograd.is_anomaly_enabled()
+    npgrad.autograd.set_detect_anomaly(True)
+    assert npgrad.autograd.is_anomaly_enabled()
+    npgrad.autograd.set_detect_anomaly(False)
+    (x * 2).sum().backward()  # off again: no check
+
+
+def test_autograd_grad_returns_without_accumulating():
+    x = npgrad.tensor([1.0, 2.0], requires_grad=True)
+    w = npgrad.tensor([3.0], requires_grad=True)
+    h = x * w
+    gx, gh = npgrad.autograd.grad((h * h).sum(), [x, h])
+    assert gx.tolist() == [18.0, 36.0] and gh.tolist() == [6.0, 12.0]
+    assert x.grad is None and w.grad is None
+    unused = npgrad.ones(1, requires_grad=True)
+    with pytest.raises(GradientError, match="not used"):
+        npgrad.autograd.grad((x * 2).sum(), [unused])
+    assert npgrad.autograd.grad((x * 2).sum(), [x, unused], allow_unused=True)[1] is None
+    with pytest.raises(NotImplementedError, match="double backward"):
+        npgrad.autograd.grad((x * 2).sum(), x, create_graph=True)
+    (g,) = npgrad.autograd.grad((x * x).sum(), x, retain_graph=True)
+    assert g.tolist() == [2.0, 4.0]

@@ -184,3 +184,18 @@ def test_numpy_style_axis_and_size_keywords():
     assert abs(samples.mean().item() - 2.0) < 0.05 and samples.dtype == npgrad.float32
     assert npgrad.normal(npgrad.zeros(3), npgrad.ones(3)).shape == (3,)
     assert npgrad.dot(npgrad.ones(3), npgrad.ones(3)).item() == 3.0
+
+
+def test_small_pytorch_helpers():
+    x = npgrad.tensor([[1.0, -2.0]])
+    assert x.new_zeros(2, 3).shape == (2, 3) and x.new_ones((1,)).tolist() == [1.0]
+    assert x.new_full((2,), 7.0).tolist() == [7.0, 7.0] and x.new_tensor([1, 2]).dtype == x.dtype
+    assert x.masked_select(x > 0).tolist() == [1.0]
+    assert x.clamp_min(0).tolist() == [[1.0, 0.0]] and x.clamp_max(0).tolist() == [[0.0, -2.0]]
+    assert npgrad.bernoulli(npgrad.tensor([0.0, 1.0])).tolist() == [0.0, 1.0]
+    assert npgrad.pi == np.pi and npgrad.inf == np.inf
+
+
+def test_saving_a_whole_module_explains_state_dict(tmp_path):
+    with pytest.raises(TypeError, match=r"save obj.state_dict\(\)"):
+        npgrad.save(npgrad.nn.Linear(1, 1), tmp_path / "m.npz")

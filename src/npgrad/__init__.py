@@ -40,6 +40,7 @@ from npgrad.functions import (
     clip,
     cos,
     dot,
+    einsum,
     equal,
     exp,
     flatten,
@@ -88,6 +89,7 @@ from npgrad.tensor import (
     Tensor,
     arange,
     as_tensor,
+    bernoulli,
     bool_,
     cat,
     chunk,
@@ -137,6 +139,10 @@ from npgrad.tensor import (
 )
 
 bool = bool_  # noqa: A001 - PyTorch's name for the bool dtype
+
+import math as _math  # noqa: E402
+
+e, pi, inf, nan = _math.e, _math.pi, _math.inf, _math.nan  # PyTorch's constants
 
 from npgrad import data, diagnostics, io, nn, optim, train, utils  # noqa: E402 - built on the above
 from npgrad.io import load, save  # noqa: E402

@@ -19,6 +19,7 @@ from npgrad.backend import xp
 from npgrad.errors import GradientError, NpgradError, ShapeError
 
 _grad_enabled = True
+_detect_anomaly = False
 
 
 def is_grad_enabled():
@@ -118,6 +119,38 @@ class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch's name
                 return func(*args, **kwargs)
 
         return wrapper
+
+
+class set_detect_anomaly:  # noqa: N801 - PyTorch's name
+    """Check every gradient for NaN/inf during backward and name the op that produced it.
+
+    Works as a call (``set_detect_anomaly(True)``) or a context manager, like
+    ``torch.autograd.set_detect_anomaly``. Costs one ``isfinite`` pass per gradient.
+    """
+
+    def __init__(self, mode=True, check_nan=True):
+        global _detect_anomaly
+        self._previous, _detect_anomaly = _detect_anomaly, bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        global _detect_anomaly
+        _detect_anomaly = self._previous
+        return False
+
+
+class detect_anomaly(set_detect_anomaly):  # noqa: N801 - PyTorch's name
+    """Context manager turning anomaly detection on (``torch.autograd.detect_anomaly``)."""
+
+    def __init__(self, check_nan=True):
+        super().__init__(True)
+
+
+def is_anomaly_enabled():
+    """True inside ``detect_anomaly`` / after ``set_detect_anomaly(True)``."""
+    return _detect_anomaly
 
 
 class Function:
@@ -352,7 +385,18 @@ def _store_grad(tensor, grad, handed_out):
         tensor.grad._data += grad
 
 
-def backward(tensor, gradient=None, retain_graph=False):
+def _check_finite(ctx, index, parent, grad):
+    """With anomaly detection on: raise if an op's backward produced NaN or inf."""
+    if not xp.isfinite(grad).all():
+        bad = int((~xp.isfinite(grad)).sum())
+        raise GradientError(
+            f"{ctx.name()} returned {bad} NaN/inf values in the gradient of its input {index} "
+            f"(shape {parent.shape}); the forward op {type(ctx).__name__} is where the numbers "
+            "went wrong (e.g. log of 0, sqrt of a negative, overflow)"
+        )
+
+
+def backward(tensor, gradient=None, retain_graph=False, _capture=None):
     """Compute the gradient of ``tensor`` with respect to every leaf that requires grad.
 
     Matches ``torch.autograd.backward`` for one tensor: leaves accumulate into ``.grad`` (add, not
@@ -362,6 +406,8 @@ def backward(tensor, gradient=None, retain_graph=False):
         tensor: the output to differentiate, usually a scalar loss.
         gradient: d(something)/d(tensor), same shape as ``tensor``; may be omitted for a scalar.
         retain_graph: keep the saved arrays so that backward can run through this graph again.
+        _capture: internal (``grad``): a dict of node ids whose incoming gradient to record
+            instead of accumulating anything into ``.grad``.
 
     Raises:
         GradientError: ``tensor`` does not require grad, is not a scalar and no ``gradient`` was
@@ -396,7 +442,12 @@ def backward(tensor, gradient=None, retain_graph=False):
         grad = grads.pop(id(node), None)
         if grad is None:
             continue
-        if isinstance(node, Tensor):  # a leaf: accumulate into .grad
+        if _capture is not None:
+            if id(node) in _capture:
+                _capture[id(node)] = grad
+            if isinstance(node, Tensor):
+                continue  # autograd.grad leaves .grad alone
+        elif isinstance(node, Tensor):  # a leaf: accumulate into .grad
             if node._hooks:
                 grad = _run_hooks(node._hooks, grad)
             _store_grad(node, grad, handed_out)
@@ -404,13 +455,15 @@ def backward(tensor, gradient=None, retain_graph=False):
         ctx = node
         if ctx.tensor_hooks:
             grad = _run_hooks(ctx.tensor_hooks, grad)
-        if ctx.retained is not None and ctx.retained() is not None:
+        if _capture is None and ctx.retained is not None and ctx.retained() is not None:
             _store_grad(ctx.retained(), grad, handed_out)
         _check_saved_unmodified(ctx)
         input_grads = _tensor_backward(ctx, grad) if ctx.tensor_io else ctx.backward(ctx, grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
-        for edge, parent, parent_grad in zip(ctx.edges, ctx.parents, input_grads, strict=False):
+        for index, (edge, parent, parent_grad) in enumerate(
+            zip(ctx.edges, ctx.parents, input_grads, strict=False)
+        ):
             if edge is None or parent_grad is None:
                 continue
             if type(parent_grad) is not xp.ndarray:
@@ -419,6 +472,8 @@ def backward(tensor, gradient=None, retain_graph=False):
                 parent_grad = parent_grad.astype(parent._data.dtype)  # grads keep the input's dtype
             if parent_grad.shape != parent._data.shape:
                 parent_grad = _unbroadcast(parent_grad, parent._data.shape, ctx)
+            if _detect_anomaly:
+                _check_finite(ctx, index, parent, parent_grad)
             key = id(edge)
             if key in grads:
                 grads[key] = grads[key] + parent_grad
@@ -428,6 +483,59 @@ def backward(tensor, gradient=None, retain_graph=False):
             ctx.saved_tensors = ()
             ctx.parents = None
             ctx.edges = None
+
+
+def grad(
+    outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False
+):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned instead of accumulated.
+
+    Matches ``torch.autograd.grad`` for first derivatives: no ``.grad`` is touched.
+
+    Args:
+        outputs: a tensor (or a one-element sequence) to differentiate, a scalar unless
+            ``grad_outputs`` is given.
+        inputs: a tensor or a sequence of tensors that require grad (leaves or not).
+        grad_outputs: the gradient of something with respect to ``outputs``.
+        retain_graph: keep the graph for another backward (default: ``create_graph``).
+        create_graph: not supported (npgrad has no double backward).
+        allow_unused: return None for an input the outputs do not depend on (else raise).
+
+    Returns:
+        A tuple with one Tensor (or None) per input.
+
+    >>> import npgrad
+    >>> x = npgrad.tensor([1.0, 2.0], requires_grad=True)
+    >>> (g,) = npgrad.autograd.grad((x * x).sum(), x)
+    >>> g.tolist(), x.grad
+    ([2.0, 4.0], None)
+    """
+    if create_graph:
+        raise NotImplementedError(
+            "grad(create_graph=True): npgrad computes gradients in plain NumPy, so there is no "
+            "double backward (gradients of gradients)"
+        )
+    if isinstance(outputs, list | tuple):
+        if len(outputs) != 1:
+            raise NotImplementedError("grad: npgrad supports one output tensor per call")
+        (outputs,) = outputs
+        if isinstance(grad_outputs, list | tuple):
+            (grad_outputs,) = grad_outputs
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    keys = [t if t._ctx is None else t._ctx for t in inputs]
+    capture = {id(key): None for key in keys}
+    backward(outputs, grad_outputs, retain_graph=bool(retain_graph), _capture=capture)
+    results = []
+    for i, (tensor, key) in enumerate(zip(inputs, keys, strict=True)):
+        found = capture[id(key)]
+        if found is None and not allow_unused:
+            raise GradientError(
+                f"grad: input {i} (shape {tensor.shape}) was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+        results.append(None if found is None else Tensor._wrap(xp.array(found, dtype=tensor.dtype)))
+    return tuple(results)
 
 
 # Imported last: tensor.py builds on this module (Function, backward), and this module needs the

@@ -3,6 +3,7 @@
 Each one calls the Tensor method of the same name, so the behaviour is defined in one place.
 """
 
+from npgrad.ops import linalg
 from npgrad.tensor import Tensor, tensor
 
 
@@ -279,3 +280,19 @@ def triu(input, diagonal=0):  # noqa: A002
 def multinomial(input, num_samples, replacement=False, generator=None):  # noqa: A002
     """Sample indices from the rows of non-negative weights."""
     return input.multinomial(num_samples, replacement, generator)
+
+
+def einsum(equation, *operands):
+    """Einstein summation, e.g. ``einsum("bij,bjk->bik", a, b)``; differentiable.
+
+    Matches ``torch.einsum`` (operands may also be passed as one list). Not supported: a letter
+    repeated within one operand (a diagonal), and size-1 broadcasting inside the equation.
+
+    >>> import npgrad
+    >>> a, b = npgrad.ones(2, 3), npgrad.ones(3, 4)
+    >>> npgrad.einsum("ij,jk->ik", a, b).shape
+    (2, 4)
+    """
+    if len(operands) == 1 and isinstance(operands[0], list | tuple):
+        operands = tuple(operands[0])
+    return linalg.Einsum.apply(*(_as_tensor(x) for x in operands), equation=equation)

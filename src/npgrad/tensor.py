@@ -1022,6 +1022,39 @@ class Tensor:
         axis = _normalize_one_dim(dim, self.ndim, "index_select")
         return self[(slice(None),) * axis + (_array_of(index),)]
 
+    def new_zeros(self, *size, dtype=None, requires_grad=False):
+        """Zeros of ``size`` with this tensor's dtype (unless given)."""
+        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False):
+        """Ones of ``size`` with this tensor's dtype (unless given)."""
+        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False):
+        """``fill_value`` everywhere, with this tensor's dtype (unless given)."""
+        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False):
+        """A new tensor from ``data`` with this tensor's dtype (unless given)."""
+        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def masked_select(self, mask):
+        """The elements where ``mask`` is True, as a 1-D tensor."""
+        return self[_array_of(mask)]
+
+    def clamp_min(self, min):  # noqa: A002 - PyTorch's name
+        """clamp(min=min)."""
+        return self.clamp(min=min)
+
+    def clamp_max(self, max):  # noqa: A002 - PyTorch's name
+        """clamp(max=max)."""
+        return self.clamp(max=max)
+
+    def bernoulli(self, generator=None):
+        """1 with probability self (element-wise), else 0; no gradient."""
+        rng = generator or default_generator()
+        return Tensor._wrap((rng.random(self.shape) < self._data).astype(self.dtype))
+
     def tril(self, diagonal=0):
         """The lower triangle of the last two dims (elements above ``diagonal`` set to 0)."""
         return self * Tensor._wrap(xp.tril(xp.ones(self.shape[-2:], dtype=bool), diagonal))
@@ -1262,6 +1295,11 @@ def normal(mean, std=1.0, size=None, generator=None, dtype=None, requires_grad=F
     if dtype is None and isinstance(mean, Tensor):
         dtype = mean.dtype
     return _new(samples.astype(_float_dtype(dtype)), requires_grad)
+
+
+def bernoulli(input, generator=None):  # noqa: A002 - PyTorch's name
+    """1 with probability ``input`` (element-wise), else 0."""
+    return input.bernoulli(generator)
 
 
 def rand_like(other, dtype=None, requires_grad=False):

@@ -52,3 +52,37 @@ def test_fused_linear(x_shape, bias):
 def test_linear_feature_mismatch():
     with pytest.raises(ShapeError, match=r"linear.*\(4, 2\).*\(5, 3\)"):
         Linear.apply(npgrad.ones(4, 2), npgrad.ones(5, 3))
+
+
+@pytest.mark.parametrize(
+    "equation, shapes",
+    [
+        ("ij,jk->ik", [(2, 3), (3, 4)]),
+        ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+        ("bhqd,bhkd->bhqk", [(2, 2, 3, 4), (2, 2, 5, 4)]),
+        ("i,i->", [(4,), (4,)]),
+        ("i,j->ij", [(3,), (4,)]),
+        ("ij->ji", [(2, 3)]),
+        ("ij->", [(2, 3)]),
+        ("ijk->ik", [(2, 3, 4)]),
+        ("ij,jk", [(2, 3), (3, 4)]),
+        ("...ij,...jk->...ik", [(2, 3, 4), (2, 4, 5)]),
+        ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+        ("bi,bi->b", [(3, 4), (3, 4)]),
+    ],
+)
+def test_einsum(equation, shapes):
+    check_op(
+        shapes,
+        torch_fn=lambda *xs: torch.einsum(equation, *xs),
+        npgrad_fn=lambda *xs: npgrad.einsum(equation, *xs),
+    )
+
+
+def test_einsum_unsupported_cases_say_so():
+    with pytest.raises(NotImplementedError, match="diagonal"):
+        npgrad.einsum("ii->i", npgrad.ones(3, 3))
+    with pytest.raises(NotImplementedError, match="broadcasting"):
+        npgrad.einsum("ij,ij->ij", npgrad.ones(1, 3), npgrad.ones(2, 3))
+    with pytest.raises(ShapeError, match="do not fit"):
+        npgrad.einsum("ijk->i", npgrad.ones(2, 3))

@@ -44,6 +44,11 @@ def _encode(obj, arrays):
         return obj.item()
     if obj is None or isinstance(obj, bool | int | float | str):
         return obj
+    if hasattr(obj, "state_dict"):
+        raise TypeError(
+            f"save: npgrad does not pickle whole {type(obj).__name__} objects (loading a pickle "
+            "can run code); save obj.state_dict() and rebuild the object before load_state_dict"
+        )
     raise TypeError(
         f"save: cannot store an object of type {type(obj).__name__}; npgrad files hold tensors, "
         "arrays, numbers, strings, None, and lists/tuples/dicts of them (no pickles)"

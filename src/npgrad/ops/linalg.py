@@ -5,6 +5,7 @@ transposed copies (NumPy passes ``W.T`` to BLAS as a flag, not a copy).
 """
 
 from npgrad.autograd import Function
+from npgrad.backend import xp
 from npgrad.errors import ShapeError
 
 
@@ -85,3 +86,89 @@ class Linear(Function):
         grad_w = grad_2d.T @ x.reshape(-1, x.shape[-1]) if needs_w else None  # dy/dW = grad^T x
         grad_b = grad_2d.sum(axis=0) if needs_b else None  # dy/db = 1, summed over the batch
         return grad_x, grad_w, grad_b
+
+
+def parse_einsum(equation, shapes):
+    """Explicit subscripts for ``equation``: (one string per operand, the output string).
+
+    Expands ``...`` into unused capital letters (right-aligned, as NumPy does) and fills in the
+    implicit output (letters used once, sorted) when there is no ``->``.
+    """
+    equation = equation.replace(" ", "")
+    inputs, arrow, output = equation.partition("->")
+    inputs = inputs.split(",")
+    if len(inputs) != len(shapes):
+        raise ShapeError(f"einsum: {len(inputs)} operand subscripts for {len(shapes)} operands")
+    spare = iter(letter for letter in "ZYXWVUTSRQPONMLKJIHGFEDCBA" if letter not in equation)
+    widest = max(
+        (
+            len(shape) - (len(subs) - 3)
+            for subs, shape in zip(inputs, shapes, strict=True)
+            if "..." in subs
+        ),
+        default=0,
+    )
+    ellipsis = "".join(next(spare) for _ in range(widest))
+    expanded = []
+    for subs, shape in zip(inputs, shapes, strict=True):
+        if "..." in subs:
+            dims = len(shape) - (len(subs) - 3)
+            subs = subs.replace("...", ellipsis[len(ellipsis) - dims :])
+        if len(subs) != len(shape):
+            raise ShapeError(f"einsum: subscripts {subs!r} do not fit an operand of shape {shape}")
+        if len(set(subs)) != len(subs):
+            raise NotImplementedError(
+                f"einsum: a letter repeated within one operand ({subs!r}, a diagonal) has no "
+                "gradient in npgrad yet"
+            )
+        expanded.append(subs)
+    if arrow:
+        output = output.replace("...", ellipsis)
+    else:
+        letters = "".join(expanded)
+        output = ellipsis + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ellipsis)
+        )
+    sizes = {}
+    for subs, shape in zip(expanded, shapes, strict=True):
+        for letter, size in zip(subs, shape, strict=True):
+            if sizes.setdefault(letter, size) != size:
+                raise NotImplementedError(
+                    f"einsum: dimension {letter!r} has sizes {sizes[letter]} and {size}; "
+                    "broadcasting inside einsum is not supported (expand the operand first)"
+                )
+    return expanded, output
+
+
+class Einsum(Function):
+    """y = einsum(equation, x_1, x_2, ...) (sums of products over the letters not in the output)"""
+
+    @staticmethod
+    def forward(ctx, *operands, equation=None):
+        inputs, output = parse_einsum(equation, [x.shape for x in operands])
+        ctx.inputs, ctx.output = inputs, output
+        ctx.save_for_backward(*operands)
+        return xp.einsum(f"{','.join(inputs)}->{output}", *operands)
+
+    @staticmethod
+    def backward(ctx, grad):
+        operands = ctx.saved_tensors
+        grads = []
+        for k, (subs, operand) in enumerate(zip(ctx.inputs, operands, strict=True)):
+            if not ctx.needs_input_grad[k]:
+                grads.append(None)
+                continue
+            others = [op for j, op in enumerate(operands) if j != k]
+            other_subs = [s for j, s in enumerate(ctx.inputs) if j != k]
+            # dy/dx_k: the same sum of products with grad in place of x_k; letters that x_k alone
+            # summed away come back by broadcasting (the derivative of a sum is 1 everywhere)
+            reachable = set(ctx.output) | set("".join(other_subs))
+            kept = "".join(letter for letter in subs if letter in reachable)
+            spec = ",".join([ctx.output, *other_subs]) + "->" + kept
+            partial = xp.einsum(spec, grad, *others)
+            shape = [
+                size if letter in kept else 1
+                for letter, size in zip(subs, operand.shape, strict=True)
+            ]
+            grads.append(xp.broadcast_to(partial.reshape(shape), operand.shape))
+        return tuple(grads)
