@@ -16,32 +16,52 @@ import time
 import numpy as np
 
 WORKLOADS = {
-    # name: (layer sizes, batch size)
+    # name: (layer sizes, batch size); "cnn" is PyTorch's MNIST example network
     "mlp_512_b128": ((784, 512, 512, 10), 128),
     "mlp_512_b32": ((784, 512, 512, 10), 32),
     "mlp_32_b32": ((784, 32, 10), 32),
+    "cnn_b64": ("cnn", 64),
 }
 
 
 def synthetic_batches(sizes, batch_size, count=8, seed=0):
     """A few fixed random batches (inputs float32, labels int64) cycled during timing."""
     rng = np.random.default_rng(seed)
+    input_shape = (1, 28, 28) if sizes == "cnn" else (sizes[0],)
     return [
         (
-            rng.standard_normal((batch_size, sizes[0]), dtype=np.float32),
-            rng.integers(0, sizes[-1], batch_size),
+            rng.standard_normal((batch_size, *input_shape), dtype=np.float32),
+            rng.integers(0, 10, batch_size),
         )
         for _ in range(count)
     ]
 
 
-def pytorch_style_step_fn(library, sizes, batches):
-    """The same PyTorch-style training step for npgrad and torch: their APIs are the same."""
+def build_model(library, sizes):
+    """The workload's network in ``library`` (npgrad or torch: the same code)."""
     nn = library.nn
+    if sizes == "cnn":  # conv32, conv64, pool, fc128: the MNIST example without dropout
+        return nn.Sequential(
+            nn.Conv2d(1, 32, 3),
+            nn.ReLU(),
+            nn.Conv2d(32, 64, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(9216, 128),
+            nn.ReLU(),
+            nn.Linear(128, 10),
+        )
     layers = []
     for fan_in, fan_out in zip(sizes[:-2], sizes[1:-1], strict=True):
         layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
-    model = nn.Sequential(*layers, nn.Linear(sizes[-2], sizes[-1]))
+    return nn.Sequential(*layers, nn.Linear(sizes[-2], sizes[-1]))
+
+
+def pytorch_style_step_fn(library, sizes, batches):
+    """The same PyTorch-style training step for npgrad and torch: their APIs are the same."""
+    nn = library.nn
+    model = build_model(library, sizes)
     optimizer = library.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     data = [(library.from_numpy(x), library.from_numpy(y)) for x, y in batches]

@@ -1,7 +1,7 @@
 """Real PyTorch scripts, with only the imports changed to npgrad, run unmodified.
 
-tests/pytorch_scripts/ holds the structure of PyTorch's examples/mnist/main.py (an MLP instead of
-the CNN, on the bundled digits), of the "Learn the basics" quickstart (on MNIST-1D), and a
+tests/pytorch_scripts/ holds PyTorch's examples/mnist/main.py (its own CNN, on the bundled digits
+scaled up to 28x28), of the "Learn the basics" quickstart (on MNIST-1D), and a
 nanoGPT-style character transformer: device selection, DataLoader, nn.Module subclasses,
 F.nll_loss, Adadelta + StepLR, torch.save/load, causal attention with a tril buffer and
 masked_fill(-inf), AdamW, clip_grad_norm_, topk and multinomial sampling all go through npgrad
@@ -20,11 +20,11 @@ def test_mnist_example(tmp_path, monkeypatch, capsys):
     pytest.importorskip("sklearn")
     monkeypatch.chdir(tmp_path)
     module = runpy.run_path(str(SCRIPTS / "mnist_example.py"))
-    accuracy = module["main"](["--epochs", "3"])
-    assert accuracy > 0.85
+    accuracy = module["main"](["--epochs", "1"])
+    assert accuracy > 0.5  # the example's CNN, one epoch (23 steps) on 28x28 digits
     out = capsys.readouterr().out
     assert "Train Epoch: 1 [0/1438 (0%)]" in out and "Test set: Average loss" in out
-    assert (tmp_path / "mnist_mlp.pt").exists()
+    assert (tmp_path / "mnist_cnn.pt").exists()
 
 
 def test_quickstart(tmp_path, monkeypatch, capsys):

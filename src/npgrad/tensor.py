@@ -987,6 +987,16 @@ class Tensor:
             )
         return shape_ops.Repeat.apply(self, repeats=repeats)
 
+    def repeat_interleave(self, repeats, dim=None):
+        """Repeat each element ``repeats`` times along ``dim`` (flattened first when None)."""
+        if not isinstance(repeats, _builtin_int):
+            raise NotImplementedError(
+                "repeat_interleave: only an int number of repeats is supported"
+            )
+        source = self.flatten() if dim is None else self
+        axis = 0 if dim is None else _normalize_one_dim(dim, self.ndim, "repeat_interleave")
+        return shape_ops.RepeatInterleave.apply(source, repeats=repeats, axis=axis)
+
     def flip(self, *dims):
         """Reverse the order of elements along ``dims``."""
         axes = _normalize_dim(_size_args(dims), self.ndim, "flip")

@@ -170,3 +170,8 @@ def test_shape_errors_name_the_op():
         x.permute(0)
     with pytest.raises(ShapeError, match="cat"):
         npgrad.cat([x, npgrad.ones(2, 4)])
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1, -1])
+def test_repeat_interleave(dim):
+    check_op([(2, 3)], lambda x: x.repeat_interleave(3, dim=dim))

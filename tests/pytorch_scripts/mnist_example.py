@@ -1,4 +1,5 @@
-# The structure of PyTorch's examples/mnist/main.py (MLP instead of CNN), with npgrad imported as torch.
+# PyTorch's examples/mnist/main.py with npgrad imported as torch. The network is the example's
+# own CNN; the data are the bundled 8x8 digits scaled up to 28x28 (MNIST needs a download).
 import argparse
 import npgrad as torch
 import npgrad.nn as nn
@@ -12,15 +13,24 @@ from npgrad.data import datasets
 class Net(nn.Module):
     def __init__(self):
         super(Net, self).__init__()
-        self.fc1 = nn.Linear(64, 128)
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)
         self.dropout1 = nn.Dropout(0.25)
+        self.dropout2 = nn.Dropout(0.5)
+        self.fc1 = nn.Linear(9216, 128)
         self.fc2 = nn.Linear(128, 10)
 
     def forward(self, x):
+        x = self.conv1(x)
+        x = F.relu(x)
+        x = self.conv2(x)
+        x = F.relu(x)
+        x = F.max_pool2d(x, 2)
+        x = self.dropout1(x)
         x = torch.flatten(x, 1)
         x = self.fc1(x)
         x = F.relu(x)
-        x = self.dropout1(x)
+        x = self.dropout2(x)
         x = self.fc2(x)
         output = F.log_softmax(x, dim=1)
         return output
@@ -74,8 +84,12 @@ def main(argv=None):
     if use_cuda:
         train_kwargs.update({'num_workers': 1, 'pin_memory': True, 'shuffle': True})
     data = datasets.digits()
-    dataset1 = TensorDataset(torch.tensor(data.x_train), torch.tensor(data.y_train))
-    dataset2 = TensorDataset(torch.tensor(data.x_test), torch.tensor(data.y_test))
+    def as_28x28(x):  # 8x8 -> 24x24 (each pixel 3x3) -> 28x28 with a 2-pixel border
+        images = torch.tensor(x).view(-1, 1, 8, 8)
+        images = images.repeat_interleave(3, dim=2).repeat_interleave(3, dim=3)
+        return F.pad(images, (2, 2, 2, 2))
+    dataset1 = TensorDataset(as_28x28(data.x_train), torch.tensor(data.y_train))
+    dataset2 = TensorDataset(as_28x28(data.x_test), torch.tensor(data.y_test))
     train_loader = DataLoader(dataset1, shuffle=True, **train_kwargs)
     test_loader = DataLoader(dataset2, **test_kwargs)
     model = Net().to(device)
@@ -85,8 +99,8 @@ def main(argv=None):
         train(args, model, device, train_loader, optimizer, epoch)
         accuracy = test(model, device, test_loader)
         scheduler.step()
-    torch.save(model.state_dict(), "mnist_mlp.pt")
-    model.load_state_dict(torch.load("mnist_mlp.pt"))
+    torch.save(model.state_dict(), "mnist_cnn.pt")
+    model.load_state_dict(torch.load("mnist_cnn.pt"))
     return accuracy
 
 

@@ -25,6 +25,14 @@ from npgrad.nn.modules.activation import (
     Tanh,
 )
 from npgrad.nn.modules.container import ModuleDict, ModuleList, Sequential
+from npgrad.nn.modules.conv import (
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    Dropout2d,
+    MaxPool2d,
+)
 from npgrad.nn.modules.layers import Dropout, Embedding, Flatten, Unflatten
 from npgrad.nn.modules.linear import Identity, Linear
 from npgrad.nn.modules.loss import (

@@ -11,7 +11,7 @@ import numpy
 import npgrad
 from npgrad.backend import default_generator
 from npgrad.errors import DTypeError, OutOfRangeError, ShapeError
-from npgrad.ops import activation, linalg, loss, norm
+from npgrad.ops import activation, conv, linalg, loss, norm, pool
 from npgrad.ops import shape as shape_ops
 from npgrad.tensor import Tensor, _array_of
 from npgrad.tensor import pad as _constant_pad
@@ -148,6 +148,138 @@ def linear(input, weight, bias=None):  # noqa: A002
     (2, 4)
     """
     return linalg.Linear.apply(input, weight, bias)
+
+
+def _pair(value, name):
+    """An int or a pair -> a pair of ints."""
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return pair
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """2-D cross-correlation of (N, C, H, W) input with (O, C, kh, kw) filters (im2col + GEMM).
+
+    ``padding`` may be an int, a pair, ``"valid"`` or ``"same"`` (stride 1). Matches
+    ``torch.nn.functional.conv2d`` for ``groups=1``.
+
+    >>> import npgrad
+    >>> F = npgrad.nn.functional
+    >>> F.conv2d(npgrad.ones(1, 3, 5, 5), npgrad.ones(4, 3, 3, 3), padding=1).shape
+    (1, 4, 5, 5)
+    """
+    if groups != 1:
+        raise NotImplementedError("conv2d: groups other than 1 are not supported yet")
+    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    if padding == "valid":
+        padding = (0, 0)
+    elif padding == "same":
+        if stride != (1, 1):
+            raise ValueError("conv2d: padding='same' needs stride 1, as in PyTorch")
+        totals = [d * (k - 1) for d, k in zip(dilation, weight.shape[2:], strict=True)]
+        if any(total % 2 for total in totals):  # even kernels: pad one more after than before
+            widths = []
+            for total in reversed(totals):
+                widths += [total // 2, total - total // 2]
+            input = _constant_pad(input, tuple(widths), 0.0)  # noqa: A001
+            padding = (0, 0)
+        else:
+            padding = (totals[0] // 2, totals[1] // 2)
+    else:
+        padding = _pair(padding, "padding")
+    return conv.Conv2d.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """1-D cross-correlation of (N, C, L) input with (O, C, k) filters (a conv2d of height 1)."""
+    if isinstance(padding, str):
+        padding_2d = padding
+    else:
+        padding_2d = (0, padding if isinstance(padding, int) else padding[0])
+    out = conv2d(
+        input.unsqueeze(2),
+        weight.unsqueeze(2),
+        bias,
+        stride=(1, _single(stride)),
+        padding=padding_2d,
+        dilation=(1, _single(dilation)),
+        groups=groups,
+    )
+    return out.squeeze(2)
+
+
+def _single(value):
+    return value if isinstance(value, int) else value[0]
+
+
+def max_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode=False,  # noqa: A002
+    return_indices=False,
+):
+    """Max over (kh, kw) windows of (N, C, H, W) input; ``stride`` defaults to the kernel size."""
+    if ceil_mode or return_indices:
+        raise NotImplementedError("max_pool2d: ceil_mode and return_indices are not supported yet")
+    kernel = _pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else _pair(stride, "stride")
+    return pool.MaxPool2d.apply(
+        input,
+        kernel=kernel,
+        stride=stride,
+        padding=_pair(padding, "padding"),
+        dilation=_pair(dilation, "dilation"),
+    )
+
+
+def avg_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,  # noqa: A002
+    count_include_pad=True,
+):
+    """Mean over (kh, kw) windows of (N, C, H, W) input; ``stride`` defaults to the kernel size."""
+    if ceil_mode or not count_include_pad:
+        raise NotImplementedError(
+            "avg_pool2d: ceil_mode and count_include_pad=False are not supported yet"
+        )
+    kernel = _pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else _pair(stride, "stride")
+    return pool.AvgPool2d.apply(
+        input, kernel=kernel, stride=stride, padding=_pair(padding, "padding")
+    )
+
+
+def adaptive_avg_pool2d(input, output_size):  # noqa: A002
+    """Average-pool (N, C, H, W) to ``output_size``; H and W must be multiples of it."""
+    height, width = input.shape[-2:]
+    out_h, out_w = _pair(output_size, "output_size")
+    out_h, out_w = out_h or height, out_w or width  # None keeps that size, as in PyTorch
+    if (out_h, out_w) == (1, 1):
+        return input.mean(dim=(-2, -1), keepdim=True)
+    if height % out_h or width % out_w:
+        raise NotImplementedError(
+            f"adaptive_avg_pool2d: {height}x{width} to {out_h}x{out_w} needs uneven windows, "
+            "which are not supported yet (use sizes that divide the input)"
+        )
+    kernel = (height // out_h, width // out_w)
+    return pool.AvgPool2d.apply(input, kernel=kernel, stride=kernel, padding=(0, 0))
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
+    """Zero whole channels of (N, C, H, W) input with probability ``p``, scale the rest."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    keep = default_generator().random(input.shape[:2] + (1,) * (input.ndim - 2)) >= p
+    return input * Tensor._wrap(keep.astype(input.dtype) / (1.0 - p))
 
 
 def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002

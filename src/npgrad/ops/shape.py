@@ -222,3 +222,18 @@ class Embedding(Function):
         if ctx.padding_idx is not None:
             grad_weight[ctx.padding_idx] = 0  # the padding row is never trained
         return grad_weight, None
+
+
+class RepeatInterleave(Function):
+    """y = x with each element repeated ``repeats`` times along ``axis`` (abc -> aabbcc)"""
+
+    @staticmethod
+    def forward(ctx, x, repeats=1, axis=0):
+        ctx.repeats, ctx.axis = repeats, axis
+        return xp.repeat(x, repeats, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        axis, repeats = ctx.axis, ctx.repeats
+        split = grad.shape[:axis] + (grad.shape[axis] // repeats, repeats) + grad.shape[axis + 1 :]
+        return grad.reshape(split).sum(axis=axis + 1)  # each copy's gradient adds up

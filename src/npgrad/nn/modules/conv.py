@@ -1,0 +1,183 @@
+"""Convolution and pooling layers: each stores its geometry and calls ``npgrad.nn.functional``."""
+
+import math
+
+from npgrad.nn import functional as F
+from npgrad.nn import init
+from npgrad.nn.modules.module import Module
+from npgrad.nn.parameter import Parameter
+from npgrad.tensor import empty
+
+
+def _tuple(value, count):
+    return (value,) * count if isinstance(value, int) else tuple(value)
+
+
+class _ConvNd(Module):
+    """Shared body of Conv1d/Conv2d: weight (out, in, *kernel), PyTorch's default init."""
+
+    dims = 2
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        padding_mode="zeros",
+        dtype=None,
+        device=None,
+    ):
+        super().__init__()
+        if groups != 1:
+            raise NotImplementedError(
+                f"{type(self).__name__}: groups other than 1 are not supported yet"
+            )
+        if padding_mode != "zeros":
+            raise NotImplementedError(
+                f"{type(self).__name__}: padding_mode {padding_mode!r} is not supported yet"
+            )
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = _tuple(kernel_size, self.dims)
+        self.stride, self.dilation = _tuple(stride, self.dims), _tuple(dilation, self.dims)
+        self.padding = padding if isinstance(padding, str) else _tuple(padding, self.dims)
+        self.groups = groups
+        self.weight = Parameter(empty(out_channels, in_channels, *self.kernel_size, dtype=dtype))
+        self.register_parameter(
+            "bias", Parameter(empty(out_channels, dtype=dtype)) if bias else None
+        )
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """kaiming_uniform_(a=sqrt(5)) for the weight, U(+-1/sqrt(fan_in)) for the bias."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.in_channels * math.prod(self.kernel_size)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self):
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if self.padding != (0,) * self.dims:
+            text += f", padding={self.padding}"
+        if self.dilation != (1,) * self.dims:
+            text += f", dilation={self.dilation}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C, H, W) input. Matches ``torch.nn.Conv2d`` (groups=1).
+
+    >>> import npgrad
+    >>> conv = npgrad.nn.Conv2d(1, 8, kernel_size=3, padding=1)
+    >>> conv(npgrad.ones(2, 1, 28, 28)).shape
+    (2, 8, 28, 28)
+    """
+
+    dims = 2
+
+    def forward(self, input):  # noqa: A002
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C, L) input. Matches ``torch.nn.Conv1d`` (groups=1)."""
+
+    dims = 1
+
+    def forward(self, input):  # noqa: A002
+        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        return F.conv1d(input, self.weight, self.bias, self.stride[0], padding, self.dilation[0])
+
+
+class MaxPool2d(Module):
+    """Max over windows of (N, C, H, W) input. Matches ``torch.nn.MaxPool2d``.
+
+    >>> import npgrad
+    >>> npgrad.nn.MaxPool2d(2)(npgrad.ones(1, 3, 28, 28)).shape
+    (1, 3, 14, 14)
+    """
+
+    def __init__(
+        self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
+    ):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride or kernel_size, padding
+        self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
+
+    def forward(self, input):  # noqa: A002
+        return F.max_pool2d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+            self.return_indices,
+        )
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(Module):
+    """Mean over windows of (N, C, H, W) input. Matches ``torch.nn.AvgPool2d``."""
+
+    def __init__(
+        self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
+    ):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride or kernel_size, padding
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, input):  # noqa: A002
+        return F.avg_pool2d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+        )
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average-pool to a fixed output size (e.g. 1 for global average pooling)."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):  # noqa: A002
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class Dropout2d(Module):
+    """Zero whole channels with probability ``p`` in training; off in eval."""
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = p
+
+    def forward(self, input):  # noqa: A002
+        return F.dropout2d(input, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"

@@ -1,0 +1,148 @@
+"""Convolution and pooling: gradcheck + torch parity over geometries, layer parity, errors."""
+
+import numpy as np
+import pytest
+from helpers import check_layer, check_op, needs_torch, torch
+
+import npgrad
+from npgrad import nn
+from npgrad.errors import ShapeError
+
+F = nn.functional
+TF = torch.nn.functional if torch else None
+
+CONV2D_CASES = [
+    # (x shape, w shape, kwargs)
+    ((2, 3, 5, 5), (4, 3, 3, 3), {}),
+    ((1, 2, 6, 5), (3, 2, 3, 2), {"stride": 2, "padding": 1}),
+    ((2, 1, 7, 7), (2, 1, 3, 3), {"stride": (2, 1), "padding": (0, 2), "dilation": 2}),
+    ((1, 2, 4, 4), (2, 2, 1, 1), {}),
+    ((1, 2, 5, 6), (3, 2, 3, 3), {"padding": "same"}),
+    ((1, 2, 5, 6), (3, 2, 2, 4), {"padding": "same"}),
+    ((1, 2, 5, 6), (3, 2, 3, 3), {"padding": "valid"}),
+    ((0, 2, 4, 4), (3, 2, 3, 3), {}),
+]
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kwargs", CONV2D_CASES, ids=str)
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv2d(x_shape, w_shape, kwargs, bias):
+    shapes = [x_shape, w_shape] + ([(w_shape[0],)] if bias else [])
+    check_op(
+        shapes,
+        torch_fn=lambda x, w, b=None: TF.conv2d(x, w, b, **kwargs),
+        npgrad_fn=lambda x, w, b=None: F.conv2d(x, w, b, **kwargs),
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"stride": 2, "padding": 1}, {"dilation": 2}, {"padding": "same"}]
+)
+def test_conv1d(kwargs):
+    check_op(
+        [(2, 3, 9), (4, 3, 3), (4,)],
+        torch_fn=lambda x, w, b: TF.conv1d(x, w, b, **kwargs),
+        npgrad_fn=lambda x, w, b: F.conv1d(x, w, b, **kwargs),
+    )
+
+
+POOL_CASES = [
+    ((2, 3, 6, 6), {"kernel_size": 2}),
+    ((1, 2, 7, 5), {"kernel_size": 3, "stride": 2, "padding": 1}),
+    ((1, 2, 6, 6), {"kernel_size": (2, 3), "stride": (1, 2)}),
+]
+
+
+@pytest.mark.parametrize("shape, kwargs", POOL_CASES, ids=str)
+def test_max_and_avg_pool(shape, kwargs):
+    check_op(
+        [shape],
+        torch_fn=lambda x: TF.max_pool2d(x, **kwargs),
+        npgrad_fn=lambda x: F.max_pool2d(x, **kwargs),
+    )
+    check_op(
+        [shape],
+        torch_fn=lambda x: TF.avg_pool2d(x, **kwargs),
+        npgrad_fn=lambda x: F.avg_pool2d(x, **kwargs),
+    )
+
+
+def test_max_pool_dilation_and_ties():
+    check_op(
+        [(1, 1, 7, 7)],
+        torch_fn=lambda x: TF.max_pool2d(x, 2, stride=2, dilation=2),
+        npgrad_fn=lambda x: F.max_pool2d(x, 2, stride=2, dilation=2),
+    )
+    x = npgrad.ones(1, 1, 2, 2, requires_grad=True)  # all tied: the first maximum gets the grad
+    F.max_pool2d(x, 2).sum().backward()
+    assert x.grad.flatten().tolist() == [1.0, 0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("size", [1, (2, 3), (None, 1)])
+def test_adaptive_avg_pool(size):
+    check_op(
+        [(2, 3, 4, 6)],
+        torch_fn=lambda x: TF.adaptive_avg_pool2d(x, size),
+        npgrad_fn=lambda x: F.adaptive_avg_pool2d(x, size),
+    )
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda m: m.Conv2d(3, 4, 3), (2, 3, 6, 6)),
+        (lambda m: m.Conv2d(2, 3, (3, 2), stride=2, padding=1, bias=False), (1, 2, 7, 6)),
+        (lambda m: m.Conv1d(3, 2, 5, padding=2), (2, 3, 10)),
+        (lambda m: m.MaxPool2d(2), (1, 2, 6, 6)),
+        (lambda m: m.AvgPool2d(3, stride=2, padding=1), (1, 2, 7, 7)),
+        (lambda m: m.AdaptiveAvgPool2d(1), (2, 3, 4, 4)),
+        (
+            lambda m: m.Sequential(
+                m.Conv2d(1, 4, 3),
+                m.ReLU(),
+                m.Conv2d(4, 8, 3),
+                m.ReLU(),
+                m.MaxPool2d(2),
+                m.Flatten(),
+                m.Linear(8 * 3 * 3, 5),
+            ),
+            (2, 1, 10, 10),
+        ),
+    ],
+)
+def test_layer_parity(make, shape):
+    check_layer(make(nn), make(torch.nn), shape)
+
+
+def test_default_init_bounds_and_repr():
+    npgrad.manual_seed(0)
+    layer = nn.Conv2d(16, 32, 3)
+    bound = 1 / np.sqrt(16 * 9)
+    assert np.abs(layer.weight.numpy()).max() <= bound and layer.weight.shape == (32, 16, 3, 3)
+    assert repr(layer) == "Conv2d(16, 32, kernel_size=(3, 3), stride=(1, 1))"
+
+
+def test_dropout2d_drops_whole_channels():
+    npgrad.manual_seed(0)
+    out = F.dropout2d(npgrad.ones(4, 8, 3, 3), p=0.5)
+    per_channel = out.numpy().reshape(4, 8, 9)
+    assert ((per_channel == 0).all(axis=2) | (per_channel == 2).all(axis=2)).all()
+    assert (
+        nn.Dropout2d(0.5).eval()(npgrad.ones(1, 2, 2, 2)).tolist()
+        == npgrad.ones(1, 2, 2, 2).tolist()
+    )
+
+
+def test_clear_errors():
+    conv = nn.Conv2d(3, 4, 3)
+    with pytest.raises(
+        ShapeError, match=r"conv2d: input of shape \(1, 2, 5, 5\).*expected input \(N, 3, H, W\)"
+    ):
+        conv(npgrad.ones(1, 2, 5, 5))
+    with pytest.raises(ShapeError, match="smaller than the kernel"):
+        conv(npgrad.ones(1, 3, 2, 2))
+    with pytest.raises(NotImplementedError, match="groups"):
+        nn.Conv2d(4, 4, 3, groups=2)
+    with pytest.raises(ValueError, match="stride 1"):
+        F.conv2d(npgrad.ones(1, 1, 4, 4), npgrad.ones(1, 1, 3, 3), stride=2, padding="same")
