@@ -110,7 +110,8 @@ def main():
         runs = {label: [] for label, _, _ in players_here}
         rss = {}
         for repeat in range(repeats):
-            order = players[repeat % len(players) :] + players[: repeat % len(players)]  # alternate
+            shift = repeat % len(players_here)
+            order = players_here[shift:] + players_here[:shift]  # alternate who goes first
             for label, framework, environment in order:
                 measured = run_one(framework, workload, steps, warmup, environment)
                 runs[label].append(measured["samples_per_second"])
