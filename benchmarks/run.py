@@ -145,6 +145,13 @@ def main():
     print(f"\nresults written to {path}")
 
 
+def _cell(values):
+    """'median (min-max)' of one contestant, or '-' where it did not run."""
+    if values is None:
+        return "-"
+    return f"{values['median']:,.0f} ({values['min']:,.0f}-{values['max']:,.0f})"
+
+
 def render(results, previous=None):
     labels = list(next(iter(results["workloads"].values())))
     lines = [
@@ -158,9 +165,12 @@ def render(results, previous=None):
         "| --- |" + " ---: |" * (2 * len(labels) - 1),
     ]
     for workload, by_label in results["workloads"].items():
-        cells = [f"{v['median']:,.0f} ({v['min']:,.0f}-{v['max']:,.0f})" for v in by_label.values()]
+        cells = [_cell(by_label.get(label)) for label in labels]
         ours = by_label["npgrad"]["median"]
-        ratios = [f"{ours / by_label[label]['median']:.2f}x" for label in labels[1:]]
+        ratios = [
+            f"{ours / by_label[label]['median']:.2f}x" if label in by_label else "-"
+            for label in labels[1:]
+        ]
         lines.append(f"| {workload} | " + " | ".join(cells + ratios) + " |")
     workloads = results["workloads"].values()
     lines.append(
