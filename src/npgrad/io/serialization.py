@@ -7,12 +7,9 @@ against the header before anything is returned. Writing goes to a temporary file
 folder that is renamed into place, so a crash never leaves a half-written file under your name.
 """
 
-import hashlib
 import io
 import json
 import os
-import tempfile
-import zipfile
 
 import numpy
 
@@ -78,6 +75,8 @@ def _decode(node, arrays):
 
 
 def _digest(array):
+    import hashlib  # here rather than at `import npgrad`, which stays fast
+
     return hashlib.sha256(array.tobytes()).hexdigest()
 
 
@@ -110,6 +109,8 @@ def save(obj, path):
         if array.dtype.hasobject:
             raise TypeError("save: object arrays cannot be stored safely")
     encoded = numpy.frombuffer(json.dumps(header).encode("utf-8"), dtype=numpy.uint8)
+    import tempfile
+
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".npgrad-", suffix=".tmp")
@@ -136,6 +137,8 @@ def load(path, map_location=None, weights_only=True):
         SerializationError: the file is truncated, corrupt, not an npgrad file, or of a newer
             format version; the message says which.
     """
+    import zipfile
+
     path = os.fspath(path)
     with open(path, "rb") as f:
         raw = f.read()

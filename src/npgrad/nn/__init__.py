@@ -30,10 +30,9 @@ from npgrad.nn.modules.conv import (
     AvgPool2d,
     Conv1d,
     Conv2d,
-    Dropout2d,
     MaxPool2d,
 )
-from npgrad.nn.modules.layers import Dropout, Embedding, Flatten, Unflatten
+from npgrad.nn.modules.layers import Dropout, Dropout2d, Embedding, Flatten, Unflatten
 from npgrad.nn.modules.linear import Identity, Linear
 from npgrad.nn.modules.loss import (
     BCELoss,

@@ -274,11 +274,18 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002
 
 def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
     """Zero whole channels of (N, C, H, W) input with probability ``p``, scale the rest."""
+    return _dropout(input, p, training, input.shape[:2] + (1,) * (input.ndim - 2))
+
+
+def _dropout(input, p, training, mask_shape):  # noqa: A002
+    """Inverted dropout with a keep-mask of ``mask_shape`` (broadcast over the input)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    keep = default_generator().random(input.shape[:2] + (1,) * (input.ndim - 2)) >= p
+    if p == 1.0:
+        return input * 0.0
+    keep = default_generator().random(mask_shape, dtype=numpy.float32) >= p
     return input * Tensor._wrap(keep.astype(input.dtype) / (1.0 - p))
 
 
@@ -292,15 +299,7 @@ def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
     >>> npgrad.nn.functional.dropout(npgrad.ones(6), p=0.5).tolist()  # kept elements are doubled
     [2.0, 2.0, 2.0, 0.0, 0.0, 0.0]
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    if p == 1.0:
-        return input * 0.0
-    keep = default_generator().random(input.shape, dtype=numpy.float32) >= p
-    mask = keep.astype(input.dtype) / (1.0 - p)
-    return input * Tensor._wrap(mask)
+    return _dropout(input, p, training, input.shape)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002

@@ -5,14 +5,8 @@ to a temporary file, is checked against its published checksum, and only then is
 place, so an interrupted or corrupted download never poses as data.
 """
 
-import gzip
-import hashlib
 import os
 import pathlib
-import shutil
-import tempfile
-import urllib.error
-import urllib.request
 
 import numpy
 
@@ -68,6 +62,8 @@ def cache_dir():
 
 def file_checksum(path, algorithm):
     """Hex digest of a file, read in chunks."""
+    import hashlib  # imported here, not by `import npgrad`, to keep that fast
+
     digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -87,6 +83,12 @@ def download(urls, path, checksum, timeout=30):
     Raises:
         DownloadError: every URL failed (offline?) or the data did not match the checksum.
     """
+    # imported here, not by `import npgrad`: urllib pulls in http, email and ssl (~25 ms)
+    import shutil
+    import tempfile
+    import urllib.error
+    import urllib.request
+
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     failures = []
@@ -132,6 +134,8 @@ def read_idx(path):
     Raises:
         SerializationError: the file is truncated or not IDX.
     """
+    import gzip
+
     path = pathlib.Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:

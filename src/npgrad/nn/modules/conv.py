@@ -165,19 +165,3 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
-
-
-class Dropout2d(Module):
-    """Zero whole channels with probability ``p`` in training; off in eval."""
-
-    def __init__(self, p=0.5, inplace=False):
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p = p
-
-    def forward(self, input):  # noqa: A002
-        return F.dropout2d(input, self.p, self.training)
-
-    def extra_repr(self):
-        return f"p={self.p}"

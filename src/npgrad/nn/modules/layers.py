@@ -62,6 +62,13 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
+class Dropout2d(Dropout):
+    """Zero whole channels of (N, C, H, W) input with probability ``p`` in training; off in eval."""
+
+    def forward(self, input):  # noqa: A002
+        return F.dropout2d(input, self.p, self.training)
+
+
 class Embedding(Module):
     """A lookup table: integer indices (*) -> rows of ``weight`` (*, embedding_dim).
 
