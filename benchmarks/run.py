@@ -105,8 +105,10 @@ def main():
     }
     for workload in args.workloads:
         players_here = [
-            p for p in players if not (p[1] == "sklearn" and WORKLOADS[workload][0] == "cnn")
-        ]  # scikit-learn has no convolutional networks
+            p
+            for p in players
+            if not (p[1] == "sklearn" and WORKLOADS[workload][0] in ("cnn", "lstm"))
+        ]  # scikit-learn has no convolutional or recurrent networks
         runs = {label: [] for label, _, _ in players_here}
         rss = {}
         for repeat in range(repeats):

@@ -21,13 +21,15 @@ WORKLOADS = {
     "mlp_512_b32": ((784, 512, 512, 10), 32),
     "mlp_32_b32": ((784, 32, 10), 32),
     "cnn_b64": ("cnn", 64),
+    "lstm_b64": ("lstm", 64),  # T=50, input 32, hidden 128, a linear head on the last state
 }
 
 
 def synthetic_batches(sizes, batch_size, count=8, seed=0):
     """A few fixed random batches (inputs float32, labels int64) cycled during timing."""
     rng = np.random.default_rng(seed)
-    input_shape = (1, 28, 28) if sizes == "cnn" else (sizes[0],)
+    shapes = {"cnn": (1, 28, 28), "lstm": (50, 32)}  # lstm: (T, input) per sample, batch_first
+    input_shape = shapes[sizes] if isinstance(sizes, str) else (sizes[0],)
     return [
         (
             rng.standard_normal((batch_size, *input_shape), dtype=np.float32),
@@ -52,6 +54,19 @@ def build_model(library, sizes):
             nn.ReLU(),
             nn.Linear(128, 10),
         )
+    if sizes == "lstm":
+
+        class LastStateClassifier(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lstm = nn.LSTM(32, 128, batch_first=True)
+                self.head = nn.Linear(128, 10)
+
+            def forward(self, x):
+                _, (h_n, _) = self.lstm(x)
+                return self.head(h_n[-1])
+
+        return LastStateClassifier()
     layers = []
     for fan_in, fan_out in zip(sizes[:-2], sizes[1:-1], strict=True):
         layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]

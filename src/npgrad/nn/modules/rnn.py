@@ -1,0 +1,176 @@
+"""Recurrent layers: ``LSTM`` (stacked, bidirectional) and ``LSTMCell``, over the fused op."""
+
+import math
+
+from npgrad.nn import functional as F
+from npgrad.nn import init
+from npgrad.nn.modules.module import Module
+from npgrad.nn.parameter import Parameter
+from npgrad.ops.recurrent import LSTM as _LSTMOp
+from npgrad.tensor import cat, empty, stack, zeros
+
+
+class LSTM(Module):
+    """A multi-layer LSTM over (T, N, input_size) sequences (``batch_first``: (N, T, ...)).
+
+    Matches ``torch.nn.LSTM``: parameters ``weight_ih_l{k}``, ``weight_hh_l{k}``,
+    ``bias_ih_l{k}``, ``bias_hh_l{k}`` (and ``_reverse`` ones when bidirectional) with gates
+    ordered [input, forget, cell, output], all initialised U(-1/sqrt(H), 1/sqrt(H)); returns
+    ``output, (h_n, c_n)``. Not supported: ``proj_size``.
+
+    >>> import npgrad
+    >>> lstm = npgrad.nn.LSTM(8, 16, num_layers=2, batch_first=True)
+    >>> output, (h_n, c_n) = lstm(npgrad.randn(4, 10, 8))
+    >>> output.shape, h_n.shape
+    ((4, 10, 16), (2, 4, 16))
+    """
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        proj_size=0,
+        dtype=None,
+        device=None,
+    ):
+        super().__init__()
+        if proj_size:
+            raise NotImplementedError("LSTM: proj_size is not supported yet")
+        if not 0.0 <= dropout <= 1.0:
+            raise ValueError(f"LSTM: dropout must be in [0, 1], got {dropout}")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout = bias, batch_first, dropout
+        self.bidirectional = bidirectional
+        directions = 2 if bidirectional else 1
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else hidden_size * directions
+            for suffix in ["", "_reverse"][:directions]:
+                name = f"l{layer}{suffix}"
+                self.register_parameter(
+                    f"weight_ih_{name}", Parameter(empty(4 * hidden_size, layer_input, dtype=dtype))
+                )
+                self.register_parameter(
+                    f"weight_hh_{name}", Parameter(empty(4 * hidden_size, hidden_size, dtype=dtype))
+                )
+                if bias:
+                    self.register_parameter(
+                        f"bias_ih_{name}", Parameter(empty(4 * hidden_size, dtype=dtype))
+                    )
+                    self.register_parameter(
+                        f"bias_hh_{name}", Parameter(empty(4 * hidden_size, dtype=dtype))
+                    )
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Every weight and bias U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch."""
+        bound = 1 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for param in self.parameters():
+            init.uniform_(param, -bound, bound)
+
+    def _layer_params(self, name):
+        bias = (
+            (getattr(self, f"bias_ih_{name}"), getattr(self, f"bias_hh_{name}"))
+            if self.bias
+            else ()
+        )
+        return (getattr(self, f"weight_ih_{name}"), getattr(self, f"weight_hh_{name}"), *bias)
+
+    def forward(self, input, hx=None):  # noqa: A002
+        unbatched = input.ndim == 2
+        if unbatched:
+            input = input.unsqueeze(1)  # noqa: A001
+        elif self.batch_first:
+            input = input.transpose(0, 1)  # noqa: A001
+        batch = input.shape[1]
+        directions = 2 if self.bidirectional else 1
+        states = self.num_layers * directions
+        if hx is None:
+            h0 = c0 = zeros(states, batch, self.hidden_size, dtype=input.dtype)
+        else:
+            h0, c0 = hx
+            if unbatched:
+                h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
+        steps = input.shape[0]
+        h_n, c_n = [], []
+        layer_input = input
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction, suffix in enumerate(["", "_reverse"][:directions]):
+                index = layer * directions + direction
+                result = _LSTMOp.apply(
+                    layer_input,
+                    h0[index],
+                    c0[index],
+                    *self._layer_params(f"l{layer}{suffix}"),
+                    reverse=bool(direction),
+                )
+                sequence = result[:steps]
+                outputs.append(sequence)
+                h_n.append(sequence[0] if direction else sequence[steps - 1])
+                c_n.append(result[steps])
+            layer_input = outputs[0] if directions == 1 else cat(outputs, dim=2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout)
+        output = layer_input
+        h_n, c_n = stack(h_n), stack(c_n)
+        if unbatched:
+            return output.squeeze(1), (h_n.squeeze(1), c_n.squeeze(1))
+        if self.batch_first:
+            output = output.transpose(0, 1)
+        return output, (h_n, c_n)
+
+    def extra_repr(self):
+        text = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            text += f", num_layers={self.num_layers}"
+        for name in ("batch_first", "bidirectional"):
+            if getattr(self, name):
+                text += f", {name}=True"
+        if not self.bias:
+            text += ", bias=False"
+        if self.dropout:
+            text += f", dropout={self.dropout}"
+        return text
+
+
+class LSTMCell(Module):
+    """One LSTM step: (input (N, I), (h, c)) -> (h', c'). Matches ``torch.nn.LSTMCell``."""
+
+    def __init__(self, input_size, hidden_size, bias=True, dtype=None, device=None):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.weight_ih = Parameter(empty(4 * hidden_size, input_size, dtype=dtype))
+        self.weight_hh = Parameter(empty(4 * hidden_size, hidden_size, dtype=dtype))
+        if bias:
+            self.bias_ih = Parameter(empty(4 * hidden_size, dtype=dtype))
+            self.bias_hh = Parameter(empty(4 * hidden_size, dtype=dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        bound = 1 / math.sqrt(hidden_size) if hidden_size > 0 else 0
+        for param in self.parameters():
+            init.uniform_(param, -bound, bound)
+
+    def forward(self, input, hx=None):  # noqa: A002
+        unbatched = input.ndim == 1
+        if unbatched:
+            input = input.unsqueeze(0)  # noqa: A001
+        if hx is None:
+            h = c = zeros(input.shape[0], self.hidden_size, dtype=input.dtype)
+        else:
+            h, c = (t.unsqueeze(0) for t in hx) if unbatched else hx
+        result = _LSTMOp.apply(
+            input.unsqueeze(0), h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
+        )
+        h_next, c_next = result[0], result[1]
+        if unbatched:
+            return h_next.squeeze(0), c_next.squeeze(0)
+        return h_next, c_next
+
+    def extra_repr(self):
+        return f"{self.input_size}, {self.hidden_size}"

@@ -1,0 +1,106 @@
+"""LSTM: the fused op against torch.nn.LSTM (outputs, states and every gradient), gradcheck."""
+
+import numpy as np
+import pytest
+from helpers import make_inputs, needs_torch, torch
+
+import npgrad
+from npgrad import nn
+from npgrad.diagnostics import gradcheck
+from npgrad.ops.recurrent import LSTM as LSTMOp
+
+CONFIGS = [
+    {},
+    {"num_layers": 2},
+    {"bidirectional": True},
+    {"num_layers": 2, "bidirectional": True, "batch_first": True},
+    {"bias": False},
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+@pytest.mark.parametrize("with_state", [False, True])
+def test_lstm_matches_torch(config, with_state):
+    torch.manual_seed(0)
+    theirs = torch.nn.LSTM(3, 5, **config).double()
+    ours = nn.LSTM(3, 5, **config).double()
+    ours.load_state_dict(theirs.state_dict())
+    steps, batch = 4, 2
+    shape = (batch, steps, 3) if config.get("batch_first") else (steps, batch, 3)
+    x = make_inputs([shape])[0]
+    states = (2 if config.get("bidirectional") else 1) * config.get("num_layers", 1)
+    h0, c0 = make_inputs([(states, batch, 5), (states, batch, 5)], seed=1)
+    ours_in = [npgrad.tensor(a, requires_grad=True) for a in (x, h0, c0)]
+    theirs_in = [torch.tensor(a, requires_grad=True) for a in (x, h0, c0)]
+    out, (h_n, c_n) = ours(ours_in[0], (ours_in[1], ours_in[2]) if with_state else None)
+    t_out, (t_h, t_c) = theirs(theirs_in[0], (theirs_in[1], theirs_in[2]) if with_state else None)
+    for a, b in ((out, t_out), (h_n, t_h), (c_n, t_c)):
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), atol=1e-10)
+    rng = np.random.default_rng(2)
+    weights = [rng.standard_normal(t.shape) for t in (out, h_n, c_n)]
+    sum(
+        (t * npgrad.tensor(w)).sum() for t, w in zip((out, h_n, c_n), weights, strict=True)
+    ).backward()
+    sum(
+        (t * torch.tensor(w)).sum() for t, w in zip((t_out, t_h, t_c), weights, strict=True)
+    ).backward()
+    for a, b in zip(ours_in if with_state else ours_in[:1], theirs_in, strict=False):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), atol=1e-10)
+    their_params = dict(theirs.named_parameters())
+    for name, param in ours.named_parameters():
+        np.testing.assert_allclose(
+            param.grad.numpy(), their_params[name].grad.numpy(), atol=1e-10, err_msg=name
+        )
+
+
+@needs_torch
+def test_lstm_cell_and_unbatched_input():
+    torch.manual_seed(0)
+    theirs, ours = torch.nn.LSTMCell(3, 4).double(), nn.LSTMCell(3, 4).double()
+    ours.load_state_dict(theirs.state_dict())
+    x, h, c = make_inputs([(2, 3), (2, 4), (2, 4)])
+    h1, c1 = ours(npgrad.tensor(x), (npgrad.tensor(h), npgrad.tensor(c)))
+    t_h1, t_c1 = theirs(torch.tensor(x), (torch.tensor(h), torch.tensor(c)))
+    np.testing.assert_allclose(h1.numpy(), t_h1.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(c1.numpy(), t_c1.detach().numpy(), atol=1e-12)
+    lstm, t_lstm = nn.LSTM(3, 4).double(), torch.nn.LSTM(3, 4).double()
+    lstm.load_state_dict(t_lstm.state_dict())
+    out, (h_n, _) = lstm(npgrad.tensor(make_inputs([(6, 3)])[0]))
+    t_out, (t_hn, _) = t_lstm(torch.tensor(make_inputs([(6, 3)])[0]))
+    assert out.shape == (6, 4) and h_n.shape == (1, 4)
+    np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_fused_op_gradcheck(reverse):
+    arrays = make_inputs([(4, 2, 3), (2, 5), (2, 5), (20, 3), (20, 5), (20,), (20,)])
+    inputs = [npgrad.tensor(a, requires_grad=True) for a in arrays]
+    assert gradcheck(lambda *a: LSTMOp.apply(*a, reverse=reverse), inputs).passed
+
+
+def test_lstm_learns_to_remember_the_first_input():
+    npgrad.manual_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((200, 8, 1)).astype(np.float32)  # (N, T, 1), batch_first
+    y = (x[:, 0, 0] > 0).astype(np.int64)  # the label is the sign of the first step
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(1, 16, batch_first=True)
+            self.head = nn.Linear(16, 2)
+
+        def forward(self, inputs):
+            output, (h_n, _) = self.lstm(inputs)
+            return self.head(h_n[-1])
+
+    model = Net()
+    trainer = npgrad.train.Trainer(
+        model,
+        nn.CrossEntropyLoss(),
+        npgrad.optim.Adam(model.parameters(), 1e-2),
+        metrics=["accuracy"],
+    )
+    trainer.fit(x, y, epochs=40, batch_size=32, verbose=0)
+    assert trainer.evaluate(x, y)["accuracy"] > 0.9
