@@ -47,3 +47,15 @@ def test_console_script_lists_datasets():
         [sys.executable, "-m", "npgrad.cli", "datasets"], capture_output=True, text=True, check=True
     )
     assert "mnist1d" in result.stdout and "digits" in result.stdout
+
+
+def test_cnn_model_saves_and_evaluates(tmp_path, capsys):
+    model = tmp_path / "cnn.npz"
+    argv = ["train", "--model", "cnn", "--epochs", "2", "--quiet", "--save", str(model)]
+    assert main(argv) == 0
+    assert main(["eval", str(model)]) == 0
+    out = capsys.readouterr().out
+    accuracy = float(out.split("digits test accuracy: ")[1].split("%")[0])
+    assert accuracy > 80.0, out  # two epochs of the small CNN on the bundled digits
+    assert main(["train", "--dataset", "spirals", "--model", "cnn"]) == 2
+    assert "needs image or sequence data" in capsys.readouterr().err
