@@ -104,3 +104,44 @@ def test_lstm_learns_to_remember_the_first_input():
     )
     trainer.fit(x, y, epochs=40, batch_size=32, verbose=0)
     assert trainer.evaluate(x, y)["accuracy"] > 0.9
+
+
+@needs_torch
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+@pytest.mark.parametrize("with_state", [False, True])
+def test_gru_matches_torch(config, with_state):
+    torch.manual_seed(0)
+    theirs = torch.nn.GRU(3, 5, **config).double()
+    ours = nn.GRU(3, 5, **config).double()
+    ours.load_state_dict(theirs.state_dict())
+    steps, batch = 4, 2
+    shape = (batch, steps, 3) if config.get("batch_first") else (steps, batch, 3)
+    x = make_inputs([shape])[0]
+    states = (2 if config.get("bidirectional") else 1) * config.get("num_layers", 1)
+    h0 = make_inputs([(states, batch, 5)], seed=1)[0]
+    ours_in = [npgrad.tensor(a, requires_grad=True) for a in (x, h0)]
+    theirs_in = [torch.tensor(a, requires_grad=True) for a in (x, h0)]
+    out, h_n = ours(ours_in[0], ours_in[1] if with_state else None)
+    t_out, t_h = theirs(theirs_in[0], theirs_in[1] if with_state else None)
+    for a, b in ((out, t_out), (h_n, t_h)):
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), atol=1e-10)
+    rng = np.random.default_rng(2)
+    weights = [rng.standard_normal(t.shape) for t in (out, h_n)]
+    sum((t * npgrad.tensor(w)).sum() for t, w in zip((out, h_n), weights, strict=True)).backward()
+    sum((t * torch.tensor(w)).sum() for t, w in zip((t_out, t_h), weights, strict=True)).backward()
+    for a, b in zip(ours_in if with_state else ours_in[:1], theirs_in, strict=False):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), atol=1e-10)
+    their_params = dict(theirs.named_parameters())
+    for name, param in ours.named_parameters():
+        np.testing.assert_allclose(
+            param.grad.numpy(), their_params[name].grad.numpy(), atol=1e-10, err_msg=name
+        )
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_gru_op_gradcheck(reverse):
+    from npgrad.ops.recurrent import GRU as GRUOp
+
+    arrays = make_inputs([(4, 2, 3), (2, 5), (15, 3), (15, 5), (15,), (15,)])
+    inputs = [npgrad.tensor(a, requires_grad=True) for a in arrays]
+    assert gradcheck(lambda *a: GRUOp.apply(*a, reverse=reverse), inputs).passed

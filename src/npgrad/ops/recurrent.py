@@ -109,3 +109,81 @@ class LSTM(Function):
             grad_b if ctx.has_bias[0] else None,
             grad_b if ctx.has_bias[1] else None,
         )
+
+
+class GRU(Function):
+    """One GRU layer over a sequence x (T, N, I) from state h0, in one direction (PyTorch's form).
+
+    Per step, with gates ordered [r, z, n] in the weights:
+    r = sigmoid(x W_ir + b_ir + h W_hr + b_hr), z = sigmoid(x W_iz + b_iz + h W_hz + b_hz),
+    n = tanh(x W_in + b_in + r * (h W_hn + b_hn)), h' = (1 - z) n + z h.
+    Output: h_1..h_T, shape (T, N, H). ``reverse=True`` runs from t = T down to 1.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+        steps, batch, _ = x.shape
+        hidden = w_hh.shape[1]
+        if x.shape[2] != w_ih.shape[1] or h0.shape != (batch, hidden):
+            raise ShapeError(
+                f"gru: input {x.shape} and h0 {h0.shape} do not fit weights {w_ih.shape} / "
+                f"{w_hh.shape} (expected input (T, N, {w_ih.shape[1]}) and h0 (N, {hidden}))"
+            )
+        if reverse:
+            x = x[::-1]
+        from_x = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, 3 * hidden)
+        if b_ih is not None:
+            from_x += b_ih
+        hs = xp.empty((steps, batch, hidden), dtype=x.dtype)
+        acts = xp.empty((steps, batch, 3 * hidden), dtype=x.dtype)  # r, z, n
+        from_h_n = xp.empty((steps, batch, hidden), dtype=x.dtype)  # h W_hn + b_hn, for backward
+        h = h0
+        for t in range(steps):
+            from_h = h @ w_hh.T
+            if b_hh is not None:
+                from_h += b_hh
+            a = acts[t]
+            xp.add(from_x[t, :, : 2 * hidden], from_h[:, : 2 * hidden], out=a[:, : 2 * hidden])
+            _sigmoid(a[:, : 2 * hidden], out=a[:, : 2 * hidden])
+            r, z, n = xp.split(a, 3, axis=1)
+            from_h_n[t] = from_h[:, 2 * hidden :]
+            xp.tanh(from_x[t, :, 2 * hidden :] + r * from_h_n[t], out=n)
+            h = xp.add(n, z * (h - n), out=hs[t])  # (1 - z) n + z h
+        ctx.save_for_backward(x, h0, w_ih, w_hh, acts, from_h_n, hs)
+        ctx.reverse, ctx.has_bias = reverse, (b_ih is not None, b_hh is not None)
+        return hs[::-1] if reverse else hs
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, h0, w_ih, w_hh, acts, from_h_n, hs = ctx.saved_tensors
+        steps, batch, hidden = hs.shape
+        grad_hs = grad[::-1] if ctx.reverse else grad
+        d_from_x = xp.empty_like(acts)  # gradient of x W_ih + b_ih, gates [r, z, n]
+        d_from_h = xp.empty_like(acts)  # gradient of h W_hh + b_hh
+        dh_next = xp.zeros_like(h0)
+        for t in range(steps - 1, -1, -1):
+            r, z, n = xp.split(acts[t], 3, axis=1)
+            h_prev = hs[t - 1] if t else h0
+            dh = grad_hs[t] + dh_next
+            dn = dh * (1 - z) * (1 - n * n)  # dh'/dn = 1 - z, tanh' = 1 - n^2
+            dz = dh * (h_prev - n) * z * (1 - z)  # dh'/dz = h - n, sigmoid' = z (1 - z)
+            dr = dn * from_h_n[t] * r * (1 - r)  # dn/dr = h W_hn + b_hn
+            d_from_x[t, :, :hidden], d_from_x[t, :, hidden : 2 * hidden] = dr, dz
+            d_from_x[t, :, 2 * hidden :] = dn
+            d_from_h[t, :, : 2 * hidden] = d_from_x[t, :, : 2 * hidden]
+            d_from_h[t, :, 2 * hidden :] = dn * r  # dn/d(h W_hn + b_hn) = r
+            dh_next = dh * z + d_from_h[t] @ w_hh  # dh'/dh = z, plus through the gates
+        flat_x = d_from_x.reshape(steps * batch, 3 * hidden)
+        flat_h = d_from_h.reshape(steps * batch, 3 * hidden)
+        h_prev_all = xp.concatenate([h0[None], hs[:-1]]).reshape(steps * batch, hidden)
+        grad_x = (flat_x @ w_ih).reshape(x.shape)
+        if ctx.reverse:
+            grad_x = grad_x[::-1]
+        return (
+            grad_x,
+            dh_next,
+            flat_x.T @ x.reshape(steps * batch, -1),  # dW_ih
+            flat_h.T @ h_prev_all,  # dW_hh
+            flat_x.sum(axis=0) if ctx.has_bias[0] else None,
+            flat_h.sum(axis=0) if ctx.has_bias[1] else None,
+        )

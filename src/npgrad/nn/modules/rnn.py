@@ -1,4 +1,5 @@
-"""Recurrent layers: ``LSTM`` (stacked, bidirectional) and ``LSTMCell``, over the fused op."""
+"""Recurrent layers: ``LSTM`` and ``GRU`` (stacked, bidirectional) and ``LSTMCell``, each over one
+fused op per layer and direction."""
 
 import math
 
@@ -6,24 +7,18 @@ from npgrad.nn import functional as F
 from npgrad.nn import init
 from npgrad.nn.modules.module import Module
 from npgrad.nn.parameter import Parameter
+from npgrad.ops.recurrent import GRU as _GRUOp
 from npgrad.ops.recurrent import LSTM as _LSTMOp
 from npgrad.tensor import cat, empty, stack, zeros
 
 
-class LSTM(Module):
-    """A multi-layer LSTM over (T, N, input_size) sequences (``batch_first``: (N, T, ...)).
+class _RecurrentBase(Module):
+    """Shared body of LSTM and GRU: parameters per layer and direction, the layer/direction
+    loop, batch_first, dropout between layers and unbatched input. A subclass sets ``gates``
+    and ``op`` and says how its state goes in and out."""
 
-    Matches ``torch.nn.LSTM``: parameters ``weight_ih_l{k}``, ``weight_hh_l{k}``,
-    ``bias_ih_l{k}``, ``bias_hh_l{k}`` (and ``_reverse`` ones when bidirectional) with gates
-    ordered [input, forget, cell, output], all initialised U(-1/sqrt(H), 1/sqrt(H)); returns
-    ``output, (h_n, c_n)``. Not supported: ``proj_size``.
-
-    >>> import npgrad
-    >>> lstm = npgrad.nn.LSTM(8, 16, num_layers=2, batch_first=True)
-    >>> output, (h_n, c_n) = lstm(npgrad.randn(4, 10, 8))
-    >>> output.shape, h_n.shape
-    ((4, 10, 16), (2, 4, 16))
-    """
+    gates = 4
+    op = None
 
     def __init__(
         self,
@@ -40,29 +35,30 @@ class LSTM(Module):
     ):
         super().__init__()
         if proj_size:
-            raise NotImplementedError("LSTM: proj_size is not supported yet")
+            raise NotImplementedError(f"{type(self).__name__}: proj_size is not supported yet")
         if not 0.0 <= dropout <= 1.0:
-            raise ValueError(f"LSTM: dropout must be in [0, 1], got {dropout}")
+            raise ValueError(f"{type(self).__name__}: dropout must be in [0, 1], got {dropout}")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, dropout
         self.bidirectional = bidirectional
         directions = 2 if bidirectional else 1
+        gate_size = self.gates * hidden_size
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else hidden_size * directions
             for suffix in ["", "_reverse"][:directions]:
                 name = f"l{layer}{suffix}"
                 self.register_parameter(
-                    f"weight_ih_{name}", Parameter(empty(4 * hidden_size, layer_input, dtype=dtype))
+                    f"weight_ih_{name}", Parameter(empty(gate_size, layer_input, dtype=dtype))
                 )
                 self.register_parameter(
-                    f"weight_hh_{name}", Parameter(empty(4 * hidden_size, hidden_size, dtype=dtype))
+                    f"weight_hh_{name}", Parameter(empty(gate_size, hidden_size, dtype=dtype))
                 )
                 if bias:
                     self.register_parameter(
-                        f"bias_ih_{name}", Parameter(empty(4 * hidden_size, dtype=dtype))
+                        f"bias_ih_{name}", Parameter(empty(gate_size, dtype=dtype))
                     )
                     self.register_parameter(
-                        f"bias_hh_{name}", Parameter(empty(4 * hidden_size, dtype=dtype))
+                        f"bias_hh_{name}", Parameter(empty(gate_size, dtype=dtype))
                     )
         self.reset_parameters()
 
@@ -86,43 +82,36 @@ class LSTM(Module):
             input = input.unsqueeze(1)  # noqa: A001
         elif self.batch_first:
             input = input.transpose(0, 1)  # noqa: A001
-        batch = input.shape[1]
         directions = 2 if self.bidirectional else 1
-        states = self.num_layers * directions
-        if hx is None:
-            h0 = c0 = zeros(states, batch, self.hidden_size, dtype=input.dtype)
-        else:
-            h0, c0 = hx
-            if unbatched:
-                h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
+        shape = (self.num_layers * directions, input.shape[1], self.hidden_size)
+        states = self._initial_states(hx, shape, input.dtype, unbatched)
         steps = input.shape[0]
-        h_n, c_n = [], []
+        finals = [[] for _ in states]  # per state kind (h, and c for LSTM): one per layer/direction
         layer_input = input
         for layer in range(self.num_layers):
             outputs = []
             for direction, suffix in enumerate(["", "_reverse"][:directions]):
                 index = layer * directions + direction
-                result = _LSTMOp.apply(
+                sequence, last = self._run(
                     layer_input,
-                    h0[index],
-                    c0[index],
-                    *self._layer_params(f"l{layer}{suffix}"),
-                    reverse=bool(direction),
+                    [state[index] for state in states],
+                    self._layer_params(f"l{layer}{suffix}"),
+                    bool(direction),
+                    steps,
                 )
-                sequence = result[:steps]
                 outputs.append(sequence)
-                h_n.append(sequence[0] if direction else sequence[steps - 1])
-                c_n.append(result[steps])
+                for kind, value in zip(finals, last, strict=True):
+                    kind.append(value)
             layer_input = outputs[0] if directions == 1 else cat(outputs, dim=2)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout)
         output = layer_input
-        h_n, c_n = stack(h_n), stack(c_n)
+        finals = [stack(kind) for kind in finals]
         if unbatched:
-            return output.squeeze(1), (h_n.squeeze(1), c_n.squeeze(1))
-        if self.batch_first:
+            output, finals = output.squeeze(1), [f.squeeze(1) for f in finals]
+        elif self.batch_first:
             output = output.transpose(0, 1)
-        return output, (h_n, c_n)
+        return output, self._pack_states(finals)
 
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"
@@ -136,6 +125,65 @@ class LSTM(Module):
         if self.dropout:
             text += f", dropout={self.dropout}"
         return text
+
+
+class LSTM(_RecurrentBase):
+    """A multi-layer LSTM over (T, N, input_size) sequences (``batch_first``: (N, T, ...)).
+
+    Matches ``torch.nn.LSTM``: parameters ``weight_ih_l{k}``, ``weight_hh_l{k}``,
+    ``bias_ih_l{k}``, ``bias_hh_l{k}`` (and ``_reverse`` ones when bidirectional) with gates
+    ordered [input, forget, cell, output], all initialised U(-1/sqrt(H), 1/sqrt(H)); returns
+    ``output, (h_n, c_n)``. Not supported: ``proj_size``.
+
+    >>> import npgrad
+    >>> lstm = npgrad.nn.LSTM(8, 16, num_layers=2, batch_first=True)
+    >>> output, (h_n, c_n) = lstm(npgrad.randn(4, 10, 8))
+    >>> output.shape, h_n.shape
+    ((4, 10, 16), (2, 4, 16))
+    """
+
+    gates = 4
+
+    def _initial_states(self, hx, shape, dtype, unbatched):
+        if hx is None:
+            return [zeros(*shape, dtype=dtype), zeros(*shape, dtype=dtype)]
+        return [t.unsqueeze(1) if unbatched else t for t in hx]
+
+    def _run(self, layer_input, states, params, reverse, steps):
+        result = _LSTMOp.apply(layer_input, *states, *params, reverse=reverse)
+        sequence = result[:steps]
+        return sequence, (sequence[0] if reverse else sequence[steps - 1], result[steps])
+
+    def _pack_states(self, finals):
+        return tuple(finals)
+
+
+class GRU(_RecurrentBase):
+    """A multi-layer GRU over (T, N, input_size) sequences (``batch_first``: (N, T, ...)).
+
+    Matches ``torch.nn.GRU`` (gates ordered [reset, update, new], the reset gate applied to
+    ``h W_hn + b_hn``); returns ``output, h_n``.
+
+    >>> import npgrad
+    >>> gru = npgrad.nn.GRU(8, 16, bidirectional=True)
+    >>> output, h_n = gru(npgrad.randn(10, 4, 8))
+    >>> output.shape, h_n.shape
+    ((10, 4, 32), (2, 4, 16))
+    """
+
+    gates = 3
+
+    def _initial_states(self, hx, shape, dtype, unbatched):
+        if hx is None:
+            return [zeros(*shape, dtype=dtype)]
+        return [hx.unsqueeze(1) if unbatched else hx]
+
+    def _run(self, layer_input, states, params, reverse, steps):
+        sequence = _GRUOp.apply(layer_input, *states, *params, reverse=reverse)
+        return sequence, (sequence[0] if reverse else sequence[steps - 1],)
+
+    def _pack_states(self, finals):
+        return finals[0]
 
 
 class LSTMCell(Module):
