@@ -145,3 +145,68 @@ def test_gru_op_gradcheck(reverse):
     arrays = make_inputs([(4, 2, 3), (2, 5), (15, 3), (15, 5), (15,), (15,)])
     inputs = [npgrad.tensor(a, requires_grad=True) for a in arrays]
     assert gradcheck(lambda *a: GRUOp.apply(*a, reverse=reverse), inputs).passed
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "config",
+    [{}, {"nonlinearity": "relu"}, {"num_layers": 2, "bidirectional": True, "batch_first": True}],
+    ids=str,
+)
+def test_rnn_matches_torch(config):
+    torch.manual_seed(0)
+    theirs = torch.nn.RNN(3, 5, **config).double()
+    ours = nn.RNN(3, 5, **config).double()
+    ours.load_state_dict(theirs.state_dict())
+    shape = (2, 4, 3) if config.get("batch_first") else (4, 2, 3)
+    states = (2 if config.get("bidirectional") else 1) * config.get("num_layers", 1)
+    x, h0 = make_inputs([shape, (states, 2, 5)])
+    ours_in = [npgrad.tensor(a, requires_grad=True) for a in (x, h0)]
+    theirs_in = [torch.tensor(a, requires_grad=True) for a in (x, h0)]
+    out, h_n = ours(*ours_in)
+    t_out, t_h = theirs(*theirs_in)
+    np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), atol=1e-10)
+    np.testing.assert_allclose(h_n.numpy(), t_h.detach().numpy(), atol=1e-10)
+    (out.sum() + (h_n * h_n).sum()).backward()
+    (t_out.sum() + (t_h * t_h).sum()).backward()
+    for a, b in zip(ours_in, theirs_in, strict=True):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), atol=1e-10)
+    their_params = dict(theirs.named_parameters())
+    for name, param in ours.named_parameters():
+        np.testing.assert_allclose(
+            param.grad.numpy(), their_params[name].grad.numpy(), atol=1e-10, err_msg=name
+        )
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "name, kwargs", [("GRUCell", {}), ("RNNCell", {}), ("RNNCell", {"nonlinearity": "relu"})]
+)
+def test_cells_match_torch(name, kwargs):
+    torch.manual_seed(0)
+    theirs = getattr(torch.nn, name)(3, 4, **kwargs).double()
+    ours = getattr(nn, name)(3, 4, **kwargs).double()
+    ours.load_state_dict(theirs.state_dict())
+    x, h = make_inputs([(2, 3), (2, 4)])
+    ours_in = [npgrad.tensor(a, requires_grad=True) for a in (x, h)]
+    theirs_in = [torch.tensor(a, requires_grad=True) for a in (x, h)]
+    out, t_out = ours(*ours_in), theirs(*theirs_in)
+    np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), atol=1e-12)
+    out.sum().backward()
+    t_out.sum().backward()
+    for a, b in zip(ours_in, theirs_in, strict=True):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), atol=1e-12)
+    assert ours(npgrad.tensor(x[0])).shape == (4,)  # unbatched, no state
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_rnn_op_gradcheck(nonlinearity):
+    from npgrad.ops.recurrent import RNN as RNNOp
+
+    arrays = make_inputs([(4, 2, 3), (2, 5), (5, 3), (5, 5), (5,), (5,)])
+    inputs = [npgrad.tensor(a, requires_grad=True) for a in arrays]
+    for reverse in (False, True):
+        report = gradcheck(
+            lambda *a, r=reverse: RNNOp.apply(*a, reverse=r, nonlinearity=nonlinearity), inputs
+        )
+        assert report.passed

@@ -47,5 +47,5 @@ from npgrad.nn.modules.loss import (
 )
 from npgrad.nn.modules.module import Module
 from npgrad.nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
-from npgrad.nn.modules.rnn import GRU, LSTM, LSTMCell
+from npgrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from npgrad.nn.parameter import Parameter

@@ -187,3 +187,65 @@ class GRU(Function):
             flat_x.sum(axis=0) if ctx.has_bias[0] else None,
             flat_h.sum(axis=0) if ctx.has_bias[1] else None,
         )
+
+
+class RNN(Function):
+    """One Elman RNN layer: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), act tanh or relu.
+
+    Output: h_1..h_T, shape (T, N, H). ``reverse=True`` runs from t = T down to 1.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False, nonlinearity="tanh"):
+        steps, batch, _ = x.shape
+        hidden = w_hh.shape[1]
+        if x.shape[2] != w_ih.shape[1] or h0.shape != (batch, hidden):
+            raise ShapeError(
+                f"rnn: input {x.shape} and h0 {h0.shape} do not fit weights {w_ih.shape} / "
+                f"{w_hh.shape} (expected input (T, N, {w_ih.shape[1]}) and h0 (N, {hidden}))"
+            )
+        if reverse:
+            x = x[::-1]
+        hs = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, hidden)
+        for bias in (b_ih, b_hh):
+            if bias is not None:
+                hs += bias
+        h = h0
+        for t in range(steps):
+            hs[t] += h @ w_hh.T
+            h = (
+                xp.tanh(hs[t], out=hs[t])
+                if nonlinearity == "tanh"
+                else xp.maximum(hs[t], 0, out=hs[t])
+            )
+        ctx.save_for_backward(x, h0, w_ih, w_hh, hs)
+        ctx.reverse, ctx.tanh = reverse, nonlinearity == "tanh"
+        ctx.has_bias = (b_ih is not None, b_hh is not None)
+        return hs[::-1] if reverse else hs
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, h0, w_ih, w_hh, hs = ctx.saved_tensors
+        steps, batch, hidden = hs.shape
+        grad_hs = grad[::-1] if ctx.reverse else grad
+        d_pre = xp.empty_like(hs)
+        dh_next = xp.zeros_like(h0)
+        for t in range(steps - 1, -1, -1):
+            dh = grad_hs[t] + dh_next
+            # tanh' = 1 - h^2; relu' = [h > 0]
+            d_pre[t] = dh * (1 - hs[t] * hs[t]) if ctx.tanh else dh * (hs[t] > 0)
+            dh_next = d_pre[t] @ w_hh  # d pre / d h_{t-1} = W_hh
+        flat = d_pre.reshape(steps * batch, hidden)
+        h_prev = xp.concatenate([h0[None], hs[:-1]]).reshape(steps * batch, hidden)
+        grad_x = (flat @ w_ih).reshape(x.shape)
+        if ctx.reverse:
+            grad_x = grad_x[::-1]
+        grad_b = flat.sum(axis=0)
+        return (
+            grad_x,
+            dh_next,
+            flat.T @ x.reshape(steps * batch, -1),
+            flat.T @ h_prev,
+            grad_b if ctx.has_bias[0] else None,
+            grad_b if ctx.has_bias[1] else None,
+        )

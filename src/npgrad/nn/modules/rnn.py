@@ -9,6 +9,7 @@ from npgrad.nn.modules.module import Module
 from npgrad.nn.parameter import Parameter
 from npgrad.ops.recurrent import GRU as _GRUOp
 from npgrad.ops.recurrent import LSTM as _LSTMOp
+from npgrad.ops.recurrent import RNN as _RNNOp
 from npgrad.tensor import cat, empty, stack, zeros
 
 
@@ -184,6 +185,110 @@ class GRU(_RecurrentBase):
 
     def _pack_states(self, finals):
         return finals[0]
+
+
+class RNN(_RecurrentBase):
+    """A multi-layer Elman RNN, h_t = tanh (or relu) of x_t W_ih + h_{t-1} W_hh + biases.
+
+    Matches ``torch.nn.RNN``; returns ``output, h_n``.
+
+    >>> import npgrad
+    >>> rnn = npgrad.nn.RNN(8, 16, num_layers=2, nonlinearity="relu")
+    >>> output, h_n = rnn(npgrad.randn(10, 4, 8))
+    >>> output.shape, h_n.shape
+    ((10, 4, 16), (2, 4, 16))
+    """
+
+    gates = 1
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", *args, **kwargs):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__(input_size, hidden_size, num_layers, *args, **kwargs)
+        self.nonlinearity = nonlinearity
+
+    def _initial_states(self, hx, shape, dtype, unbatched):
+        if hx is None:
+            return [zeros(*shape, dtype=dtype)]
+        return [hx.unsqueeze(1) if unbatched else hx]
+
+    def _run(self, layer_input, states, params, reverse, steps):
+        sequence = _RNNOp.apply(
+            layer_input, *states, *params, reverse=reverse, nonlinearity=self.nonlinearity
+        )
+        return sequence, (sequence[0] if reverse else sequence[steps - 1],)
+
+    def _pack_states(self, finals):
+        return finals[0]
+
+    def extra_repr(self):
+        text = super().extra_repr()
+        return text if self.nonlinearity == "tanh" else f"{text}, nonlinearity='relu'"
+
+
+class _CellBase(Module):
+    """Shared body of the single-step cells: weight_ih, weight_hh, bias_ih, bias_hh."""
+
+    gates = 1
+
+    def __init__(self, input_size, hidden_size, bias=True, dtype=None, device=None):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        gate_size = self.gates * hidden_size
+        self.weight_ih = Parameter(empty(gate_size, input_size, dtype=dtype))
+        self.weight_hh = Parameter(empty(gate_size, hidden_size, dtype=dtype))
+        if bias:
+            self.bias_ih = Parameter(empty(gate_size, dtype=dtype))
+            self.bias_hh = Parameter(empty(gate_size, dtype=dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        bound = 1 / math.sqrt(hidden_size) if hidden_size > 0 else 0
+        for param in self.parameters():
+            init.uniform_(param, -bound, bound)
+
+    def _step(self, op, input, h, **attrs):  # noqa: A002
+        """One step of ``op`` on (N, I) input from state h: the sequence op with T = 1."""
+        unbatched = input.ndim == 1
+        if unbatched:
+            input, h = input.unsqueeze(0), h.unsqueeze(0) if h is not None else None  # noqa: A001
+        if h is None:
+            h = zeros(input.shape[0], self.hidden_size, dtype=input.dtype)
+        out = op.apply(
+            input.unsqueeze(0),
+            h,
+            self.weight_ih,
+            self.weight_hh,
+            self.bias_ih,
+            self.bias_hh,
+            **attrs,
+        )[0]
+        return out.squeeze(0) if unbatched else out
+
+    def extra_repr(self):
+        return f"{self.input_size}, {self.hidden_size}"
+
+
+class GRUCell(_CellBase):
+    """One GRU step: (input (N, I), h) -> h'. Matches ``torch.nn.GRUCell``."""
+
+    gates = 3
+
+    def forward(self, input, hx=None):  # noqa: A002
+        return self._step(_GRUOp, input, hx)
+
+
+class RNNCell(_CellBase):
+    """One Elman RNN step: (input (N, I), h) -> h'. Matches ``torch.nn.RNNCell``."""
+
+    def __init__(
+        self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None, device=None
+    ):
+        super().__init__(input_size, hidden_size, bias, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):  # noqa: A002
+        return self._step(_RNNOp, input, hx, nonlinearity=self.nonlinearity)
 
 
 class LSTMCell(Module):
