@@ -18,33 +18,32 @@ CONFIGS = [
 ]
 
 
-@needs_torch
-@pytest.mark.parametrize("config", CONFIGS, ids=str)
-@pytest.mark.parametrize("with_state", [False, True])
-def test_lstm_matches_torch(config, with_state):
+def check_recurrent_parity(kind, config, with_state, state_count):
+    """Load torch's weights into ours; compare outputs, final states and every gradient."""
     torch.manual_seed(0)
-    theirs = torch.nn.LSTM(3, 5, **config).double()
-    ours = nn.LSTM(3, 5, **config).double()
+    theirs = getattr(torch.nn, kind)(3, 5, **config).double()
+    ours = getattr(nn, kind)(3, 5, **config).double()
     ours.load_state_dict(theirs.state_dict())
     steps, batch = 4, 2
     shape = (batch, steps, 3) if config.get("batch_first") else (steps, batch, 3)
     x = make_inputs([shape])[0]
-    states = (2 if config.get("bidirectional") else 1) * config.get("num_layers", 1)
-    h0, c0 = make_inputs([(states, batch, 5), (states, batch, 5)], seed=1)
-    ours_in = [npgrad.tensor(a, requires_grad=True) for a in (x, h0, c0)]
-    theirs_in = [torch.tensor(a, requires_grad=True) for a in (x, h0, c0)]
-    out, (h_n, c_n) = ours(ours_in[0], (ours_in[1], ours_in[2]) if with_state else None)
-    t_out, (t_h, t_c) = theirs(theirs_in[0], (theirs_in[1], theirs_in[2]) if with_state else None)
-    for a, b in ((out, t_out), (h_n, t_h), (c_n, t_c)):
+    layers = (2 if config.get("bidirectional") else 1) * config.get("num_layers", 1)
+    states = make_inputs([(layers, batch, 5)] * state_count, seed=1)
+    ours_in = [npgrad.tensor(a, requires_grad=True) for a in (x, *states)]
+    theirs_in = [torch.tensor(a, requires_grad=True) for a in (x, *states)]
+
+    def run(model, inputs):
+        hx = (tuple(inputs[1:]) if state_count == 2 else inputs[1]) if with_state else None
+        out, final = model(inputs[0], hx)
+        return [out, *final] if state_count == 2 else [out, final]
+
+    ours_out, theirs_out = run(ours, ours_in), run(theirs, theirs_in)
+    for a, b in zip(ours_out, theirs_out, strict=True):
         np.testing.assert_allclose(a.numpy(), b.detach().numpy(), atol=1e-10)
     rng = np.random.default_rng(2)
-    weights = [rng.standard_normal(t.shape) for t in (out, h_n, c_n)]
-    sum(
-        (t * npgrad.tensor(w)).sum() for t, w in zip((out, h_n, c_n), weights, strict=True)
-    ).backward()
-    sum(
-        (t * torch.tensor(w)).sum() for t, w in zip((t_out, t_h, t_c), weights, strict=True)
-    ).backward()
+    weights = [rng.standard_normal(t.shape) for t in ours_out]
+    sum((t * npgrad.tensor(w)).sum() for t, w in zip(ours_out, weights, strict=True)).backward()
+    sum((t * torch.tensor(w)).sum() for t, w in zip(theirs_out, weights, strict=True)).backward()
     for a, b in zip(ours_in if with_state else ours_in[:1], theirs_in, strict=False):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), atol=1e-10)
     their_params = dict(theirs.named_parameters())
@@ -52,6 +51,13 @@ def test_lstm_matches_torch(config, with_state):
         np.testing.assert_allclose(
             param.grad.numpy(), their_params[name].grad.numpy(), atol=1e-10, err_msg=name
         )
+
+
+@needs_torch
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+@pytest.mark.parametrize("with_state", [False, True])
+def test_lstm_matches_torch(config, with_state):
+    check_recurrent_parity("LSTM", config, with_state, state_count=2)
 
 
 @needs_torch
@@ -110,32 +116,7 @@ def test_lstm_learns_to_remember_the_first_input():
 @pytest.mark.parametrize("config", CONFIGS, ids=str)
 @pytest.mark.parametrize("with_state", [False, True])
 def test_gru_matches_torch(config, with_state):
-    torch.manual_seed(0)
-    theirs = torch.nn.GRU(3, 5, **config).double()
-    ours = nn.GRU(3, 5, **config).double()
-    ours.load_state_dict(theirs.state_dict())
-    steps, batch = 4, 2
-    shape = (batch, steps, 3) if config.get("batch_first") else (steps, batch, 3)
-    x = make_inputs([shape])[0]
-    states = (2 if config.get("bidirectional") else 1) * config.get("num_layers", 1)
-    h0 = make_inputs([(states, batch, 5)], seed=1)[0]
-    ours_in = [npgrad.tensor(a, requires_grad=True) for a in (x, h0)]
-    theirs_in = [torch.tensor(a, requires_grad=True) for a in (x, h0)]
-    out, h_n = ours(ours_in[0], ours_in[1] if with_state else None)
-    t_out, t_h = theirs(theirs_in[0], theirs_in[1] if with_state else None)
-    for a, b in ((out, t_out), (h_n, t_h)):
-        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), atol=1e-10)
-    rng = np.random.default_rng(2)
-    weights = [rng.standard_normal(t.shape) for t in (out, h_n)]
-    sum((t * npgrad.tensor(w)).sum() for t, w in zip((out, h_n), weights, strict=True)).backward()
-    sum((t * torch.tensor(w)).sum() for t, w in zip((t_out, t_h), weights, strict=True)).backward()
-    for a, b in zip(ours_in if with_state else ours_in[:1], theirs_in, strict=False):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), atol=1e-10)
-    their_params = dict(theirs.named_parameters())
-    for name, param in ours.named_parameters():
-        np.testing.assert_allclose(
-            param.grad.numpy(), their_params[name].grad.numpy(), atol=1e-10, err_msg=name
-        )
+    check_recurrent_parity("GRU", config, with_state, state_count=1)
 
 
 @pytest.mark.parametrize("reverse", [False, True])

@@ -19,6 +19,24 @@ def _sigmoid(z, out=None):
     return out
 
 
+def _project_inputs(op, x, states, w_ih, w_hh, reverse):
+    """Check shapes, reverse time if asked, and project every step's input with one GEMM.
+
+    Returns the (possibly reversed) input and x_t W_ih^T for all steps, shape (T, N, gates * H).
+    """
+    steps, batch, _ = x.shape
+    hidden = w_hh.shape[1]
+    if x.shape[2] != w_ih.shape[1] or any(state.shape != (batch, hidden) for state in states):
+        shapes = ", ".join(str(state.shape) for state in states)
+        raise ShapeError(
+            f"{op}: input {x.shape} and states {shapes} do not fit weights {w_ih.shape} / "
+            f"{w_hh.shape} (expected input (T, N, {w_ih.shape[1]}) and states (N, {hidden}))"
+        )
+    if reverse:
+        x = x[::-1]
+    return x, (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, w_ih.shape[0])
+
+
 class LSTM(Function):
     """One LSTM layer over a sequence x (T, N, I) from state (h0, c0), in one direction.
 
@@ -32,19 +50,7 @@ class LSTM(Function):
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
         steps, batch, _ = x.shape
         hidden = w_hh.shape[1]
-        if (
-            x.shape[2] != w_ih.shape[1]
-            or h0.shape != (batch, hidden)
-            or c0.shape != (batch, hidden)
-        ):
-            raise ShapeError(
-                f"lstm: input {x.shape}, h0 {h0.shape} and c0 {c0.shape} do not fit weights "
-                f"{w_ih.shape} / {w_hh.shape} (expected input (T, N, {w_ih.shape[1]}) and states "
-                f"(N, {hidden}))"
-            )
-        if reverse:
-            x = x[::-1]
-        gates = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, 4 * hidden)
+        x, gates = _project_inputs("lstm", x, (h0, c0), w_ih, w_hh, reverse)
         if b_ih is not None:
             gates += b_ih
         if b_hh is not None:
@@ -124,14 +130,7 @@ class GRU(Function):
     def forward(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
         steps, batch, _ = x.shape
         hidden = w_hh.shape[1]
-        if x.shape[2] != w_ih.shape[1] or h0.shape != (batch, hidden):
-            raise ShapeError(
-                f"gru: input {x.shape} and h0 {h0.shape} do not fit weights {w_ih.shape} / "
-                f"{w_hh.shape} (expected input (T, N, {w_ih.shape[1]}) and h0 (N, {hidden}))"
-            )
-        if reverse:
-            x = x[::-1]
-        from_x = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, 3 * hidden)
+        x, from_x = _project_inputs("gru", x, (h0,), w_ih, w_hh, reverse)
         if b_ih is not None:
             from_x += b_ih
         hs = xp.empty((steps, batch, hidden), dtype=x.dtype)
@@ -197,16 +196,8 @@ class RNN(Function):
 
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False, nonlinearity="tanh"):
-        steps, batch, _ = x.shape
-        hidden = w_hh.shape[1]
-        if x.shape[2] != w_ih.shape[1] or h0.shape != (batch, hidden):
-            raise ShapeError(
-                f"rnn: input {x.shape} and h0 {h0.shape} do not fit weights {w_ih.shape} / "
-                f"{w_hh.shape} (expected input (T, N, {w_ih.shape[1]}) and h0 (N, {hidden}))"
-            )
-        if reverse:
-            x = x[::-1]
-        hs = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, hidden)
+        x, hs = _project_inputs("rnn", x, (h0,), w_ih, w_hh, reverse)
+        steps = x.shape[0]
         for bias in (b_ih, b_hh):
             if bias is not None:
                 hs += bias

@@ -291,23 +291,10 @@ class RNNCell(_CellBase):
         return self._step(_RNNOp, input, hx, nonlinearity=self.nonlinearity)
 
 
-class LSTMCell(Module):
+class LSTMCell(_CellBase):
     """One LSTM step: (input (N, I), (h, c)) -> (h', c'). Matches ``torch.nn.LSTMCell``."""
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None, device=None):
-        super().__init__()
-        self.input_size, self.hidden_size = input_size, hidden_size
-        self.weight_ih = Parameter(empty(4 * hidden_size, input_size, dtype=dtype))
-        self.weight_hh = Parameter(empty(4 * hidden_size, hidden_size, dtype=dtype))
-        if bias:
-            self.bias_ih = Parameter(empty(4 * hidden_size, dtype=dtype))
-            self.bias_hh = Parameter(empty(4 * hidden_size, dtype=dtype))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
-        bound = 1 / math.sqrt(hidden_size) if hidden_size > 0 else 0
-        for param in self.parameters():
-            init.uniform_(param, -bound, bound)
+    gates = 4
 
     def forward(self, input, hx=None):  # noqa: A002
         unbatched = input.ndim == 1
@@ -324,6 +311,3 @@ class LSTMCell(Module):
         if unbatched:
             return h_next.squeeze(0), c_next.squeeze(0)
         return h_next, c_next
-
-    def extra_repr(self):
-        return f"{self.input_size}, {self.hidden_size}"
