@@ -4,6 +4,8 @@ Everything else imports ``xp`` from here instead of ``numpy`` so that a CuPy bac
 in later without touching the ops.
 """
 
+import os
+
 import numpy
 
 xp = numpy
@@ -31,6 +33,38 @@ def set_default_dtype(dtype):
     if dtype.kind != "f":
         raise TypeError(f"set_default_dtype: expected a floating dtype, got {dtype}")
     _default_dtype = dtype
+
+
+def tune_malloc(threshold=1 << 30):
+    """Keep freed memory for reuse instead of handing it back to the OS (glibc only; opt-in).
+
+    A training step allocates and frees the same large arrays every time. By default glibc's
+    malloc returns such blocks to the operating system and every fresh page is faulted back in on
+    the next step; on a virtual machine that can cost a third of a CNN's or LSTM's step (measured
+    in ``benchmarks/README.md``). This sets glibc's ``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD``
+    to ``threshold`` bytes, as ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` do in the
+    environment: the process keeps up to that much freed memory (its resident size stays near its
+    peak) and no longer page-faults every step. It affects the whole process, which is why it is
+    opt-in: call it once, or set ``NPGRAD_TUNE_MALLOC=1`` before importing npgrad. ``npgrad
+    train`` turns it on.
+
+    Returns:
+        True if the settings were applied, False where the C library is not glibc.
+    """
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError):
+        return False  # not glibc (macOS, Windows, musl without mallopt)
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    value = min(int(threshold), 2**31 - 1)
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's <malloc.h> constants
+    return bool(mallopt(m_mmap_threshold, value)) and bool(mallopt(m_trim_threshold, value))
+
+
+if os.environ.get("NPGRAD_TUNE_MALLOC", "") not in ("", "0"):
+    tune_malloc()
 
 
 def manual_seed(seed):

@@ -7,6 +7,7 @@ from helpers import check_layer, check_op, needs_torch, torch
 import npgrad
 from npgrad import nn
 from npgrad.errors import ShapeError
+from npgrad.ops import conv as conv_ops
 
 F = nn.functional
 TF = torch.nn.functional if torch else None
@@ -33,6 +34,33 @@ def test_conv2d(x_shape, w_shape, kwargs, bias):
         torch_fn=lambda x, w, b=None: TF.conv2d(x, w, b, **kwargs),
         npgrad_fn=lambda x, w, b=None: F.conv2d(x, w, b, **kwargs),
     )
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"padding": 1, "dilation": (2, 1)}, {"stride": (2, 1), "padding": 1}]
+)
+def test_conv2d_one_sample_per_chunk(monkeypatch, kwargs):
+    """Column buffers built a chunk of samples at a time: chunk edges change nothing."""
+    monkeypatch.setattr(conv_ops, "CHUNK_ELEMENTS", 1)
+    check_op(
+        [(3, 2, 6, 5), (4, 2, 3, 3), (4,)],
+        torch_fn=lambda x, w, b: TF.conv2d(x, w, b, **kwargs),
+        npgrad_fn=lambda x, w, b: F.conv2d(x, w, b, **kwargs),
+    )
+
+
+def test_conv2d_frozen_weight_or_input():
+    """Only the gradients asked for are computed, and they are the same ones."""
+    rng = np.random.default_rng(0)
+    x_data, w_data = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3))
+    x, w = npgrad.tensor(x_data, requires_grad=True), npgrad.tensor(w_data, requires_grad=True)
+    F.conv2d(x, w, padding=1).square().sum().backward()
+    x_only = npgrad.tensor(x_data, requires_grad=True)
+    F.conv2d(x_only, npgrad.tensor(w_data), padding=1).square().sum().backward()
+    w_only = npgrad.tensor(w_data, requires_grad=True)
+    F.conv2d(npgrad.tensor(x_data), w_only, padding=1).square().sum().backward()
+    np.testing.assert_allclose(x_only.grad.numpy(), x.grad.numpy())
+    np.testing.assert_allclose(w_only.grad.numpy(), w.grad.numpy())
 
 
 @pytest.mark.parametrize(

@@ -1,30 +1,44 @@
-"""2-D convolution as im2col + one GEMM, with the backward as two GEMMs + col2im.
+"""2-D convolution as im2col + GEMM, with the backward as two GEMMs + col2im.
 
 im2col lays every receptive field out as a column, so that the convolution becomes one matrix
-product with the flattened filters. Columns are channels-major (C * kh * kw, N * H_out * W_out):
-each kernel offset fills one contiguous block with a single strided copy, and col2im reads the
-blocks back the same way. Python loops run only over kernel offsets (9 for a 3x3 kernel), never
-over samples or pixels.
-"""
+product with the flattened filters: (O, C*kh*kw) @ (C*kh*kw, positions). Columns are
+channels-major: row (c, i, j) holds, for every output position, the input value that kernel offset
+(i, j) of channel c multiplies. Python loops run only over kernel offsets (9 for a 3x3 kernel) and
+over chunks of samples, never over pixels.
 
-from numpy.lib.stride_tricks import sliding_window_view
+Two layouts of the columns:
+
+* stride 1 (the common case), "shifted rows": with the padded input channels-major and flattened
+  to (C, N*Hp*Wp), the value that offset (i, j) multiplies at position p is the input at
+  p + i*dilation*Wp + j*dilation, so each row of the columns is one contiguous slice of the input
+  (a memcpy, not a gather). Outputs are computed on the whole padded grid (N, Hp, Wp); positions
+  with h >= H_out or w >= W_out straddle a row's end and are garbage, so the output is the
+  [:H_out, :W_out] corner of the grid, and in backward the garbage positions get a zero gradient
+  and contribute nothing. About 15 % more multiply-adds for a 3x3 kernel, but copies that run at
+  memory speed.
+* any stride: one strided copy per kernel offset, positions (N, H_out, W_out).
+
+Both work on a few samples at a time so that the column buffer (kh*kw times the input chunk)
+stays in the CPU cache instead of making a round trip through memory, and backward rebuilds the
+columns of each chunk instead of keeping them all (cheaper than reading them back, and the
+largest buffer of a CNN's step is not held between forward and backward).
+
+Activations stay channels-major in memory: the output is an (N, O, H_out, W_out) view of an
+(O, N, ...) array, and an input laid out that way (the previous convolution's output after an
+element-wise op) needs no transposing copy.
+"""
 
 from npgrad.autograd import Function
 from npgrad.backend import xp
 from npgrad.errors import ShapeError
 
+# column-buffer size (elements) a chunk of samples aims for: 8 MB of float32, in cache
+CHUNK_ELEMENTS = 1 << 21
+
 
 def output_size(size, kernel, stride, padding, dilation):
     """Output length of one spatial dim (PyTorch's formula)."""
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
-
-
-def _windows(padded, kernel, stride, dilation):
-    """View of shape (N, C, H_out, W_out, kh, kw): every receptive field, no copy."""
-    kh, kw = kernel
-    span_h, span_w = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
-    view = sliding_window_view(padded, (span_h, span_w), axis=(2, 3))
-    return view[:, :, :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]]
 
 
 def _offset_slices(i, j, stride, dilation, out_hw):
@@ -36,38 +50,68 @@ def _offset_slices(i, j, stride, dilation, out_hw):
     )
 
 
-def im2col(x, kernel, stride, padding, dilation, out_hw):
-    """(N, C, H, W) -> columns (C * kh * kw, N * H_out * W_out), channels-major.
+def channels_major(x, padding=(0, 0)):
+    """(N, C, H, W) -> a C-contiguous (C, N, H + 2*ph, W + 2*pw) array, zero-padded.
 
-    One strided copy per kernel offset: column block (c, i, j) holds, for every output pixel,
-    the input value that offset (i, j) of the kernel multiplies.
+    No copy when ``x`` already is such an array, transposed (a convolution's output after an
+    element-wise op), and there is nothing to pad.
     """
-    n, c = x.shape[:2]
-    padded = (
-        x
-        if padding == (0, 0)
-        else xp.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
-    )
-    cols = xp.empty((c, kernel[0], kernel[1], n, out_hw[0], out_hw[1]), dtype=x.dtype)
-    for i in range(kernel[0]):
-        for j in range(kernel[1]):
-            rows, columns = _offset_slices(i, j, stride, dilation, out_hw)
-            cols[:, i, j] = padded[:, :, rows, columns].transpose(1, 0, 2, 3)
-    return cols.reshape(c * kernel[0] * kernel[1], n * out_hw[0] * out_hw[1])
+    n, c, h, w = x.shape
+    if padding == (0, 0):
+        return xp.ascontiguousarray(x.transpose(1, 0, 2, 3))
+    padded = xp.zeros((c, n, h + 2 * padding[0], w + 2 * padding[1]), dtype=x.dtype)
+    padded[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w] = x.transpose(1, 0, 2, 3)
+    return padded
 
 
-def col2im(cols, x_shape, kernel, stride, padding, dilation, out_hw):
-    """The adjoint of im2col: add every column entry back onto the pixel it came from."""
-    n, c, h, w = x_shape
-    # accumulate channels-major, the blocks' own memory order; transpose once at the end (a view)
-    grad = xp.zeros((c, n, h + 2 * padding[0], w + 2 * padding[1]), dtype=cols.dtype)
-    blocks = cols.reshape(c, kernel[0], kernel[1], n, out_hw[0], out_hw[1])
-    for i in range(kernel[0]):
-        for j in range(kernel[1]):
-            rows, columns = _offset_slices(i, j, stride, dilation, out_hw)
-            grad[:, :, rows, columns] += blocks[:, i, j]
-    grad = grad.transpose(1, 0, 2, 3)
-    return grad[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w]
+class _Geometry:
+    """Where a convolution's columns come from: kernel, stride, dilation, grid of positions."""
+
+    def __init__(self, padded_hw, kernel, stride, dilation, out_hw):
+        self.kernel, self.stride, self.dilation, self.out_hw = kernel, stride, dilation, out_hw
+        self.shifted = stride == (1, 1)
+        # positions computed per sample: the whole padded grid (shifted rows) or just the outputs
+        self.grid = padded_hw if self.shifted else out_hw
+        self.per_sample = self.grid[0] * self.grid[1]
+        self.offsets = [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
+        self.shifts = [i * dilation[0] * padded_hw[1] + j * dilation[1] for i, j in self.offsets]
+
+    def chunks(self, n, channels):
+        """Sample ranges (start, stop) small enough for their columns to stay in cache."""
+        step = max(1, CHUNK_ELEMENTS // max(channels * len(self.offsets) * self.per_sample, 1))
+        return [(start, min(start + step, n)) for start in range(0, n, step)]
+
+    def im2col(self, xc, start, stop, cols):
+        """Fill ``cols`` (C*kh*kw, positions) for samples start:stop of ``xc`` (C, N, Hp, Wp)."""
+        c = xc.shape[0]
+        if self.shifted:
+            flat = xc.reshape(c, -1)[:, start * self.per_sample : stop * self.per_sample]
+            size = flat.shape[1]
+            blocks = cols.reshape(c, len(self.offsets), size)
+            for k, shift in enumerate(self.shifts):  # row (c, k) is the input moved by `shift`
+                blocks[:, k, : size - shift] = flat[:, shift:]
+                blocks[:, k, size - shift :] = 0  # garbage positions only; keep them finite
+        else:
+            blocks = cols.reshape(c, len(self.offsets), stop - start, *self.out_hw)
+            for k, (i, j) in enumerate(self.offsets):
+                rows, columns = _offset_slices(i, j, self.stride, self.dilation, self.out_hw)
+                blocks[:, k] = xc[:, start:stop, rows, columns]
+        return cols
+
+    def col2im(self, grad_cols, grad_xc, start, stop):
+        """The adjoint of im2col: add each column entry onto the input pixel it came from."""
+        c = grad_xc.shape[0]
+        if self.shifted:
+            flat = grad_xc.reshape(c, -1)[:, start * self.per_sample : stop * self.per_sample]
+            size = flat.shape[1]
+            blocks = grad_cols.reshape(c, len(self.offsets), size)
+            for k, shift in enumerate(self.shifts):
+                flat[:, shift:] += blocks[:, k, : size - shift]
+        else:
+            blocks = grad_cols.reshape(c, len(self.offsets), stop - start, *self.out_hw)
+            for k, (i, j) in enumerate(self.offsets):
+                rows, columns = _offset_slices(i, j, self.stride, self.dilation, self.out_hw)
+                grad_xc[:, start:stop, rows, columns] += blocks[:, k]
 
 
 class Conv2d(Function):
@@ -90,27 +134,61 @@ class Conv2d(Function):
                 f"conv2d: input of shape {x.shape} is smaller than the kernel {tuple(kernel)} "
                 f"(with padding {padding} and dilation {dilation})"
             )
-        cols = im2col(x, kernel, stride, padding, dilation, out_hw)
+        n, c = x.shape[:2]
+        xc = channels_major(x, padding)
+        geometry = _Geometry(xc.shape[2:], kernel, stride, dilation, out_hw)
         filters = weight.reshape(weight.shape[0], -1)
-        out = filters @ cols  # (O, N * H_out * W_out): one GEMM
-        if bias is not None:
-            out += bias[:, None]
-        ctx.save_for_backward(cols, weight)
-        ctx.geometry = (x.shape, kernel, stride, padding, dilation, out_hw)
-        out = out.reshape(weight.shape[0], x.shape[0], out_hw[0], out_hw[1])
-        return out.transpose(1, 0, 2, 3)  # (N, O, H_out, W_out), a view
+        dtype = xp.result_type(x, weight)
+        out = xp.empty((weight.shape[0], n, *geometry.grid), dtype=dtype)
+        flat_out = out.reshape(weight.shape[0], -1)
+        for start, stop, cols in _chunk_buffers(geometry, n, c, dtype):
+            part = flat_out[:, start * geometry.per_sample : stop * geometry.per_sample]
+            xp.matmul(filters, geometry.im2col(xc, start, stop, cols), out=part)  # one GEMM
+            if bias is not None:
+                part += bias[:, None]
+        ctx.save_for_backward(xc, weight)
+        ctx.geometry = geometry
+        ctx.unpadded = (x.shape, padding)
+        # (N, O, H_out, W_out), a view: the output grid's corner, channels-major in memory
+        return out[:, :, : out_hw[0], : out_hw[1]].transpose(1, 0, 2, 3)
 
     @staticmethod
     def backward(ctx, grad):
-        cols, weight = ctx.saved_tensors
-        x_shape, kernel, stride, padding, dilation, out_hw = ctx.geometry
-        grad_out = grad.transpose(1, 0, 2, 3).reshape(weight.shape[0], -1)  # (O, N*Ho*Wo)
-        grad_x = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:
-            grad_cols = weight.reshape(weight.shape[0], -1).T @ grad_out  # dy/dx: filters back
-            grad_x = col2im(grad_cols, x_shape, kernel, stride, padding, dilation, out_hw)
-        if ctx.needs_input_grad[1]:
-            grad_w = (grad_out @ cols.T).reshape(weight.shape)  # dy/dw = grad im2col(x)^T
+        xc, weight = ctx.saved_tensors
+        geometry = ctx.geometry
+        (n, c, h, w), padding = ctx.unpadded
+        out_h, out_w = geometry.out_hw
+        # the output gradient on the forward's grid, channels-major; zero at garbage positions
+        grad_out = xp.zeros((weight.shape[0], n, *geometry.grid), dtype=grad.dtype)
+        grad_out[:, :, :out_h, :out_w] = grad.transpose(1, 0, 2, 3)
+        flat_grad = grad_out.reshape(weight.shape[0], -1)
+        filters = weight.reshape(weight.shape[0], -1)
+        need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        grad_xc = xp.zeros(xc.shape, dtype=grad.dtype) if need_x else None
+        grad_w = xp.zeros(filters.shape, dtype=grad.dtype) if need_w else None
+        dtype = xp.result_type(xc, weight, grad)
+        for start, stop, cols in _chunk_buffers(geometry, n, c, dtype) if need_x or need_w else ():
+            part = flat_grad[:, start * geometry.per_sample : stop * geometry.per_sample]
+            if need_w:  # dy/dw = grad @ im2col(x)^T, the columns rebuilt in cache
+                grad_w += part @ geometry.im2col(xc, start, stop, cols).T
+            if need_x:  # dy/dx = col2im(w^T @ grad): every filter tap sends its share back
+                xp.matmul(filters.T, part, out=cols)
+                geometry.col2im(cols, grad_xc, start, stop)
+        grad_x = None
+        if need_x:
+            inner = grad_xc[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w]
+            grad_x = inner.transpose(1, 0, 2, 3)
+        grad_b = None
         if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
-            grad_b = grad_out.sum(axis=1)  # dy/db = 1 at every output position
-        return grad_x, grad_w, grad_b
+            grad_b = flat_grad.sum(axis=1)  # dy/db = 1 at every output position
+        return grad_x, None if grad_w is None else grad_w.reshape(weight.shape), grad_b
+
+
+def _chunk_buffers(geometry, n, channels, dtype):
+    """(start, stop, column buffer) per chunk of samples; the buffer is reused across chunks."""
+    cols = None
+    for start, stop in geometry.chunks(n, channels):
+        size = (stop - start) * geometry.per_sample
+        if cols is None or cols.shape[1] != size:
+            cols = xp.empty((channels * len(geometry.offsets), size), dtype=dtype)
+        yield start, stop, cols

@@ -6,7 +6,7 @@ gradient back through the same slices. No window tensor is ever built and Python
 over the kernel offsets.
 """
 
-from npgrad.autograd import Function
+from npgrad.autograd import Function, is_grad_enabled
 from npgrad.backend import xp
 from npgrad.errors import ShapeError
 from npgrad.ops.conv import _offset_slices, output_size
@@ -40,27 +40,63 @@ class MaxPool2d(Function):
     def forward(ctx, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1)):
         out_hw = _geometry(x, kernel, stride, padding, dilation, "max_pool2d")
         padded = _padded(x, padding, -xp.inf)
-        y = None
-        for i, j in _offsets(kernel):
+        record = is_grad_enabled() and ctx.needs_input_grad[0]
+        offsets = _offsets(kernel)
+        y = winner = None
+        for k, (i, j) in enumerate(offsets):
             rows, columns = _offset_slices(i, j, stride, dilation, out_hw)
-            window_part = padded[:, :, rows, columns]
-            y = window_part.copy() if y is None else xp.maximum(y, window_part)
-        ctx.save_for_backward(padded, y)
-        ctx.geometry = (x.shape, kernel, stride, padding, dilation, out_hw)
+            part = padded[:, :, rows, columns]
+            if y is None:  # outputs keep the input's memory layout (channels-major after a conv)
+                y = part.copy(order="K")
+                winner = xp.zeros_like(y, dtype=xp.uint8 if len(offsets) <= 256 else xp.int32)
+                continue
+            if record:  # offsets run in row-major order: a strictly greater value wins, ties stay
+                better = xp.greater(part, y).view(xp.uint8)
+                xp.maximum(winner, better * winner.dtype.type(k), out=winner)
+            xp.maximum(y, part, out=y)
+        if record:
+            ctx.winner = winner
+            ctx.geometry = (x.shape, padded.shape, kernel, stride, padding, dilation, out_hw)
+            ctx.axis_order = _axis_order(padded)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        padded, y = ctx.saved_tensors
-        (n, c, h, w), kernel, stride, padding, dilation, out_hw = ctx.geometry
-        grad_padded = xp.zeros(padded.shape, dtype=grad.dtype)
-        unclaimed = xp.ones(y.shape, dtype=bool)
-        for i, j in _offsets(kernel):  # row-major order: ties go to the first maximum, as torch
+        winner = ctx.winner
+        (n, c, h, w), padded_shape, kernel, stride, padding, dilation, out_hw = ctx.geometry
+        grad = _layout_like(grad, winner)
+        grad_padded = _zeros_in_order(padded_shape, ctx.axis_order, grad.dtype)
+        # windows that never overlap get plain writes; overlapping ones accumulate
+        disjoint = all(stride[d] >= dilation[d] * (kernel[d] - 1) + 1 for d in range(2))
+        for k, (i, j) in enumerate(_offsets(kernel)):
             rows, columns = _offset_slices(i, j, stride, dilation, out_hw)
-            winner = (padded[:, :, rows, columns] == y) & unclaimed
-            unclaimed &= ~winner
-            grad_padded[:, :, rows, columns] += grad * winner  # dy/dx = 1 at the window's max
+            target = grad_padded[:, :, rows, columns]
+            if disjoint:
+                xp.multiply(grad, winner == k, out=target)  # dy/dx = 1 at the window's max
+            else:
+                target += grad * (winner == k)
         return grad_padded[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w]
+
+
+def _axis_order(array):
+    """The axes of ``array`` from the slowest-varying in memory to the fastest."""
+    return tuple(sorted(range(array.ndim), key=lambda axis: -array.strides[axis]))
+
+
+def _zeros_in_order(shape, order, dtype):
+    """Zeros of ``shape`` laid out in memory in axis ``order`` (e.g. channels-major)."""
+    zeros = xp.zeros([shape[axis] for axis in order], dtype=dtype)
+    return zeros.transpose(tuple(order.index(axis) for axis in range(len(shape))))
+
+
+def _layout_like(array, like):
+    """``array`` with the memory layout of ``like`` (same shape): element-wise ops between the
+    two then walk memory in one order. A copy only when the layouts differ."""
+    if _axis_order(array) == _axis_order(like):
+        return array
+    out = xp.empty_like(like, dtype=array.dtype)
+    out[...] = array
+    return out
 
 
 class AvgPool2d(Function):
