@@ -83,18 +83,18 @@ class LSTM(Function):
         if reverse:
             x = x[::-1]
         w_hh_half = _lstm_internal(w_hh, hidden, scale_sigmoid_gates=True)
-        # every step's input projection in one GEMM: (4H, T*N), column block t is step t
-        projected = _lstm_internal(w_ih, hidden, True) @ x.reshape(steps * batch, -1).T
+        # every step's input projection, (T, 4H, N): z^T = W_ih x_t^T, one batched GEMM
+        acts = xp.matmul(_lstm_internal(w_ih, hidden, True), x.transpose(0, 2, 1))
         for bias in (b_ih, b_hh):
             if bias is not None:
-                projected += _lstm_internal(bias, hidden, True)[:, None]
-        acts = xp.empty((steps, 4 * hidden, batch), dtype=projected.dtype)
-        hs, cs, tanh_cs = (xp.empty((steps, hidden, batch), dtype=acts.dtype) for _ in range(3))
-        h, c = xp.ascontiguousarray(h0.T), xp.ascontiguousarray(c0.T)
+                acts += _lstm_internal(bias, hidden, True)[:, None]
+        out = xp.empty((steps + 1, batch, hidden), dtype=acts.dtype)  # h_1..h_T, then c_T
+        cs = xp.empty((steps, hidden, batch), dtype=acts.dtype)
+        recurrent = xp.empty((4 * hidden, batch), dtype=acts.dtype)
+        h, c = h0.T, xp.ascontiguousarray(c0.T)
         for t in range(steps):
             z = acts[t]  # pre-activations, sigmoid gates halved; activated in place
-            xp.matmul(w_hh_half, h, out=z)
-            z += projected[:, t * batch : (t + 1) * batch]
+            z += xp.matmul(w_hh_half, h, out=recurrent)
             xp.tanh(z, out=z)
             sigmoids = z[: 3 * hidden]
             sigmoids *= 0.5
@@ -102,32 +102,38 @@ class LSTM(Function):
             o, i, f, g = z.reshape(4, hidden, batch)
             c = xp.multiply(f, c, out=cs[t])
             c += i * g
-            h = xp.multiply(o, xp.tanh(c, out=tanh_cs[t]), out=hs[t])
-        out = xp.empty((steps + 1, batch, hidden), dtype=acts.dtype)  # h_1..h_T, then c_T
-        out[:steps] = hs[::-1].transpose(0, 2, 1) if reverse else hs.transpose(0, 2, 1)
+            h = xp.multiply(o, xp.tanh(c), out=out[steps - 1 - t if reverse else t].T)
         out[steps] = c.T
-        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, acts, hs, cs, tanh_cs)
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, acts, cs, out)
         ctx.has_bias = (b_ih is not None, b_hh is not None)
         ctx.reverse = reverse
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, h0, c0, w_ih, w_hh, acts, hs, cs, tanh_cs = ctx.saved_tensors
-        steps, hidden, batch = hs.shape
-        grad_hs = grad[steps - 1 :: -1] if ctx.reverse else grad[:steps]
-        recurrent_t = _lstm_internal(w_hh, hidden).T
-        dz_all = xp.empty_like(acts)  # gradient of the pre-activations, [o, i, f, g]
-        dh, dc = (xp.empty((hidden, batch), dtype=acts.dtype) for _ in range(2))
+        x, h0, c0, w_ih, w_hh, acts, cs, out = ctx.saved_tensors
+        steps, hidden, batch = cs.shape
+        reverse = ctx.reverse
+        w_ih_internal, recurrent_t = _lstm_internal(w_ih, hidden), _lstm_internal(w_hh, hidden).T
+        # weight gradients accumulate step by step while dz is in cache (as fast as one big
+        # GEMM at the end, measured, and no (T, 4H, N) array is built)
+        grad_w_ih = xp.zeros(w_ih.shape, dtype=acts.dtype)
+        grad_w_hh = xp.zeros(w_hh.shape, dtype=acts.dtype)
+        grad_b = xp.zeros((4 * hidden, 1), dtype=acts.dtype)
+        grad_x = xp.empty(x.shape, dtype=acts.dtype) if ctx.needs_input_grad[0] else None
+        dz = xp.empty((4 * hidden, batch), dtype=acts.dtype)  # d pre-activations, [o, i, f, g]
+        do, di, df, dg = dz.reshape(4, hidden, batch)
+        dh, dc, tanh_c = (xp.empty((hidden, batch), dtype=acts.dtype) for _ in range(3))
         dh_next = xp.zeros((hidden, batch), dtype=acts.dtype)
         dc_next = xp.ascontiguousarray(grad[steps].T)
         c0_t = xp.ascontiguousarray(c0.T)
+        w_scratch, x_scratch = xp.empty_like(grad_w_hh), xp.empty_like(grad_w_ih)
         for t in range(steps - 1, -1, -1):
-            a, dz = acts[t], dz_all[t]
+            place = steps - 1 - t if reverse else t  # where step t's h is in out and grad
+            a = acts[t]
             o, i, f, g = a.reshape(4, hidden, batch)
-            do, di, df, dg = dz.reshape(4, hidden, batch)
-            tanh_c = tanh_cs[t]
-            xp.add(grad_hs[t].T, dh_next, out=dh)
+            xp.tanh(cs[t], out=tanh_c)
+            xp.add(grad[place].T, dh_next, out=dh)
             xp.multiply(tanh_c, tanh_c, out=dc)  # dh/dc = o (1 - tanh^2 c)
             xp.subtract(1, dc, out=dc)
             dc *= o
@@ -145,24 +151,21 @@ class LSTM(Function):
             dz[hidden:].reshape(3, hidden, batch)[...] *= dc  # i, f and g: times dc at once
             dc_next = dc * f  # dc_t/dc_{t-1} = f
             dh_next = recurrent_t @ dz  # dz/dh_{t-1} = W_hh
-        # (4H, T*N), columns in the order of x's rows, for the weight gradients' GEMMs
-        flat_dz = dz_all.transpose(1, 0, 2).reshape(4 * hidden, steps * batch)
-        h_prev = xp.concatenate([h0.T[None], hs[:-1]]).transpose(1, 0, 2)
-        h_prev = h_prev.reshape(hidden, steps * batch)
-        grad_x = None
-        if ctx.needs_input_grad[0]:  # dz/dx_t = W_ih
-            grad_x = (flat_dz.T @ _lstm_internal(w_ih, hidden)).reshape(x.shape)
-            if ctx.reverse:
-                grad_x = grad_x[::-1]
-        grad_w_ih = _lstm_external(flat_dz @ x.reshape(steps * batch, -1), hidden)  # = x_t
-        grad_w_hh = _lstm_external(flat_dz @ h_prev.T, hidden)  # dz/dW_hh = h_{t-1}
-        grad_b = _lstm_external(flat_dz.sum(axis=1), hidden)  # dz/db = 1
+            h_prev = out[place - 1 if not reverse else place + 1] if t else h0
+            grad_w_hh += xp.matmul(dz, h_prev, out=w_scratch)  # dz/dW_hh = h_{t-1}
+            grad_w_ih += xp.matmul(dz, x[t], out=x_scratch)  # dz/dW_ih = x_t
+            grad_b += dz.sum(axis=1, keepdims=True)  # dz/db = 1
+            if grad_x is not None:
+                xp.matmul(dz.T, w_ih_internal, out=grad_x[t])  # dz/dx_t = W_ih
+        if grad_x is not None and reverse:
+            grad_x = grad_x[::-1]
+        grad_b = _lstm_external(grad_b[:, 0], hidden)
         return (
             grad_x,
             dh_next.T,
             dc_next.T,
-            grad_w_ih,
-            grad_w_hh,
+            _lstm_external(grad_w_ih, hidden),
+            _lstm_external(grad_w_hh, hidden),
             grad_b if ctx.has_bias[0] else None,
             grad_b if ctx.has_bias[1] else None,
         )
