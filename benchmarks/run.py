@@ -27,6 +27,13 @@ import op_overhead  # noqa: E402
 from workloads import WORKLOADS  # noqa: E402
 
 MALLOC_TUNED = {"MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
+# the ratio columns: (numerator, denominator); a column appears when both ran
+RATIOS = [
+    ("npgrad", "torch"),
+    ("npgrad (malloc-tuned)", "torch (malloc-tuned)"),
+    ("npgrad (malloc-tuned)", "torch"),
+    ("npgrad", "sklearn"),
+]
 
 
 def installed(module):
@@ -35,7 +42,10 @@ def installed(module):
 
 def contestants():
     """(label, framework, extra environment) for every framework installed here."""
-    found = [("npgrad", "npgrad", {})]
+    found = [
+        ("npgrad", "npgrad", {}),
+        ("npgrad (malloc-tuned)", "npgrad", {"NPGRAD_TUNE_MALLOC": "1"}),  # backend.tune_malloc
+    ]
     if installed("torch"):
         found += [("torch", "torch", {}), ("torch (malloc-tuned)", "torch", MALLOC_TUNED)]
     if installed("sklearn"):
@@ -156,22 +166,20 @@ def _cell(values):
 
 def render(results, previous=None):
     labels = list(next(iter(results["workloads"].values())))
+    pairs = [(a, b) for a, b in RATIOS if a in labels and b in labels]
     lines = [
         f"Training throughput, samples/s: median of {results['repeats']} alternating runs "
         f"of {results['steps']} steps (min-max)\n",
-        "| workload | "
-        + " | ".join(labels)
-        + " | "
-        + " | ".join(f"npgrad / {label}" for label in labels[1:])
-        + " |",
-        "| --- |" + " ---: |" * (2 * len(labels) - 1),
+        "| workload | " + " | ".join(labels + [f"{a} / {b}" for a, b in pairs]) + " |",
+        "| --- |" + " ---: |" * (len(labels) + len(pairs)),
     ]
     for workload, by_label in results["workloads"].items():
         cells = [_cell(by_label.get(label)) for label in labels]
-        ours = by_label["npgrad"]["median"]
         ratios = [
-            f"{ours / by_label[label]['median']:.2f}x" if label in by_label else "-"
-            for label in labels[1:]
+            f"{by_label[a]['median'] / by_label[b]['median']:.2f}x"
+            if a in by_label and b in by_label
+            else "-"
+            for a, b in pairs
         ]
         lines.append(f"| {workload} | " + " | ".join(cells + ratios) + " |")
     workloads = results["workloads"].values()

@@ -61,6 +61,16 @@ def test_conv2d_frozen_weight_or_input():
     F.conv2d(npgrad.tensor(x_data), w_only, padding=1).square().sum().backward()
     np.testing.assert_allclose(x_only.grad.numpy(), x.grad.numpy())
     np.testing.assert_allclose(w_only.grad.numpy(), w.grad.numpy())
+    # the bias gradient with and without the weight's (folded into its GEMM, or summed)
+    b_data = rng.standard_normal(4)
+    b_with_w, w_too = (
+        npgrad.tensor(b_data, requires_grad=True),
+        npgrad.tensor(w_data, requires_grad=True),
+    )
+    F.conv2d(npgrad.tensor(x_data), w_too, b_with_w).square().sum().backward()
+    b_alone = npgrad.tensor(b_data, requires_grad=True)
+    F.conv2d(npgrad.tensor(x_data), npgrad.tensor(w_data), b_alone).square().sum().backward()
+    np.testing.assert_allclose(b_alone.grad.numpy(), b_with_w.grad.numpy())
 
 
 @pytest.mark.parametrize(

@@ -82,17 +82,21 @@ class _Geometry:
         return [(start, min(start + step, n)) for start in range(0, n, step)]
 
     def im2col(self, xc, start, stop, cols):
-        """Fill ``cols`` (C*kh*kw, positions) for samples start:stop of ``xc`` (C, N, Hp, Wp)."""
+        """Fill ``cols`` (C*kh*kw, positions) for samples start:stop of ``xc`` (C, N, Hp, Wp).
+
+        Rows past C*kh*kw (the bias's row of ones) are left as they are.
+        """
         c = xc.shape[0]
+        filled = cols[: c * len(self.offsets)]
         if self.shifted:
             flat = xc.reshape(c, -1)[:, start * self.per_sample : stop * self.per_sample]
             size = flat.shape[1]
-            blocks = cols.reshape(c, len(self.offsets), size)
+            blocks = filled.reshape(c, len(self.offsets), size)
             for k, shift in enumerate(self.shifts):  # row (c, k) is the input moved by `shift`
                 blocks[:, k, : size - shift] = flat[:, shift:]
                 blocks[:, k, size - shift :] = 0  # garbage positions only; keep them finite
         else:
-            blocks = cols.reshape(c, len(self.offsets), stop - start, *self.out_hw)
+            blocks = filled.reshape(c, len(self.offsets), stop - start, *self.out_hw)
             for k, (i, j) in enumerate(self.offsets):
                 rows, columns = _offset_slices(i, j, self.stride, self.dilation, self.out_hw)
                 blocks[:, k] = xc[:, start:stop, rows, columns]
@@ -101,6 +105,7 @@ class _Geometry:
     def col2im(self, grad_cols, grad_xc, start, stop):
         """The adjoint of im2col: add each column entry onto the input pixel it came from."""
         c = grad_xc.shape[0]
+        grad_cols = grad_cols[: c * len(self.offsets)]  # without the bias's row of ones
         if self.shifted:
             flat = grad_xc.reshape(c, -1)[:, start * self.per_sample : stop * self.per_sample]
             size = flat.shape[1]
@@ -138,14 +143,14 @@ class Conv2d(Function):
         xc = channels_major(x, padding)
         geometry = _Geometry(xc.shape[2:], kernel, stride, dilation, out_hw)
         filters = weight.reshape(weight.shape[0], -1)
+        if bias is not None:  # the bias as one more filter column, against a row of ones
+            filters = xp.concatenate([filters, bias[:, None]], axis=1)
         dtype = xp.result_type(x, weight)
         out = xp.empty((weight.shape[0], n, *geometry.grid), dtype=dtype)
         flat_out = out.reshape(weight.shape[0], -1)
-        for start, stop, cols in _chunk_buffers(geometry, n, c, dtype):
+        for start, stop, cols in _chunk_buffers(geometry, n, c, dtype, bias is not None):
             part = flat_out[:, start * geometry.per_sample : stop * geometry.per_sample]
             xp.matmul(filters, geometry.im2col(xc, start, stop, cols), out=part)  # one GEMM
-            if bias is not None:
-                part += bias[:, None]
         ctx.save_for_backward(xc, weight)
         ctx.geometry = geometry
         ctx.unpadded = (x.shape, padding)
@@ -164,31 +169,42 @@ class Conv2d(Function):
         flat_grad = grad_out.reshape(weight.shape[0], -1)
         filters = weight.reshape(weight.shape[0], -1)
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        need_b = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
+        ones = need_w and need_b  # the bias gradient as one more column of the weight GEMM's
         grad_xc = xp.zeros(xc.shape, dtype=grad.dtype) if need_x else None
-        grad_w = xp.zeros(filters.shape, dtype=grad.dtype) if need_w else None
+        grad_w = (
+            xp.zeros((filters.shape[0], filters.shape[1] + ones), grad.dtype) if need_w else None
+        )
         dtype = xp.result_type(xc, weight, grad)
-        for start, stop, cols in _chunk_buffers(geometry, n, c, dtype) if need_x or need_w else ():
+        chunks = _chunk_buffers(geometry, n, c, dtype, ones) if need_x or need_w else ()
+        for start, stop, cols in chunks:
             part = flat_grad[:, start * geometry.per_sample : stop * geometry.per_sample]
             if need_w:  # dy/dw = grad @ im2col(x)^T, the columns rebuilt in cache
                 grad_w += part @ geometry.im2col(xc, start, stop, cols).T
             if need_x:  # dy/dx = col2im(w^T @ grad): every filter tap sends its share back
-                xp.matmul(filters.T, part, out=cols)
+                xp.matmul(filters.T, part, out=cols[: filters.shape[1]])
                 geometry.col2im(cols, grad_xc, start, stop)
-        grad_x = None
+        grad_x = grad_b = None
         if need_x:
             inner = grad_xc[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w]
             grad_x = inner.transpose(1, 0, 2, 3)
-        grad_b = None
-        if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
-            grad_b = flat_grad.sum(axis=1)  # dy/db = 1 at every output position
+        if ones:
+            grad_w, grad_b = grad_w[:, :-1], grad_w[:, -1]  # dy/db = 1 at every position
+        elif need_b:
+            grad_b = flat_grad.sum(axis=1)
         return grad_x, None if grad_w is None else grad_w.reshape(weight.shape), grad_b
 
 
-def _chunk_buffers(geometry, n, channels, dtype):
-    """(start, stop, column buffer) per chunk of samples; the buffer is reused across chunks."""
+def _chunk_buffers(geometry, n, channels, dtype, ones_row=False):
+    """(start, stop, column buffer) per chunk of samples; the buffer is reused across chunks.
+
+    With ``ones_row`` the buffer has one more row, of ones, for a bias folded into the GEMM.
+    """
+    rows = channels * len(geometry.offsets)
     cols = None
     for start, stop in geometry.chunks(n, channels):
         size = (stop - start) * geometry.per_sample
         if cols is None or cols.shape[1] != size:
-            cols = xp.empty((channels * len(geometry.offsets), size), dtype=dtype)
+            cols = xp.empty((rows + ones_row, size), dtype=dtype)
+            cols[rows:] = 1
         yield start, stop, cols
