@@ -83,11 +83,14 @@ class LSTM(Function):
         if reverse:
             x = x[::-1]
         w_hh_half = _lstm_internal(w_hh, hidden, scale_sigmoid_gates=True)
-        # every step's input projection, (T, 4H, N): z^T = W_ih x_t^T, one batched GEMM
-        acts = xp.matmul(_lstm_internal(w_ih, hidden, True), x.transpose(0, 2, 1))
-        for bias in (b_ih, b_hh):
-            if bias is not None:
-                acts += _lstm_internal(bias, hidden, True)[:, None]
+        # the biases ride in the input GEMMs: one more weight column against a column of ones
+        w_ih_ext = w_ih
+        biases = [bias for bias in (b_ih, b_hh) if bias is not None]
+        if biases:
+            x = xp.concatenate([x, xp.ones((steps, batch, 1), dtype=x.dtype)], axis=2)
+            w_ih_ext = xp.concatenate([w_ih, sum(biases)[:, None]], axis=1)
+        # every step's input projection, (T, 4H, N): z^T = W_ih x_t^T + b, one batched GEMM
+        acts = xp.matmul(_lstm_internal(w_ih_ext, hidden, True), x.transpose(0, 2, 1))
         out = xp.empty((steps + 1, batch, hidden), dtype=acts.dtype)  # h_1..h_T, then c_T
         cs = xp.empty((steps, hidden, batch), dtype=acts.dtype)
         recurrent = xp.empty((4 * hidden, batch), dtype=acts.dtype)
@@ -117,10 +120,11 @@ class LSTM(Function):
         w_ih_internal, recurrent_t = _lstm_internal(w_ih, hidden), _lstm_internal(w_hh, hidden).T
         # weight gradients accumulate step by step while dz is in cache (as fast as one big
         # GEMM at the end, measured, and no (T, 4H, N) array is built)
-        grad_w_ih = xp.zeros(w_ih.shape, dtype=acts.dtype)
+        inputs = w_ih.shape[1]  # x has one more column, of ones, when there is a bias
+        grad_w_ih = xp.zeros((4 * hidden, x.shape[2]), dtype=acts.dtype)  # and [:, -1] is b's
         grad_w_hh = xp.zeros(w_hh.shape, dtype=acts.dtype)
-        grad_b = xp.zeros((4 * hidden, 1), dtype=acts.dtype)
-        grad_x = xp.empty(x.shape, dtype=acts.dtype) if ctx.needs_input_grad[0] else None
+        needs_x = ctx.needs_input_grad[0]
+        grad_x = xp.empty((steps, batch, inputs), dtype=acts.dtype) if needs_x else None
         dz = xp.empty((4 * hidden, batch), dtype=acts.dtype)  # d pre-activations, [o, i, f, g]
         do, di, df, dg = dz.reshape(4, hidden, batch)
         dh, dc, tanh_c = (xp.empty((hidden, batch), dtype=acts.dtype) for _ in range(3))
@@ -153,18 +157,18 @@ class LSTM(Function):
             dh_next = recurrent_t @ dz  # dz/dh_{t-1} = W_hh
             h_prev = out[place - 1 if not reverse else place + 1] if t else h0
             grad_w_hh += xp.matmul(dz, h_prev, out=w_scratch)  # dz/dW_hh = h_{t-1}
-            grad_w_ih += xp.matmul(dz, x[t], out=x_scratch)  # dz/dW_ih = x_t
-            grad_b += dz.sum(axis=1, keepdims=True)  # dz/db = 1
+            grad_w_ih += xp.matmul(dz, x[t], out=x_scratch)  # dz/dW_ih = x_t, dz/db = 1
             if grad_x is not None:
                 xp.matmul(dz.T, w_ih_internal, out=grad_x[t])  # dz/dx_t = W_ih
         if grad_x is not None and reverse:
             grad_x = grad_x[::-1]
-        grad_b = _lstm_external(grad_b[:, 0], hidden)
+        grad_w_ih = _lstm_external(grad_w_ih, hidden)
+        grad_b = grad_w_ih[:, inputs] if any(ctx.has_bias) else None
         return (
             grad_x,
             dh_next.T,
             dc_next.T,
-            _lstm_external(grad_w_ih, hidden),
+            grad_w_ih[:, :inputs],
             _lstm_external(grad_w_hh, hidden),
             grad_b if ctx.has_bias[0] else None,
             grad_b if ctx.has_bias[1] else None,
