@@ -15,6 +15,7 @@ Backward is written in plain NumPy, so there is no double backward (no gradients
 
 import functools
 
+from npgrad import buffers
 from npgrad.backend import xp
 from npgrad.errors import GradientError, NpgradError, ShapeError
 
@@ -181,6 +182,7 @@ class Function:
 
     parents = None
     saved_tensors = ()
+    recyclable = ()  # arrays from buffers.take that only this node holds (see npgrad.buffers)
     tensor_hooks = None
     retained = None
     tensor_io = False
@@ -232,6 +234,8 @@ class Function:
         if type(out) is not xp.ndarray:
             out = xp.asarray(out)  # NumPy returns scalars from 0-d math; tensors hold arrays
         if not (_grad_enabled and True in needs_grad):
+            if ctx.recyclable:  # nothing recorded: what forward saved is not needed
+                buffers.recycle(*ctx.recyclable)
             return Tensor._wrap(out)
         ctx.parents, ctx.edges, ctx.versions = inputs, edges, versions
         result = Tensor._wrap(out, ctx)
@@ -483,6 +487,9 @@ def backward(tensor, gradient=None, retain_graph=False, _capture=None):
             ctx.saved_tensors = ()
             ctx.parents = None
             ctx.edges = None
+            if ctx.recyclable:  # arrays only this node held: ready for the next forward
+                buffers.recycle(*ctx.recyclable)
+                ctx.recyclable = ()
 
 
 def grad(

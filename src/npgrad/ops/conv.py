@@ -28,11 +28,9 @@ Activations stay channels-major in memory: the output is an (N, O, H_out, W_out)
 element-wise op) needs no transposing copy.
 """
 
-import math
-import threading
-
 from npgrad.autograd import Function
 from npgrad.backend import xp
+from npgrad.buffers import workspace
 from npgrad.errors import ShapeError
 
 # column-buffer size (elements) a chunk of samples aims for: 8 MB of float32, in cache
@@ -167,7 +165,7 @@ class Conv2d(Function):
         (n, c, h, w), padding = ctx.unpadded
         out_h, out_w = geometry.out_hw
         # the output gradient on the forward's grid, channels-major; zero at garbage positions
-        grad_out = _workspace("grad_out", (weight.shape[0], n, *geometry.grid), grad.dtype)
+        grad_out = workspace("grad_out", (weight.shape[0], n, *geometry.grid), grad.dtype)
         grad_out[:, :, :out_h, :out_w] = grad.transpose(1, 0, 2, 3)
         grad_out[:, :, out_h:] = 0
         grad_out[:, :, :out_h, out_w:] = 0
@@ -210,25 +208,6 @@ def _chunk_buffers(geometry, n, channels, dtype, ones_row=False):
     for start, stop in geometry.chunks(n, channels):
         size = (stop - start) * geometry.per_sample
         if cols is None or cols.shape[1] != size:
-            cols = _workspace("columns", (rows + ones_row, size), dtype)
+            cols = workspace("columns", (rows + ones_row, size), dtype)
             cols[rows:] = 1
         yield start, stop, cols
-
-
-_workspaces = threading.local()
-
-
-def _workspace(name, shape, dtype):
-    """A scratch array of this thread's workspace ``name``, kept between calls.
-
-    The column buffer and the gradient grid are the largest short-lived arrays of a CNN step
-    (several MB each). Allocated afresh on every call, glibc hands such blocks back to the
-    system and page-faults them in again every step; one buffer per thread and name, grown when
-    needed, is touched once. Callers use it only while one forward or backward runs (it is
-    never saved, returned or shared).
-    """
-    size, key = math.prod(shape), (name, xp.dtype(dtype).name)
-    buffers = _workspaces.__dict__
-    if key not in buffers or buffers[key].size < size:
-        buffers[key] = xp.empty(size, dtype=dtype)
-    return buffers[key][:size].reshape(shape)

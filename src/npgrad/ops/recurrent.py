@@ -6,6 +6,7 @@ through time) runs the same loop in reverse with hand-written gate derivatives. 
 time step would cost far more than the arithmetic.
 """
 
+from npgrad import buffers
 from npgrad.autograd import Function
 from npgrad.backend import xp
 from npgrad.errors import ShapeError
@@ -82,17 +83,24 @@ class LSTM(Function):
         _check_shapes("lstm", x, (h0, c0), w_ih, w_hh)
         if reverse:
             x = x[::-1]
+        dtype = xp.result_type(x, w_ih, w_hh)
         w_hh_half = _lstm_internal(w_hh, hidden, scale_sigmoid_gates=True)
         # the biases ride in the input GEMMs: one more weight column against a column of ones
         w_ih_ext = w_ih
         biases = [bias for bias in (b_ih, b_hh) if bias is not None]
+        # the arrays saved for backward come from the buffer pool (npgrad.buffers) and go back
+        # to it once backward is done: the next step reuses them instead of faulting them in
+        acts = buffers.take((steps, 4 * hidden, batch), dtype)
+        cs = buffers.take((steps, hidden, batch), dtype)
+        ctx.recyclable = (acts, cs)
         if biases:
-            x = xp.concatenate([x, xp.ones((steps, batch, 1), dtype=x.dtype)], axis=2)
+            x_ones = buffers.take((steps, batch, x.shape[2] + 1), dtype)
+            x_ones[:, :, :-1], x_ones[:, :, -1] = x, 1
+            x, ctx.recyclable = x_ones, (acts, cs, x_ones)
             w_ih_ext = xp.concatenate([w_ih, sum(biases)[:, None]], axis=1)
         # every step's input projection, (T, 4H, N): z^T = W_ih x_t^T + b, one batched GEMM
-        acts = xp.matmul(_lstm_internal(w_ih_ext, hidden, True), x.transpose(0, 2, 1))
-        out = xp.empty((steps + 1, batch, hidden), dtype=acts.dtype)  # h_1..h_T, then c_T
-        cs = xp.empty((steps, hidden, batch), dtype=acts.dtype)
+        xp.matmul(_lstm_internal(w_ih_ext, hidden, True), x.transpose(0, 2, 1), out=acts)
+        out = xp.empty((steps + 1, batch, hidden), dtype=dtype)  # h_1..h_T, then c_T
         recurrent = xp.empty((4 * hidden, batch), dtype=acts.dtype)
         h, c = h0.T, xp.ascontiguousarray(c0.T)
         for t in range(steps):
