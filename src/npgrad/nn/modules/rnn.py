@@ -152,8 +152,9 @@ class LSTM(_RecurrentBase):
 
     def _run(self, layer_input, states, params, reverse, steps):
         result = _LSTMOp.apply(layer_input, *states, *params, reverse=reverse)
-        sequence = result[:steps]
-        return sequence, (sequence[0] if reverse else sequence[steps - 1], result[steps])
+        # h_n straight from the op's output (not from `sequence`): one indexing node less
+        last = result[0] if reverse else result[steps - 1]
+        return result[:steps], (last, result[steps])
 
     def _pack_states(self, finals):
         return tuple(finals)
