@@ -2,7 +2,9 @@
 
 import numpy as np
 import pytest
-from helpers import check_layer, check_op, needs_torch, torch
+from helpers import check_layer, check_op, make_inputs, needs_torch, torch
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import npgrad
 from npgrad import nn
@@ -184,3 +186,39 @@ def test_clear_errors():
         nn.Conv2d(4, 4, 3, groups=2)
     with pytest.raises(ValueError, match="stride 1"):
         F.conv2d(npgrad.ones(1, 1, 4, 4), npgrad.ones(1, 1, 3, 3), stride=2, padding="same")
+
+
+@needs_torch
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 3),
+    c=st.integers(1, 3),
+    o=st.integers(1, 3),
+    kernel=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    padding=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+    dilation=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    extra=st.tuples(st.integers(0, 4), st.integers(0, 4)),
+    per_chunk=st.sampled_from([1, 1 << 21]),
+)
+def test_conv2d_random_geometries_match_torch(
+    n, c, o, kernel, stride, padding, dilation, extra, per_chunk
+):
+    """Shifted rows (stride 1) and strided columns, chunked or not, over random geometries."""
+    size = [dilation[d] * (kernel[d] - 1) + 1 - 2 * padding[d] + extra[d] for d in range(2)]
+    assume(min(size) >= 1)
+    previous, conv_ops.CHUNK_ELEMENTS = conv_ops.CHUNK_ELEMENTS, per_chunk
+    try:
+        x, w, b = make_inputs([(n, c, *size), (o, c, *kernel), (o,)])
+        kwargs = {"stride": stride, "padding": padding, "dilation": dilation}
+        ours = [npgrad.tensor(a, requires_grad=True) for a in (x, w, b)]
+        theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+        out, expected = F.conv2d(*ours, **kwargs), TF.conv2d(*theirs, **kwargs)
+        np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), atol=1e-10)
+        weights = np.random.default_rng(1).standard_normal(out.shape)
+        (out * npgrad.tensor(weights)).sum().backward()
+        (expected * torch.tensor(weights)).sum().backward()
+        for mine, reference in zip(ours, theirs, strict=True):
+            np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), atol=1e-10)
+    finally:
+        conv_ops.CHUNK_ELEMENTS = previous
