@@ -222,3 +222,33 @@ def test_conv2d_random_geometries_match_torch(
             np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), atol=1e-10)
     finally:
         conv_ops.CHUNK_ELEMENTS = previous
+
+
+@needs_torch
+@settings(max_examples=40, deadline=None)
+@given(
+    kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    padding=st.tuples(st.integers(0, 1), st.integers(0, 1)),
+    dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+    extra=st.tuples(st.integers(0, 4), st.integers(0, 4)),
+    channels_major=st.booleans(),
+)
+def test_max_pool_random_geometries_and_ties_match_torch(
+    kernel, stride, padding, dilation, extra, channels_major
+):
+    """Small integers make ties common: each window's gradient goes to its first maximum."""
+    assume(all(2 * padding[d] <= kernel[d] for d in range(2)))  # torch's rule
+    size = [dilation[d] * (kernel[d] - 1) + 1 - 2 * padding[d] + extra[d] for d in range(2)]
+    assume(min(size) >= 1)
+    x = np.random.default_rng(sum(size)).integers(-2, 3, (2, 3, *size)).astype(np.float64)
+    if channels_major:  # laid out as a convolution's output is
+        x = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    kwargs = {"stride": stride, "padding": padding, "dilation": dilation}
+    ours, theirs = npgrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = F.max_pool2d(ours, kernel, **kwargs), TF.max_pool2d(theirs, kernel, **kwargs)
+    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
+    weights = np.random.default_rng(1).standard_normal(out.shape)
+    (out * npgrad.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), atol=1e-12)
