@@ -247,6 +247,9 @@ def test_max_pool_random_geometries_and_ties_match_torch(
     kwargs = {"stride": stride, "padding": padding, "dilation": dilation}
     ours, theirs = npgrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     out, expected = F.max_pool2d(ours, kernel, **kwargs), TF.max_pool2d(theirs, kernel, **kwargs)
+    # a window of padding only gives -inf in both; torch then sends its gradient to an input
+    # outside the window, which npgrad does not copy
+    assume(np.isfinite(expected.detach().numpy()).all())
     np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
     weights = np.random.default_rng(1).standard_normal(out.shape)
     (out * npgrad.tensor(weights)).sum().backward()
