@@ -73,6 +73,9 @@ def test_conv2d_frozen_weight_or_input():
     b_alone = npgrad.tensor(b_data, requires_grad=True)
     F.conv2d(npgrad.tensor(x_data), npgrad.tensor(w_data), b_alone).square().sum().backward()
     np.testing.assert_allclose(b_alone.grad.numpy(), b_with_w.grad.numpy())
+    w_frozen_b = npgrad.tensor(w_data, requires_grad=True)  # the bias there but frozen
+    F.conv2d(npgrad.tensor(x_data), w_frozen_b, npgrad.tensor(b_data)).square().sum().backward()
+    np.testing.assert_allclose(w_frozen_b.grad.numpy(), w_too.grad.numpy())
 
 
 @pytest.mark.parametrize(

@@ -149,9 +149,12 @@ class Conv2d(Function):
         dtype = xp.result_type(x, weight)
         out = xp.empty((weight.shape[0], n, *geometry.grid), dtype=dtype)
         flat_out = out.reshape(weight.shape[0], -1)
-        for start, stop, cols in _chunk_buffers(geometry, n, c, dtype, bias is not None):
+        # a small input (one chunk) keeps its columns for backward; larger ones are rebuilt
+        keep = len(geometry.chunks(n, c)) == 1
+        for start, stop, cols in _chunk_buffers(geometry, n, c, dtype, bias is not None, keep):
             part = flat_out[:, start * geometry.per_sample : stop * geometry.per_sample]
             xp.matmul(filters, geometry.im2col(xc, start, stop, cols), out=part)  # one GEMM
+        ctx.kept_columns = cols if keep and n else None
         ctx.save_for_backward(xc, weight)
         ctx.geometry = geometry
         ctx.unpadded = (x.shape, padding)
@@ -182,8 +185,12 @@ class Conv2d(Function):
         chunks = _chunk_buffers(geometry, n, c, dtype, ones) if need_x or need_w else ()
         for start, stop, cols in chunks:
             part = flat_grad[:, start * geometry.per_sample : stop * geometry.per_sample]
-            if need_w:  # dy/dw = grad @ im2col(x)^T, the columns rebuilt in cache
-                grad_w += part @ geometry.im2col(xc, start, stop, cols).T
+            if need_w:  # dy/dw = grad @ im2col(x)^T, the columns kept or rebuilt in cache
+                if ctx.kept_columns is not None:
+                    columns = ctx.kept_columns[: filters.shape[1] + ones]
+                else:
+                    columns = geometry.im2col(xc, start, stop, cols)
+                grad_w += part @ columns.T
             if need_x:  # dy/dx = col2im(w^T @ grad): every filter tap sends its share back
                 xp.matmul(filters.T, part, out=cols[: filters.shape[1]])
                 geometry.col2im(cols, grad_xc, start, stop)
@@ -198,16 +205,18 @@ class Conv2d(Function):
         return grad_x, None if grad_w is None else grad_w.reshape(weight.shape), grad_b
 
 
-def _chunk_buffers(geometry, n, channels, dtype, ones_row=False):
+def _chunk_buffers(geometry, n, channels, dtype, ones_row=False, own=False):
     """(start, stop, column buffer) per chunk of samples; the buffer is reused across chunks.
 
     With ``ones_row`` the buffer has one more row, of ones, for a bias folded into the GEMM.
+    It comes from the thread's workspace, or is a new array with ``own`` (to be kept).
     """
     rows = channels * len(geometry.offsets)
     cols = None
     for start, stop in geometry.chunks(n, channels):
         size = (stop - start) * geometry.per_sample
         if cols is None or cols.shape[1] != size:
-            cols = workspace("columns", (rows + ones_row, size), dtype)
+            shape = (rows + ones_row, size)
+            cols = xp.empty(shape, dtype=dtype) if own else workspace("columns", shape, dtype)
             cols[rows:] = 1
         yield start, stop, cols
