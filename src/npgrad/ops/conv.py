@@ -28,9 +28,9 @@ Activations stay channels-major in memory: the output is an (N, O, H_out, W_out)
 element-wise op) needs no transposing copy.
 """
 
+from npgrad import buffers
 from npgrad.autograd import Function
 from npgrad.backend import xp
-from npgrad.buffers import workspace
 from npgrad.errors import ShapeError
 
 # column-buffer size (elements) a chunk of samples aims for: 8 MB of float32, in cache
@@ -155,6 +155,8 @@ class Conv2d(Function):
             part = flat_out[:, start * geometry.per_sample : stop * geometry.per_sample]
             xp.matmul(filters, geometry.im2col(xc, start, stop, cols), out=part)  # one GEMM
         ctx.kept_columns = cols if keep and n else None
+        if ctx.kept_columns is not None:
+            ctx.recyclable = (cols,)  # back to the buffer pool once backward is done
         ctx.save_for_backward(xc, weight)
         ctx.geometry = geometry
         ctx.unpadded = (x.shape, padding)
@@ -168,7 +170,7 @@ class Conv2d(Function):
         (n, c, h, w), padding = ctx.unpadded
         out_h, out_w = geometry.out_hw
         # the output gradient on the forward's grid, channels-major; zero at garbage positions
-        grad_out = workspace("grad_out", (weight.shape[0], n, *geometry.grid), grad.dtype)
+        grad_out = buffers.workspace("grad_out", (weight.shape[0], n, *geometry.grid), grad.dtype)
         grad_out[:, :, :out_h, :out_w] = grad.transpose(1, 0, 2, 3)
         grad_out[:, :, out_h:] = 0
         grad_out[:, :, :out_h, out_w:] = 0
@@ -209,7 +211,7 @@ def _chunk_buffers(geometry, n, channels, dtype, ones_row=False, own=False):
     """(start, stop, column buffer) per chunk of samples; the buffer is reused across chunks.
 
     With ``ones_row`` the buffer has one more row, of ones, for a bias folded into the GEMM.
-    It comes from the thread's workspace, or is a new array with ``own`` (to be kept).
+    It comes from the thread's workspace, or from the buffer pool with ``own`` (to be kept).
     """
     rows = channels * len(geometry.offsets)
     cols = None
@@ -217,6 +219,6 @@ def _chunk_buffers(geometry, n, channels, dtype, ones_row=False, own=False):
         size = (stop - start) * geometry.per_sample
         if cols is None or cols.shape[1] != size:
             shape = (rows + ones_row, size)
-            cols = xp.empty(shape, dtype=dtype) if own else workspace("columns", shape, dtype)
+            cols = buffers.take(shape, dtype) if own else buffers.workspace("columns", shape, dtype)
             cols[rows:] = 1
         yield start, stop, cols
