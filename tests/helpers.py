@@ -107,6 +107,19 @@ def check_op(
 needs_torch = pytest.mark.skipif(torch is None, reason="torch not installed")
 
 
+def assert_param_grads_match(ours, theirs, atol, rtol=1e-7):
+    """Every parameter's gradient in npgrad module ``ours`` equals torch module ``theirs``'s."""
+    theirs_params = dict(theirs.named_parameters())
+    for name, param in ours.named_parameters():
+        np.testing.assert_allclose(
+            param.grad.numpy(),
+            theirs_params[name].grad.numpy(),
+            atol=atol,
+            rtol=rtol,
+            err_msg=f"grad of {name}",
+        )
+
+
 def check_layer(ours, theirs, input_shape, vals=None, integer_input=None, atol=1e-6):
     """Load torch's weights into our layer unchanged; compare output, input grad, param grads."""
     ours.double()
@@ -125,15 +138,7 @@ def check_layer(ours, theirs, input_shape, vals=None, integer_input=None, atol=1
     (out_theirs * torch.tensor(projection)).sum().backward()
     if integer_input is None:
         np.testing.assert_allclose(x_ours.grad.numpy(), x_theirs.grad.numpy(), atol=atol, rtol=1e-6)
-    theirs_params = dict(theirs.named_parameters())
-    for name, param in ours.named_parameters():
-        np.testing.assert_allclose(
-            param.grad.numpy(),
-            theirs_params[name].grad.numpy(),
-            atol=atol,
-            rtol=1e-6,
-            err_msg=f"grad of {name}",
-        )
+    assert_param_grads_match(ours, theirs, atol=atol, rtol=1e-6)
     for name, buffer in theirs.named_buffers():
         np.testing.assert_allclose(
             dict(ours.named_buffers())[name].numpy(), buffer.numpy(), atol=atol, err_msg=name

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helpers import make_inputs, needs_torch, torch
+from helpers import assert_param_grads_match, make_inputs, needs_torch, torch
 
 import npgrad
 from npgrad import nn
@@ -46,11 +46,7 @@ def check_recurrent_parity(kind, config, with_state, state_count):
     sum((t * torch.tensor(w)).sum() for t, w in zip(theirs_out, weights, strict=True)).backward()
     for a, b in zip(ours_in if with_state else ours_in[:1], theirs_in, strict=False):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), atol=1e-10)
-    their_params = dict(theirs.named_parameters())
-    for name, param in ours.named_parameters():
-        np.testing.assert_allclose(
-            param.grad.numpy(), their_params[name].grad.numpy(), atol=1e-10, err_msg=name
-        )
+    assert_param_grads_match(ours, theirs, atol=1e-10)
 
 
 @needs_torch
@@ -152,11 +148,7 @@ def test_rnn_matches_torch(config):
     (t_out.sum() + (t_h * t_h).sum()).backward()
     for a, b in zip(ours_in, theirs_in, strict=True):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), atol=1e-10)
-    their_params = dict(theirs.named_parameters())
-    for name, param in ours.named_parameters():
-        np.testing.assert_allclose(
-            param.grad.numpy(), their_params[name].grad.numpy(), atol=1e-10, err_msg=name
-        )
+    assert_param_grads_match(ours, theirs, atol=1e-10)
 
 
 @needs_torch

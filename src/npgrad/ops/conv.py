@@ -21,7 +21,8 @@ Two layouts of the columns:
 Both work on a few samples at a time so that the column buffer (kh*kw times the input chunk)
 stays in the CPU cache instead of making a round trip through memory, and backward rebuilds the
 columns of each chunk instead of keeping them all (cheaper than reading them back, and the
-largest buffer of a CNN's step is not held between forward and backward).
+largest buffer of a CNN's step is not held between forward and backward). An input small enough
+for one chunk keeps its columns for backward instead: there rebuilding would only add work.
 
 Activations stay channels-major in memory: the output is an (N, O, H_out, W_out) view of an
 (O, N, ...) array, and an input laid out that way (the previous convolution's output after an

@@ -57,7 +57,6 @@ class MaxPool2d(Function):
         if record:
             ctx.winner = winner
             ctx.geometry = (x.shape, padded.shape, kernel, stride, padding, dilation, out_hw)
-            ctx.axis_order = _axis_order(padded)
         return y
 
     @staticmethod
@@ -65,7 +64,8 @@ class MaxPool2d(Function):
         winner = ctx.winner
         (n, c, h, w), padded_shape, kernel, stride, padding, dilation, out_hw = ctx.geometry
         grad = _layout_like(grad, winner)
-        grad_padded = _zeros_in_order(padded_shape, ctx.axis_order, grad.dtype)
+        # in the input's memory layout, which the winners (copied in order "K") share
+        grad_padded = _zeros_in_order(padded_shape, _axis_order(winner), grad.dtype)
         # windows that never overlap get plain writes; overlapping ones accumulate
         disjoint = all(stride[d] >= dilation[d] * (kernel[d] - 1) + 1 for d in range(2))
         for k, (i, j) in enumerate(_offsets(kernel)):
