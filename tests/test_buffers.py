@@ -1,4 +1,6 @@
-"""buffers: the workspace and the recycling pool, and the engine giving saved arrays back."""
+"""buffers: the pool of large arrays that come back when they are gone, and the workspace."""
+
+import threading
 
 import numpy as np
 import pytest
@@ -14,22 +16,101 @@ def empty_pool():
     buffers.clear()
 
 
-def test_take_returns_a_recycled_array_of_the_same_shape_and_dtype():
-    first = buffers.take((3, 4), np.float32)
-    buffers.recycle(first)
-    assert buffers.take((3, 4), np.float32) is first
-    assert buffers.take((3, 4), np.float32) is not first  # it was handed out already
-    buffers.recycle(first)
-    assert buffers.take((4, 3), np.float32) is not first
-    assert buffers.take((3, 4), np.float64) is not first
+BIG = (256, 1024)  # 1 MiB of float32: comes from the pool
+
+
+def test_empty_gives_an_aligned_writeable_contiguous_array():
+    a = buffers.empty(BIG, np.float32)
+    assert a.shape == BIG and a.dtype == np.float32
+    assert a.flags.c_contiguous and a.flags.writeable
+    assert a.ctypes.data % buffers.ALIGN == 0
+    small = buffers.empty((3, 4), np.float64)  # below MIN_BYTES: a plain NumPy array
+    assert small.shape == (3, 4) and small.dtype == np.float64 and small.base is None
+
+
+def test_a_block_comes_back_only_when_the_array_and_all_its_views_are_gone():
+    a = buffers.empty(BIG, np.float32)
+    address = a.ctypes.data
+    view = a[1:].T[::2]
+    del a
+    assert buffers.pool_bytes() == 0  # the view still reaches the memory
+    other = buffers.empty(BIG, np.float32)
+    assert not np.shares_memory(other, view)
+    del view
+    assert buffers.pool_bytes() > 0
+    again = buffers.empty(BIG, np.float32)
+    assert again.ctypes.data == address  # the same block, reused
+    assert buffers.pool_bytes() == 0
+    del other, again
+
+
+def test_is_whole_tells_the_array_from_its_views():
+    a = buffers.empty(BIG, np.float32)
+    assert buffers.is_whole(a)
+    assert not buffers.is_whole(a[1:]) and not buffers.is_whole(a.reshape(-1))
+    assert not buffers.is_whole(np.empty(BIG, np.float32))
+
+
+def test_nearby_sizes_and_dtypes_share_blocks():
+    a = buffers.empty(BIG, np.float32)
+    address = a.ctypes.data
+    del a
+    b = buffers.empty((BIG[0] * BIG[1] - 7,), np.float32)
+    assert b.ctypes.data == address
+    del b
+    c = buffers.empty((BIG[0], BIG[1] // 2), np.float64)  # the same number of bytes
+    assert c.ctypes.data == address
+
+
+def test_live_arrays_never_share_memory_and_keep_their_contents():
+    rng = np.random.default_rng(0)
+    live = []
+    for step in range(200):
+        if live and rng.random() < 0.45:
+            array, value = live.pop(int(rng.integers(len(live))))
+            assert (array == value).all()
+        else:
+            size = int(rng.choice([1 << 16, 1 << 17, 3 << 16, 1 << 18]))
+            array = buffers.empty((size,), np.float32)
+            array.fill(step)
+            keep = array[::3] if rng.random() < 0.5 else array  # sometimes only a view is kept
+            live.append((keep, step))
+    for i, (a, value) in enumerate(live):
+        assert (a == value).all()
+        for b, _ in live[i + 1 :]:
+            assert not np.shares_memory(a, b)
+
+
+def test_zeros_are_zero_on_a_reused_block():
+    a = buffers.empty(BIG, np.float32)
+    a.fill(7)
+    del a
+    assert not buffers.zeros(BIG, np.float32).any()
+
+
+def test_empty_like_keeps_the_memory_layout():
+    channels_major = np.empty((3, 2, 128, 256), np.float32).transpose(1, 0, 2, 3)
+    like = buffers.empty_like(channels_major)
+    assert like.shape == channels_major.shape
+    assert like.transpose(1, 0, 2, 3).flags.c_contiguous
+    narrow = buffers.empty_like(channels_major, np.uint8, shape=(2, 3, 64, 128))
+    assert narrow.dtype == np.uint8 and narrow.shape == (2, 3, 64, 128)
+    assert narrow.transpose(1, 0, 2, 3).flags.c_contiguous
 
 
 def test_the_pool_holds_at_most_pool_bytes(monkeypatch):
-    monkeypatch.setattr(buffers, "POOL_BYTES", 100)
-    small, large = np.empty(10, np.float32), np.empty(100, np.float32)
-    buffers.recycle(large, small)
-    assert buffers.take((100,), np.float32) is not large  # too big to keep
-    assert buffers.take((10,), np.float32) is small
+    monkeypatch.setattr(buffers, "POOL_BYTES", 3 << 20)
+    arrays = [buffers.empty(BIG, np.float32) for _ in range(5)]
+    del arrays
+    assert 0 < buffers.pool_bytes() <= 3 << 20
+
+
+def test_arrays_freed_in_another_thread_come_back():
+    arrays = [buffers.empty(BIG, np.float32) for _ in range(4)]
+    thread = threading.Thread(target=arrays.clear)
+    thread.start()
+    thread.join()
+    assert buffers.pool_bytes() >= 4 * BIG[0] * BIG[1] * 4
 
 
 def test_workspace_is_reused_and_grown():
@@ -50,10 +131,10 @@ def _lstm_step(model, x):
 
 def test_lstm_arrays_go_back_after_backward_and_reuse_changes_nothing():
     npgrad.manual_seed(0)
-    model = nn.LSTM(3, 4, batch_first=True)
-    x = npgrad.randn(2, 5, 3)
+    model = nn.LSTM(8, 64, batch_first=True)  # gate activations (T, 4H, N): 320 KiB, pooled
+    x = npgrad.randn(32, 10, 8)
     out, grads = _lstm_step(model, x)
-    assert buffers._pool_bytes > 0  # the gate activations and cell states came back
+    assert buffers.pool_bytes() > 0  # the gate activations and cell states came back
     for _ in range(2):  # later steps run on recycled arrays and give the same numbers
         again, grads_again = _lstm_step(model, x)
         np.testing.assert_array_equal(again, out)
@@ -63,26 +144,26 @@ def test_lstm_arrays_go_back_after_backward_and_reuse_changes_nothing():
 
 def test_retain_graph_keeps_the_saved_arrays_until_the_last_backward():
     npgrad.manual_seed(0)
-    model = nn.LSTM(3, 4)
-    out, _ = model(npgrad.randn(5, 2, 3))
+    model = nn.LSTM(8, 64)
+    out, _ = model(npgrad.randn(10, 32, 8))
     loss = out.square().sum()
     loss.backward(retain_graph=True)
-    assert buffers._pool_bytes == 0
+    assert buffers.pool_bytes() == 0
     first = [p.grad.numpy().copy() for p in model.parameters()]
-    model(npgrad.randn(5, 2, 3))  # another forward may not take the retained arrays
+    model(npgrad.randn(10, 32, 8))  # another forward may not take the retained arrays
     loss.backward()
     for g, g2 in zip(first, (p.grad.numpy() for p in model.parameters()), strict=True):
         np.testing.assert_allclose(g2, 2 * g, rtol=1e-5)
-    assert buffers._pool_bytes > 0
+    assert buffers.pool_bytes() > 0
 
 
 def test_without_grad_the_arrays_come_back_at_once_and_outputs_stay_intact():
     npgrad.manual_seed(0)
-    model = nn.LSTM(3, 4)
-    x1, x2 = npgrad.randn(5, 2, 3), npgrad.randn(5, 2, 3)
+    model = nn.LSTM(8, 64)
+    x1, x2 = npgrad.randn(10, 32, 8), npgrad.randn(10, 32, 8)
     with npgrad.no_grad():
         out1, _ = model(x1)
         kept = out1.numpy().copy()
-        assert buffers._pool_bytes > 0
+        assert buffers.pool_bytes() > 0
         model(x2)  # reuses the pooled arrays; out1 is not one of them
     np.testing.assert_array_equal(out1.numpy(), kept)

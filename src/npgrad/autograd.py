@@ -182,7 +182,6 @@ class Function:
 
     parents = None
     saved_tensors = ()
-    recyclable = ()  # arrays from buffers.take that only this node holds (see npgrad.buffers)
     tensor_hooks = None
     retained = None
     tensor_io = False
@@ -234,8 +233,6 @@ class Function:
         if type(out) is not xp.ndarray:
             out = xp.asarray(out)  # NumPy returns scalars from 0-d math; tensors hold arrays
         if not (_grad_enabled and True in needs_grad):
-            if ctx.recyclable:  # nothing recorded: what forward saved is not needed
-                buffers.recycle(*ctx.recyclable)
             return Tensor._wrap(out)
         ctx.parents, ctx.edges, ctx.versions = inputs, edges, versions
         result = Tensor._wrap(out, ctx)
@@ -362,7 +359,7 @@ def _check_saved_unmodified(ctx):
 def _owned(grad, dtype, handed_out):
     """``grad`` if nothing else can see it, else a private copy (leaf grads accumulate in place)."""
     if (
-        grad.base is not None
+        (grad.base is not None and not buffers.is_whole(grad))
         or not grad.flags.writeable
         or grad.dtype != dtype
         or id(grad) in handed_out
@@ -487,9 +484,6 @@ def backward(tensor, gradient=None, retain_graph=False, _capture=None):
             ctx.saved_tensors = ()
             ctx.parents = None
             ctx.edges = None
-            if ctx.recyclable:  # arrays only this node held: ready for the next forward
-                buffers.recycle(*ctx.recyclable)
-                ctx.recyclable = ()
 
 
 def grad(

@@ -1,34 +1,131 @@
-"""Reusing large scratch arrays between training steps, instead of allocating them afresh.
+"""Reusing large arrays between training steps, instead of allocating them afresh.
 
 A training step allocates and frees the same large arrays every time. glibc's malloc hands
 blocks that large back to the operating system when they are freed, and every page of the next
-step's array is then faulted back in: on a virtual machine that costs several microseconds a
-page, a large part of a CNN's or an LSTM's step (``benchmarks/README.md``). Ops avoid it for the
-arrays that never leave them:
+step's array is then faulted back in: on a virtual machine that costs about a microsecond a
+page, a large part of a CNN's or an LSTM's step (``benchmarks/README.md``). npgrad's ops take
+their large arrays from here instead:
 
-* ``workspace(name, shape, dtype)``: a per-thread array used only while one forward or backward
-  runs (the convolution's column buffer).
-* ``take(shape, dtype)`` / the ``recyclable`` attribute of a graph node: arrays an op saves for
-  its backward and nobody else sees (an LSTM's gate activations). The op takes them with
-  ``take`` and lists them in ``ctx.recyclable``; the engine gives them back with ``recycle``
-  when it frees the node's saved arrays after backward (or at once when nothing is recorded),
-  and the next forward takes them again.
+* ``empty(shape, dtype)``, ``empty_like(array)``, ``zeros(shape, dtype)``: an ordinary NumPy
+  array whose memory is a block from npgrad's pool. When the last reference to the array, and to
+  every view of it, is gone, its block goes back to the pool (a weak-reference callback: no
+  reference counting by hand, nothing the caller must remember) and the next request of that
+  size reuses it. Arrays smaller than ``MIN_BYTES`` come from NumPy as usual.
+* ``workspace(name, shape, dtype)``: a per-thread scratch array used only while one forward or
+  backward runs (the convolution's column buffer).
 
-At most ``POOL_BYTES`` of recycled arrays wait in the pool. ``backend.tune_malloc`` is the
-process-wide alternative: it makes glibc keep all freed memory.
+How a block knows it is free: the array is made over a memoryview of the block, so its
+``base`` is that memoryview, not an array; NumPy then makes every view of the array (slices,
+reshapes, transposes, views of views) keep the array itself as its ``base``. The array is
+therefore alive exactly as long as anything can still reach its memory, and a weak reference to
+it fires when nothing can.
+
+At most ``POOL_BYTES`` of free blocks wait in the pool; ``clear()`` empties it.
+``backend.tune_malloc`` is the process-wide alternative: it makes glibc keep all freed memory.
 """
 
 import math
 import threading
+import weakref
+
+import numpy
 
 from npgrad.backend import xp
 
-POOL_BYTES = 256 << 20
+MIN_BYTES = 1 << 18  # smaller arrays come from NumPy (glibc keeps those in its heap anyway)
+POOL_BYTES = 256 << 20  # free blocks kept for reuse, at most
+ALIGN = 64  # bytes: a cache line, and what AVX-512 loads like
 
 _workspaces = threading.local()
-_pool = {}  # (shape, dtype) -> arrays ready for reuse
-_pool_bytes = 0
-_lock = threading.Lock()
+_free = {}  # block size (bytes) -> blocks (uint8 arrays) ready for reuse
+_free_bytes = 0
+_live = {}  # id(array handed out) -> (weak reference to it, its block)
+_lock = threading.RLock()  # re-entrant: a callback may fire inside ``empty`` (garbage collection)
+
+
+def _block_size(nbytes):
+    """Round up to one of 8 sizes per power of two, so that nearby sizes share blocks."""
+    step = 1 << max(nbytes.bit_length() - 4, 0)
+    return -(-nbytes // step) * step + ALIGN
+
+
+class _Reference(weakref.ref):
+    __slots__ = ("key",)
+
+
+def _released(reference):
+    """Weak-reference callback: the array is gone, its block can be reused."""
+    global _free_bytes
+    with _lock:
+        entry = _live.pop(reference.key, None)
+        if entry is None or entry[0] is not reference:
+            return
+        block = entry[1]
+        if _free_bytes + block.nbytes <= POOL_BYTES:
+            _free.setdefault(block.nbytes, []).append(block)
+            _free_bytes += block.nbytes
+
+
+def empty(shape, dtype):
+    """An uninitialised C-contiguous array; its memory comes back to the pool when it is gone."""
+    dtype = xp.dtype(dtype)
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes < MIN_BYTES or xp is not numpy:  # (another backend has its own allocator)
+        return xp.empty(shape, dtype=dtype)
+    global _free_bytes
+    size = _block_size(nbytes)
+    with _lock:
+        waiting = _free.get(size)
+        block = waiting.pop() if waiting else None
+        if block is not None:
+            _free_bytes -= size
+    if block is None:
+        block = xp.empty(size, dtype=xp.uint8)
+    start = -block.ctypes.data % ALIGN
+    memory = memoryview(block)[start : start + nbytes]
+    try:  # the array's base is the memoryview itself, shaped
+        array = xp.asarray(memory.cast(dtype.char, shape))
+    except (TypeError, ValueError):  # a dtype with no buffer-protocol letter (complex)
+        array = xp.frombuffer(memory, dtype=dtype)
+    reference = _Reference(array, _released)
+    reference.key = id(array)
+    with _lock:
+        _live[reference.key] = (reference, block)
+    if array.shape != shape:  # (the frombuffer case: a view of the registered array)
+        return array.reshape(shape)
+    return array
+
+
+def is_whole(array):
+    """True for an array from ``empty`` itself (not a view of one): nothing else sees its memory
+    that does not go through it."""
+    return id(array) in _live
+
+
+def zeros(shape, dtype):
+    """Like ``empty``, filled with zeros."""
+    array = empty(shape, dtype)
+    array.fill(0)
+    return array
+
+
+def empty_like(array, dtype=None, shape=None):
+    """Like ``numpy.empty_like``: the memory layout (axis order) of ``array`` is kept, so that a
+    channels-major activation gives a channels-major result. ``shape`` overrides the sizes."""
+    dtype = array.dtype if dtype is None else xp.dtype(dtype)
+    if shape is None:
+        if array.size * dtype.itemsize < MIN_BYTES:
+            return xp.empty_like(array, dtype=dtype)  # (NumPy keeps the layout too)
+        shape = array.shape
+    order = axis_order(array)
+    result = empty([shape[axis] for axis in order], dtype)
+    return result.transpose([order.index(axis) for axis in range(len(shape))])
+
+
+def axis_order(array):
+    """The axes of ``array`` from the slowest-varying in memory to the fastest."""
+    return sorted(range(array.ndim), key=lambda axis: -array.strides[axis])
 
 
 def workspace(name, shape, dtype):
@@ -44,34 +141,15 @@ def workspace(name, shape, dtype):
     return buffers[key][:size].reshape(shape)
 
 
-def take(shape, dtype):
-    """An array of ``shape`` and ``dtype`` with undefined contents: a recycled one if any."""
-    global _pool_bytes
-    key = (tuple(shape), xp.dtype(dtype).str)
-    with _lock:
-        waiting = _pool.get(key)
-        if waiting:
-            array = waiting.pop()
-            _pool_bytes -= array.nbytes
-            return array
-    return xp.empty(shape, dtype=dtype)
-
-
-def recycle(*arrays):
-    """Give arrays from ``take`` back for reuse; the caller must hold no other reference."""
-    global _pool_bytes
-    with _lock:
-        for array in arrays:
-            if _pool_bytes + array.nbytes > POOL_BYTES:
-                continue  # the pool is full: let it be freed
-            _pool.setdefault((array.shape, array.dtype.str), []).append(array)
-            _pool_bytes += array.nbytes
+def pool_bytes():
+    """Bytes of free blocks waiting in the pool."""
+    return _free_bytes
 
 
 def clear():
-    """Free every array waiting in the pool and this thread's workspaces."""
-    global _pool_bytes
+    """Free every block waiting in the pool and this thread's workspaces."""
+    global _free_bytes
     with _lock:
-        _pool.clear()
-        _pool_bytes = 0
+        _free.clear()
+        _free_bytes = 0
     _workspaces.__dict__.clear()

@@ -6,6 +6,7 @@ output instead of the input, as in the classic derivations.
 
 import math
 
+from npgrad import buffers
 from npgrad.autograd import Function
 from npgrad.backend import xp
 
@@ -46,14 +47,15 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = xp.maximum(x, 0)
+        y = xp.maximum(x, 0, out=buffers.empty_like(x))
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * (y > 0)  # d relu = 1 where x > 0, else 0
+        mask = xp.greater(y, 0, out=buffers.empty_like(y, grad.dtype))
+        return xp.multiply(mask, grad, out=mask)  # d relu = 1 where x > 0, else 0
 
 
 class LeakyReLU(Function):

@@ -59,9 +59,11 @@ def channels_major(x, padding=(0, 0)):
     element-wise op), and there is nothing to pad.
     """
     n, c, h, w = x.shape
-    if padding == (0, 0):
-        return xp.ascontiguousarray(x.transpose(1, 0, 2, 3))
-    padded = xp.zeros((c, n, h + 2 * padding[0], w + 2 * padding[1]), dtype=x.dtype)
+    if padding == (0, 0) and x.transpose(1, 0, 2, 3).flags.c_contiguous:
+        return x.transpose(1, 0, 2, 3)
+    padded = buffers.empty((c, n, h + 2 * padding[0], w + 2 * padding[1]), x.dtype)
+    if padding != (0, 0):
+        padded.fill(0)
     padded[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w] = x.transpose(1, 0, 2, 3)
     return padded
 
@@ -148,17 +150,14 @@ class Conv2d(Function):
         if bias is not None:  # the bias as one more filter column, against a row of ones
             filters = xp.concatenate([filters, bias[:, None]], axis=1)
         dtype = xp.result_type(x, weight)
-        out = xp.empty((weight.shape[0], n, *geometry.grid), dtype=dtype)
+        out = buffers.empty((weight.shape[0], n, *geometry.grid), dtype)
         flat_out = out.reshape(weight.shape[0], -1)
         # a small input (one chunk) keeps its columns for backward; larger ones are rebuilt
         keep = len(geometry.chunks(n, c)) == 1
         for start, stop, cols in _chunk_buffers(geometry, n, c, dtype, bias is not None, keep):
             part = flat_out[:, start * geometry.per_sample : stop * geometry.per_sample]
             xp.matmul(filters, geometry.im2col(xc, start, stop, cols), out=part)  # one GEMM
-        ctx.kept_columns = cols if keep and n else None
-        if ctx.kept_columns is not None:
-            ctx.recyclable = (cols,)  # back to the buffer pool once backward is done
-        ctx.save_for_backward(xc, weight)
+        ctx.save_for_backward(xc, weight, cols if keep and n else None)
         ctx.geometry = geometry
         ctx.unpadded = (x.shape, padding)
         # (N, O, H_out, W_out), a view: the output grid's corner, channels-major in memory
@@ -166,7 +165,7 @@ class Conv2d(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        xc, weight = ctx.saved_tensors
+        xc, weight, kept_columns = ctx.saved_tensors
         geometry = ctx.geometry
         (n, c, h, w), padding = ctx.unpadded
         out_h, out_w = geometry.out_hw
@@ -180,7 +179,7 @@ class Conv2d(Function):
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         need_b = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
         ones = need_w and need_b  # the bias gradient as one more column of the weight GEMM's
-        grad_xc = xp.zeros(xc.shape, dtype=grad.dtype) if need_x else None
+        grad_xc = buffers.zeros(xc.shape, grad.dtype) if need_x else None
         grad_w = (
             xp.zeros((filters.shape[0], filters.shape[1] + ones), grad.dtype) if need_w else None
         )
@@ -189,8 +188,8 @@ class Conv2d(Function):
         for start, stop, cols in chunks:
             part = flat_grad[:, start * geometry.per_sample : stop * geometry.per_sample]
             if need_w:  # dy/dw = grad @ im2col(x)^T, the columns kept or rebuilt in cache
-                if ctx.kept_columns is not None:
-                    columns = ctx.kept_columns[: filters.shape[1] + ones]
+                if kept_columns is not None:
+                    columns = kept_columns[: filters.shape[1] + ones]
                 else:
                     columns = geometry.im2col(xc, start, stop, cols)
                 grad_w += part @ columns.T
@@ -212,7 +211,7 @@ def _chunk_buffers(geometry, n, channels, dtype, ones_row=False, own=False):
     """(start, stop, column buffer) per chunk of samples; the buffer is reused across chunks.
 
     With ``ones_row`` the buffer has one more row, of ones, for a bias folded into the GEMM.
-    It comes from the thread's workspace, or from the buffer pool with ``own`` (to be kept).
+    It comes from the thread's workspace, or with ``own`` from the pool (to be kept).
     """
     rows = channels * len(geometry.offsets)
     cols = None
@@ -220,6 +219,9 @@ def _chunk_buffers(geometry, n, channels, dtype, ones_row=False, own=False):
         size = (stop - start) * geometry.per_sample
         if cols is None or cols.shape[1] != size:
             shape = (rows + ones_row, size)
-            cols = buffers.take(shape, dtype) if own else buffers.workspace("columns", shape, dtype)
+            if own:
+                cols = buffers.empty(shape, dtype)
+            else:
+                cols = buffers.workspace("columns", shape, dtype)
             cols[rows:] = 1
         yield start, stop, cols

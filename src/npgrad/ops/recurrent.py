@@ -41,7 +41,9 @@ def _project_inputs(op, x, states, w_ih, w_hh, reverse):
     steps, batch, _ = x.shape
     if reverse:
         x = x[::-1]
-    return x, (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, w_ih.shape[0])
+    projected = buffers.empty((steps, batch, w_ih.shape[0]), xp.result_type(x, w_ih))
+    xp.matmul(x.reshape(steps * batch, -1), w_ih.T, out=projected.reshape(steps * batch, -1))
+    return x, projected
 
 
 def _lstm_internal(rows, hidden, scale_sigmoid_gates=False):
@@ -88,19 +90,18 @@ class LSTM(Function):
         # the biases ride in the input GEMMs: one more weight column against a column of ones
         w_ih_ext = w_ih
         biases = [bias for bias in (b_ih, b_hh) if bias is not None]
-        # the arrays saved for backward come from the buffer pool (npgrad.buffers) and go back
-        # to it once backward is done: the next step reuses them instead of faulting them in
-        acts = buffers.take((steps, 4 * hidden, batch), dtype)
-        cs = buffers.take((steps, hidden, batch), dtype)
-        ctx.recyclable = (acts, cs)
+        # large arrays come from npgrad's pool (npgrad.buffers): the next step reuses them
+        # instead of faulting them in
+        acts = buffers.empty((steps, 4 * hidden, batch), dtype)
+        cs = buffers.empty((steps, hidden, batch), dtype)
         if biases:
-            x_ones = buffers.take((steps, batch, x.shape[2] + 1), dtype)
+            x_ones = buffers.empty((steps, batch, x.shape[2] + 1), dtype)
             x_ones[:, :, :-1], x_ones[:, :, -1] = x, 1
-            x, ctx.recyclable = x_ones, (acts, cs, x_ones)
+            x = x_ones
             w_ih_ext = xp.concatenate([w_ih, sum(biases)[:, None]], axis=1)
         # every step's input projection, (T, 4H, N): z^T = W_ih x_t^T + b, one batched GEMM
         xp.matmul(_lstm_internal(w_ih_ext, hidden, True), x.transpose(0, 2, 1), out=acts)
-        out = xp.empty((steps + 1, batch, hidden), dtype=dtype)  # h_1..h_T, then c_T
+        out = buffers.empty((steps + 1, batch, hidden), dtype)  # h_1..h_T, then c_T
         recurrent = xp.empty((4 * hidden, batch), dtype=acts.dtype)
         h, c = h0.T, xp.ascontiguousarray(c0.T)
         for t in range(steps):
@@ -132,7 +133,7 @@ class LSTM(Function):
         grad_w_ih = xp.zeros((4 * hidden, x.shape[2]), dtype=acts.dtype)  # and [:, -1] is b's
         grad_w_hh = xp.zeros(w_hh.shape, dtype=acts.dtype)
         needs_x = ctx.needs_input_grad[0]
-        grad_x = xp.empty((steps, batch, inputs), dtype=acts.dtype) if needs_x else None
+        grad_x = buffers.empty((steps, batch, inputs), acts.dtype) if needs_x else None
         dz = xp.empty((4 * hidden, batch), dtype=acts.dtype)  # d pre-activations, [o, i, f, g]
         do, di, df, dg = dz.reshape(4, hidden, batch)
         dh, dc, tanh_c = (xp.empty((hidden, batch), dtype=acts.dtype) for _ in range(3))
@@ -199,9 +200,9 @@ class GRU(Function):
         x, from_x = _project_inputs("gru", x, (h0,), w_ih, w_hh, reverse)
         if b_ih is not None:
             from_x += b_ih
-        hs = xp.empty((steps, batch, hidden), dtype=x.dtype)
-        acts = xp.empty((steps, batch, 3 * hidden), dtype=x.dtype)  # r, z, n
-        from_h_n = xp.empty((steps, batch, hidden), dtype=x.dtype)  # h W_hn + b_hn, for backward
+        hs = buffers.empty((steps, batch, hidden), x.dtype)
+        acts = buffers.empty((steps, batch, 3 * hidden), x.dtype)  # r, z, n
+        from_h_n = buffers.empty((steps, batch, hidden), x.dtype)  # h W_hn + b_hn, for backward
         h = h0
         for t in range(steps):
             from_h = h @ w_hh.T
@@ -223,8 +224,8 @@ class GRU(Function):
         x, h0, w_ih, w_hh, acts, from_h_n, hs = ctx.saved_tensors
         steps, batch, hidden = hs.shape
         grad_hs = grad[::-1] if ctx.reverse else grad
-        d_from_x = xp.empty_like(acts)  # gradient of x W_ih + b_ih, gates [r, z, n]
-        d_from_h = xp.empty_like(acts)  # gradient of h W_hh + b_hh
+        d_from_x = buffers.empty(acts.shape, acts.dtype)  # gradient of x W_ih + b_ih, [r, z, n]
+        d_from_h = buffers.empty(acts.shape, acts.dtype)  # gradient of h W_hh + b_hh
         dh_next = xp.zeros_like(h0)
         for t in range(steps - 1, -1, -1):
             r, z, n = xp.split(acts[t], 3, axis=1)
@@ -285,7 +286,7 @@ class RNN(Function):
         x, h0, w_ih, w_hh, hs = ctx.saved_tensors
         steps, batch, hidden = hs.shape
         grad_hs = grad[::-1] if ctx.reverse else grad
-        d_pre = xp.empty_like(hs)
+        d_pre = buffers.empty(hs.shape, hs.dtype)
         dh_next = xp.zeros_like(h0)
         for t in range(steps - 1, -1, -1):
             dh = grad_hs[t] + dh_next
