@@ -150,26 +150,18 @@ class Conv2d(Function):
         if bias is not None:  # the bias as one more filter column, against a row of ones
             filters = xp.concatenate([filters, bias[:, None]], axis=1)
         dtype = xp.result_type(x, weight)
-        out = buffers.empty((weight.shape[0], n, *out_hw), dtype)
+        out = buffers.empty((weight.shape[0], n, *geometry.grid), dtype)
         flat_out = out.reshape(weight.shape[0], -1)
-        cropped = geometry.grid != out_hw  # shifted rows: the output is the grid's corner
         # a small input (one chunk) keeps its columns for backward; larger ones are rebuilt
         keep = len(geometry.chunks(n, c)) == 1
         for start, stop, cols in _chunk_buffers(geometry, n, c, dtype, bias is not None, keep):
-            columns = geometry.im2col(xc, start, stop, cols)
-            if cropped:  # the chunk's grid goes to scratch (in cache) and its corner to out
-                grid = buffers.workspace("grid", (weight.shape[0], columns.shape[1]), dtype)
-                xp.matmul(filters, columns, out=grid)  # one GEMM
-                grid = grid.reshape(weight.shape[0], stop - start, *geometry.grid)
-                out[:, start:stop] = grid[:, :, : out_hw[0], : out_hw[1]]
-            else:
-                part = flat_out[:, start * geometry.per_sample : stop * geometry.per_sample]
-                xp.matmul(filters, columns, out=part)  # one GEMM
+            part = flat_out[:, start * geometry.per_sample : stop * geometry.per_sample]
+            xp.matmul(filters, geometry.im2col(xc, start, stop, cols), out=part)  # one GEMM
         ctx.save_for_backward(xc, weight, cols if keep and n else None)
         ctx.geometry = geometry
         ctx.unpadded = (x.shape, padding)
-        # (N, O, H_out, W_out), channels-major in memory
-        return out.transpose(1, 0, 2, 3)
+        # (N, O, H_out, W_out), a view: the output grid's corner, channels-major in memory
+        return out[:, :, : out_hw[0], : out_hw[1]].transpose(1, 0, 2, 3)
 
     @staticmethod
     def backward(ctx, grad):
