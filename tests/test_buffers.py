@@ -89,13 +89,13 @@ def test_zeros_are_zero_on_a_reused_block():
 
 
 def test_empty_like_keeps_the_memory_layout():
-    channels_major = np.empty((3, 2, 128, 256), np.float32).transpose(1, 0, 2, 3)
-    like = buffers.empty_like(channels_major)
-    assert like.shape == channels_major.shape
-    assert like.transpose(1, 0, 2, 3).flags.c_contiguous
-    narrow = buffers.empty_like(channels_major, np.uint8, shape=(2, 3, 64, 128))
+    batch_last = np.empty((3, 128, 256, 2), np.float32).transpose(3, 0, 1, 2)
+    like = buffers.empty_like(batch_last)
+    assert like.shape == batch_last.shape
+    assert like.transpose(1, 2, 3, 0).flags.c_contiguous
+    narrow = buffers.empty_like(batch_last, np.uint8, shape=(2, 3, 64, 128))
     assert narrow.dtype == np.uint8 and narrow.shape == (2, 3, 64, 128)
-    assert narrow.transpose(1, 0, 2, 3).flags.c_contiguous
+    assert narrow.transpose(1, 2, 3, 0).flags.c_contiguous
 
 
 def test_the_pool_holds_at_most_pool_bytes(monkeypatch):

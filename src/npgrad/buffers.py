@@ -112,7 +112,7 @@ def zeros(shape, dtype):
 
 def empty_like(array, dtype=None, shape=None):
     """Like ``numpy.empty_like``: the memory layout (axis order) of ``array`` is kept, so that a
-    channels-major activation gives a channels-major result. ``shape`` overrides the sizes."""
+    batch-last activation gives a batch-last result. ``shape`` overrides the sizes."""
     dtype = array.dtype if dtype is None else xp.dtype(dtype)
     if shape is None:
         if array.size * dtype.itemsize < MIN_BYTES:

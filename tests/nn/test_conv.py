@@ -51,6 +51,17 @@ def test_conv2d_one_sample_per_chunk(monkeypatch, kwargs):
     )
 
 
+def test_conv2d_output_is_batch_last_and_flattens_without_a_copy():
+    """(N, O, H, W) over (O, H, W, N) memory: a flatten is a view and pooling keeps the layout."""
+    x = npgrad.randn(5, 2, 8, 8)
+    y = F.conv2d(x, npgrad.randn(3, 2, 3, 3), npgrad.randn(3))
+    assert y.shape == (5, 3, 6, 6)
+    assert y.numpy().strides[0] == y.numpy().itemsize  # the sample index varies fastest
+    pooled = F.max_pool2d(F.relu(y), 2)
+    assert pooled.numpy().transpose(1, 2, 3, 0).flags.c_contiguous
+    assert np.shares_memory(pooled.flatten(1).numpy(), pooled.numpy())
+
+
 def test_conv2d_frozen_weight_or_input():
     """Only the gradients asked for are computed, and they are the same ones."""
     rng = np.random.default_rng(0)
@@ -235,18 +246,18 @@ def test_conv2d_random_geometries_match_torch(
     padding=st.tuples(st.integers(0, 1), st.integers(0, 1)),
     dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
     extra=st.tuples(st.integers(0, 4), st.integers(0, 4)),
-    channels_major=st.booleans(),
+    batch_last=st.booleans(),
 )
 def test_max_pool_random_geometries_and_ties_match_torch(
-    kernel, stride, padding, dilation, extra, channels_major
+    kernel, stride, padding, dilation, extra, batch_last
 ):
     """Small integers make ties common: each window's gradient goes to its first maximum."""
     assume(all(2 * padding[d] <= kernel[d] for d in range(2)))  # torch's rule
     size = [dilation[d] * (kernel[d] - 1) + 1 - 2 * padding[d] + extra[d] for d in range(2)]
     assume(min(size) >= 1)
     x = np.random.default_rng(sum(size)).integers(-2, 3, (2, 3, *size)).astype(np.float64)
-    if channels_major:  # laid out as a convolution's output is
-        x = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    if batch_last:  # laid out as a convolution's output is
+        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
     kwargs = {"stride": stride, "padding": padding, "dilation": dilation}
     ours, theirs = npgrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     out, expected = F.max_pool2d(ours, kernel, **kwargs), TF.max_pool2d(theirs, kernel, **kwargs)

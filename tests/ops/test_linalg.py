@@ -1,5 +1,6 @@
 """Matrix products."""
 
+import numpy as np
 import pytest
 from helpers import check_op, torch
 
@@ -47,6 +48,22 @@ def test_fused_linear(x_shape, bias):
         return torch.nn.functional.linear(x, w, b)
 
     check_op(shapes, torch_fn=theirs if torch else ours, npgrad_fn=ours)
+
+
+def test_linear_gradient_keeps_a_transposed_inputs_layout():
+    """A flattened batch-last activation is a transposed view: its gradient comes back the same
+    way (no transposing copy below), with the same values as for a contiguous input."""
+    rng = np.random.default_rng(0)
+    x_data, w_data = rng.standard_normal((6, 4)), rng.standard_normal((3, 4))
+    grads = []
+    for layout in (x_data, np.asfortranarray(x_data)):
+        x, w = npgrad.tensor(layout, requires_grad=True), npgrad.tensor(w_data, requires_grad=True)
+        x._data = layout  # keep the layout (tensor() copies in C order)
+        Linear.apply(x, w).square().sum().backward()
+        grads.append((x.grad.numpy(), w.grad.numpy()))
+    assert grads[1][0].flags.f_contiguous
+    for ours, reference in zip(grads[1], grads[0], strict=True):
+        np.testing.assert_allclose(ours, reference, rtol=1e-12)
 
 
 def test_linear_feature_mismatch():

@@ -4,29 +4,32 @@ im2col lays every receptive field out as a column, so that the convolution becom
 product with the flattened filters: (O, C*kh*kw) @ (C*kh*kw, positions). Columns are
 channels-major: row (c, i, j) holds, for every output position, the input value that kernel offset
 (i, j) of channel c multiplies. Python loops run only over kernel offsets (9 for a 3x3 kernel) and
-over chunks of samples, never over pixels.
+over chunks of output rows, never over pixels.
+
+Activations live "batch last" in memory: (C, H, W, N), the sample index varying fastest (the
+layout cuda-convnet used). The output is an (N, O, H_out, W_out) view of an (O, H_out, W_out, N)
+array, and an input laid out that way (the previous convolution's output after element-wise ops)
+needs no transposing copy. With the batch innermost, every spatial slice (a crop, a pooling
+window's stride-2 slice) still reads runs of N contiguous values, so NumPy's element-wise calls on
+them run at full speed instead of paying a loop call every 24 values.
 
 Two layouts of the columns:
 
-* stride 1 (the common case), "shifted rows": with the padded input channels-major and flattened
-  to (C, N*Hp*Wp), the value that offset (i, j) multiplies at position p is the input at
-  p + i*dilation*Wp + j*dilation, so each row of the columns is one contiguous slice of the input
-  (a memcpy, not a gather). Outputs are computed on the whole padded grid (N, Hp, Wp); positions
-  with h >= H_out or w >= W_out straddle a row's end and are garbage, so the output is the
-  [:H_out, :W_out] corner of the grid, and in backward the garbage positions get a zero gradient
-  and contribute nothing. About 15 % more multiply-adds for a 3x3 kernel, but copies that run at
-  memory speed.
-* any stride: one strided copy per kernel offset, positions (N, H_out, W_out).
+* stride 1 (the common case), "shifted rows": with the padded input (C, Hp, Wp, N) flattened to
+  (C, Hp*Wp*N), the value that offset (i, j) multiplies at position p is the input at
+  p + (i*dilation*Wp + j*dilation)*N, so each row of the columns is one contiguous slice of the
+  input (a memcpy, not a gather). Outputs are computed on a grid of H_out rows of the padded
+  width Wp; positions with w >= W_out straddle a row's end and are garbage, so the output is the
+  [:, :, :W_out] part of the grid, and in backward the garbage positions get a zero gradient and
+  contribute nothing. About 8 % more multiply-adds for a 3x3 kernel on 26 columns, but copies
+  that run at memory speed.
+* any stride: one strided copy per kernel offset, positions (H_out, W_out, N).
 
-Both work on a few samples at a time so that the column buffer (kh*kw times the input chunk)
+Both work on a few output rows at a time so that the column buffer (kh*kw times the input rows)
 stays in the CPU cache instead of making a round trip through memory, and backward rebuilds the
 columns of each chunk instead of keeping them all (cheaper than reading them back, and the
 largest buffer of a CNN's step is not held between forward and backward). An input small enough
 for one chunk keeps its columns for backward instead: there rebuilding would only add work.
-
-Activations stay channels-major in memory: the output is an (N, O, H_out, W_out) view of an
-(O, N, ...) array, and an input laid out that way (the previous convolution's output after an
-element-wise op) needs no transposing copy.
 """
 
 from npgrad import buffers
@@ -52,58 +55,67 @@ def _offset_slices(i, j, stride, dilation, out_hw):
     )
 
 
-def channels_major(x, padding=(0, 0)):
-    """(N, C, H, W) -> a C-contiguous (C, N, H + 2*ph, W + 2*pw) array, zero-padded.
+def batch_last(x, padding=(0, 0)):
+    """(N, C, H, W) -> a C-contiguous (C, H + 2*ph, W + 2*pw, N) array, zero-padded.
 
     No copy when ``x`` already is such an array, transposed (a convolution's output after an
     element-wise op), and there is nothing to pad.
     """
     n, c, h, w = x.shape
-    if padding == (0, 0) and x.transpose(1, 0, 2, 3).flags.c_contiguous:
-        return x.transpose(1, 0, 2, 3)
-    padded = buffers.empty((c, n, h + 2 * padding[0], w + 2 * padding[1]), x.dtype)
+    moved = x.transpose(1, 2, 3, 0)
+    if padding == (0, 0) and moved.flags.c_contiguous:
+        return moved
+    padded = buffers.empty((c, h + 2 * padding[0], w + 2 * padding[1], n), x.dtype)
     if padding != (0, 0):
         padded.fill(0)
-    padded[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w] = x.transpose(1, 0, 2, 3)
+    padded[:, padding[0] : padding[0] + h, padding[1] : padding[1] + w] = moved
     return padded
 
 
 class _Geometry:
-    """Where a convolution's columns come from: kernel, stride, dilation, grid of positions."""
+    """Where a convolution's columns come from: kernel, stride, dilation, grid of positions.
 
-    def __init__(self, padded_hw, kernel, stride, dilation, out_hw):
+    Positions run over (output row, grid column, sample), the sample fastest; a grid row is
+    ``row`` positions long, and chunks are ranges of output rows.
+    """
+
+    def __init__(self, padded_shape, kernel, stride, dilation, out_hw):
+        _, padded_h, padded_w, batch = padded_shape
         self.kernel, self.stride, self.dilation, self.out_hw = kernel, stride, dilation, out_hw
         self.shifted = stride == (1, 1)
-        # positions computed per sample: the whole padded grid (shifted rows) or just the outputs
-        self.grid = padded_hw if self.shifted else out_hw
-        self.per_sample = self.grid[0] * self.grid[1]
+        # grid columns per output row: the whole padded width (shifted rows) or just the outputs
+        self.grid_w = padded_w if self.shifted else out_hw[1]
+        self.row = self.grid_w * batch
         self.offsets = [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
-        self.shifts = [i * dilation[0] * padded_hw[1] + j * dilation[1] for i, j in self.offsets]
+        self.shifts = [
+            (i * dilation[0] * padded_w + j * dilation[1]) * batch for i, j in self.offsets
+        ]
 
-    def chunks(self, n, channels):
-        """Sample ranges (start, stop) small enough for their columns to stay in cache."""
-        step = max(1, CHUNK_ELEMENTS // max(channels * len(self.offsets) * self.per_sample, 1))
-        return [(start, min(start + step, n)) for start in range(0, n, step)]
+    def chunks(self, channels):
+        """Output-row ranges (start, stop) small enough for their columns to stay in cache."""
+        step = max(1, CHUNK_ELEMENTS // max(channels * len(self.offsets) * self.row, 1))
+        height = self.out_hw[0]
+        return [(start, min(start + step, height)) for start in range(0, height, step)]
 
     def im2col(self, xc, start, stop, cols):
-        """Fill ``cols`` (C*kh*kw, positions) for samples start:stop of ``xc`` (C, N, Hp, Wp).
+        """Fill ``cols`` (C*kh*kw, positions) for output rows start:stop from ``xc`` (C, Hp, Wp, N).
 
         Rows past C*kh*kw (the bias's row of ones) are left as they are.
         """
         c = xc.shape[0]
         filled = cols[: c * len(self.offsets)]
         if self.shifted:
-            flat = xc.reshape(c, -1)[:, start * self.per_sample : stop * self.per_sample]
-            size = flat.shape[1]
+            flat = xc.reshape(c, -1)
+            first, size = start * self.row, (stop - start) * self.row
             blocks = filled.reshape(c, len(self.offsets), size)
             for k, shift in enumerate(self.shifts):  # row (c, k) is the input moved by `shift`
-                blocks[:, k, : size - shift] = flat[:, shift:]
-                blocks[:, k, size - shift :] = 0  # garbage positions only; keep them finite
+                source = flat[:, first + shift : first + shift + size]
+                blocks[:, k, : source.shape[1]] = source
+                blocks[:, k, source.shape[1] :] = 0  # past the input's end: garbage positions
         else:
-            blocks = filled.reshape(c, len(self.offsets), stop - start, *self.out_hw)
+            blocks = filled.reshape(c, len(self.offsets), stop - start, *self.out_hw[1:], -1)
             for k, (i, j) in enumerate(self.offsets):
-                rows, columns = _offset_slices(i, j, self.stride, self.dilation, self.out_hw)
-                blocks[:, k] = xc[:, start:stop, rows, columns]
+                blocks[:, k] = xc[(slice(None), *self._slices(i, j, start, stop))]
         return cols
 
     def col2im(self, grad_cols, grad_xc, start, stop):
@@ -111,16 +123,21 @@ class _Geometry:
         c = grad_xc.shape[0]
         grad_cols = grad_cols[: c * len(self.offsets)]  # without the bias's row of ones
         if self.shifted:
-            flat = grad_xc.reshape(c, -1)[:, start * self.per_sample : stop * self.per_sample]
-            size = flat.shape[1]
+            flat = grad_xc.reshape(c, -1)
+            first, size = start * self.row, (stop - start) * self.row
             blocks = grad_cols.reshape(c, len(self.offsets), size)
             for k, shift in enumerate(self.shifts):
-                flat[:, shift:] += blocks[:, k, : size - shift]
+                target = flat[:, first + shift : first + shift + size]
+                target += blocks[:, k, : target.shape[1]]
         else:
-            blocks = grad_cols.reshape(c, len(self.offsets), stop - start, *self.out_hw)
+            blocks = grad_cols.reshape(c, len(self.offsets), stop - start, *self.out_hw[1:], -1)
             for k, (i, j) in enumerate(self.offsets):
-                rows, columns = _offset_slices(i, j, self.stride, self.dilation, self.out_hw)
-                grad_xc[:, start:stop, rows, columns] += blocks[:, k]
+                grad_xc[(slice(None), *self._slices(i, j, start, stop))] += blocks[:, k]
+
+    def _slices(self, i, j, start, stop):
+        """The input rows and columns kernel offset (i, j) sees for output rows start:stop."""
+        rows, columns = _offset_slices(i, j, self.stride, self.dilation, (stop, self.out_hw[1]))
+        return slice(rows.start + start * self.stride[0], rows.stop, rows.step), columns
 
 
 class Conv2d(Function):
@@ -144,24 +161,25 @@ class Conv2d(Function):
                 f"(with padding {padding} and dilation {dilation})"
             )
         n, c = x.shape[:2]
-        xc = channels_major(x, padding)
-        geometry = _Geometry(xc.shape[2:], kernel, stride, dilation, out_hw)
+        xc = batch_last(x, padding)
+        geometry = _Geometry(xc.shape, kernel, stride, dilation, out_hw)
         filters = weight.reshape(weight.shape[0], -1)
         if bias is not None:  # the bias as one more filter column, against a row of ones
             filters = xp.concatenate([filters, bias[:, None]], axis=1)
         dtype = xp.result_type(x, weight)
-        out = buffers.empty((weight.shape[0], n, *geometry.grid), dtype)
+        out = buffers.empty((weight.shape[0], out_hw[0], geometry.grid_w, n), dtype)
         flat_out = out.reshape(weight.shape[0], -1)
         # a small input (one chunk) keeps its columns for backward; larger ones are rebuilt
-        keep = len(geometry.chunks(n, c)) == 1
-        for start, stop, cols in _chunk_buffers(geometry, n, c, dtype, bias is not None, keep):
-            part = flat_out[:, start * geometry.per_sample : stop * geometry.per_sample]
+        keep = len(geometry.chunks(c)) == 1
+        cols = None
+        for start, stop, cols in _chunk_buffers(geometry, c, dtype, bias is not None, keep):
+            part = flat_out[:, start * geometry.row : stop * geometry.row]
             xp.matmul(filters, geometry.im2col(xc, start, stop, cols), out=part)  # one GEMM
         ctx.save_for_backward(xc, weight, cols if keep and n else None)
         ctx.geometry = geometry
         ctx.unpadded = (x.shape, padding)
-        # (N, O, H_out, W_out), a view: the output grid's corner, channels-major in memory
-        return out[:, :, : out_hw[0], : out_hw[1]].transpose(1, 0, 2, 3)
+        # (N, O, H_out, W_out), a view: the grid without its garbage columns, batch last
+        return out[:, :, : out_hw[1]].transpose(3, 0, 1, 2)
 
     @staticmethod
     def backward(ctx, grad):
@@ -169,11 +187,11 @@ class Conv2d(Function):
         geometry = ctx.geometry
         (n, c, h, w), padding = ctx.unpadded
         out_h, out_w = geometry.out_hw
-        # the output gradient on the forward's grid, channels-major; zero at garbage positions
-        grad_out = buffers.workspace("grad_out", (weight.shape[0], n, *geometry.grid), grad.dtype)
-        grad_out[:, :, :out_h, :out_w] = grad.transpose(1, 0, 2, 3)
-        grad_out[:, :, out_h:] = 0
-        grad_out[:, :, :out_h, out_w:] = 0
+        # the output gradient on the forward's grid, batch last; zero at garbage positions
+        shape = (weight.shape[0], out_h, geometry.grid_w, n)
+        grad_out = buffers.workspace("grad_out", shape, grad.dtype)
+        grad_out[:, :, :out_w] = grad.transpose(1, 2, 3, 0)
+        grad_out[:, :, out_w:] = 0
         flat_grad = grad_out.reshape(weight.shape[0], -1)
         filters = weight.reshape(weight.shape[0], -1)
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
@@ -184,9 +202,9 @@ class Conv2d(Function):
             xp.zeros((filters.shape[0], filters.shape[1] + ones), grad.dtype) if need_w else None
         )
         dtype = xp.result_type(xc, weight, grad)
-        chunks = _chunk_buffers(geometry, n, c, dtype, ones) if need_x or need_w else ()
+        chunks = _chunk_buffers(geometry, c, dtype, ones) if need_x or need_w else ()
         for start, stop, cols in chunks:
-            part = flat_grad[:, start * geometry.per_sample : stop * geometry.per_sample]
+            part = flat_grad[:, start * geometry.row : stop * geometry.row]
             if need_w:  # dy/dw = grad @ im2col(x)^T, the columns kept or rebuilt in cache
                 if kept_columns is not None:
                     columns = kept_columns[: filters.shape[1] + ones]
@@ -198,8 +216,8 @@ class Conv2d(Function):
                 geometry.col2im(cols, grad_xc, start, stop)
         grad_x = grad_b = None
         if need_x:
-            inner = grad_xc[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w]
-            grad_x = inner.transpose(1, 0, 2, 3)
+            inner = grad_xc[:, padding[0] : padding[0] + h, padding[1] : padding[1] + w]
+            grad_x = inner.transpose(3, 0, 1, 2)
         if ones:
             grad_w, grad_b = grad_w[:, :-1], grad_w[:, -1]  # dy/db = 1 at every position
         elif need_b:
@@ -207,16 +225,16 @@ class Conv2d(Function):
         return grad_x, None if grad_w is None else grad_w.reshape(weight.shape), grad_b
 
 
-def _chunk_buffers(geometry, n, channels, dtype, ones_row=False, own=False):
-    """(start, stop, column buffer) per chunk of samples; the buffer is reused across chunks.
+def _chunk_buffers(geometry, channels, dtype, ones_row=False, own=False):
+    """(start, stop, column buffer) per chunk of output rows; the buffer is reused across chunks.
 
     With ``ones_row`` the buffer has one more row, of ones, for a bias folded into the GEMM.
     It comes from the thread's workspace, or with ``own`` from the pool (to be kept).
     """
     rows = channels * len(geometry.offsets)
     cols = None
-    for start, stop in geometry.chunks(n, channels):
-        size = (stop - start) * geometry.per_sample
+    for start, stop in geometry.chunks(channels):
+        size = (stop - start) * geometry.row
         if cols is None or cols.shape[1] != size:
             shape = (rows + ones_row, size)
             if own:

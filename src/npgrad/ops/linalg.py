@@ -82,7 +82,14 @@ class Linear(Function):
         needs_x, needs_w, needs_b = ctx.needs_input_grad + [False] * (3 - len(ctx.needs_input_grad))
         # Flatten leading batch axes so every product is one 2-D GEMM.
         grad_2d = grad.reshape(-1, grad.shape[-1])
-        grad_x = grad @ weight if needs_x else None  # dy/dx = W
+        grad_x = None
+        if needs_x:  # dy/dx = W
+            if x.ndim == 2 and x.flags.f_contiguous and not x.flags.c_contiguous:
+                # x is a transposed view (a batch-last convolution's output, flattened): the
+                # gradient is laid out the same way, so the layers below need no transposing copy
+                grad_x = (weight.T @ grad.T).T
+            else:
+                grad_x = grad @ weight
         grad_w = grad_2d.T @ x.reshape(-1, x.shape[-1]) if needs_w else None  # dy/dW = grad^T x
         grad_b = grad_2d.sum(axis=0) if needs_b else None  # dy/db = 1, summed over the batch
         return grad_x, grad_w, grad_b

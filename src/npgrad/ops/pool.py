@@ -46,7 +46,7 @@ class MaxPool2d(Function):
         for k, (i, j) in enumerate(offsets):
             rows, columns = _offset_slices(i, j, stride, dilation, out_hw)
             part = padded[:, :, rows, columns]
-            if y is None:  # outputs keep the input's memory layout (channels-major after a conv)
+            if y is None:  # outputs keep the input's memory layout (batch last after a conv)
                 y = part.copy(order="K")
                 winner = xp.zeros_like(y, dtype=xp.uint8 if len(offsets) <= 256 else xp.int32)
                 continue
@@ -84,7 +84,7 @@ def _axis_order(array):
 
 
 def _zeros_in_order(shape, order, dtype):
-    """Zeros of ``shape`` laid out in memory in axis ``order`` (e.g. channels-major)."""
+    """Zeros of ``shape`` laid out in memory in axis ``order`` (e.g. batch last)."""
     zeros = xp.zeros([shape[axis] for axis in order], dtype=dtype)
     return zeros.transpose(tuple(order.index(axis) for axis in range(len(shape))))
 
