@@ -84,6 +84,21 @@ def import_seconds(module, repeats=5):
     return statistics.median(times)
 
 
+def blas_description():
+    """Which BLAS kernels NumPy runs here: the GEMMs' speed depends on it (PyTorch brings its
+    own MKL). OpenBLAS picks its kernels for the CPU unless OPENBLAS_CORETYPE names them."""
+    code = (
+        "import numpy, threadpoolctl\n"
+        "info = threadpoolctl.threadpool_info()\n"
+        "print(', '.join(f\"{i['internal_api']} {i['version']} ({i.get('architecture')} kernels, \""
+        "f\"{i['num_threads']} threads)\" for i in info if i['user_api'] == 'blas'))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    description = found.stdout.strip() if found.returncode == 0 else "unknown (no threadpoolctl)"
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    return description + (f"; OPENBLAS_CORETYPE={forced} is set" if forced else "")
+
+
 def summarize(values):
     return {
         "median": statistics.median(values),
@@ -112,6 +127,7 @@ def main():
         "steps": steps,
         "repeats": repeats,
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "blas": blas_description(),
     }
     for workload in args.workloads:
         players_here = [
@@ -183,8 +199,9 @@ def render(results, previous=None):
         ]
         lines.append(f"| {workload} | " + " | ".join(cells + ratios) + " |")
     workloads = results["workloads"].values()
+    lines.append(f"\nNumPy's BLAS: {results.get('blas', 'not recorded')}")
     lines.append(
-        "\nPeak RSS (MiB): "
+        "Peak RSS (MiB): "
         + ", ".join(
             f"{label} {max(w[label]['peak_rss_mib'] for w in workloads if label in w):.0f}"
             for label in labels
