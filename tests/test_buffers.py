@@ -44,6 +44,16 @@ def test_a_block_comes_back_only_when_the_array_and_all_its_views_are_gone():
     del other, again
 
 
+@pytest.mark.parametrize(
+    "dtype", ["float32", "float64", "int64", "uint8", "bool", "float16", "complex64", ">f4"]
+)
+def test_every_dtype_and_byte_order_comes_back_as_asked(dtype):
+    a = buffers.empty((300, 1000), dtype)
+    assert a.dtype == np.dtype(dtype) and a.shape == (300, 1000) and a.flags.c_contiguous
+    a[...] = 1
+    assert (a == 1).all()
+
+
 def test_is_whole_tells_the_array_from_its_views():
     a = buffers.empty(BIG, np.float32)
     assert buffers.is_whole(a)

@@ -86,7 +86,9 @@ def empty(shape, dtype):
     memory = memoryview(block)[start : start + nbytes]
     try:  # the array's base is the memoryview itself, shaped
         array = xp.asarray(memory.cast(dtype.char, shape))
-    except (TypeError, ValueError):  # a dtype with no buffer-protocol letter (complex)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.dtype != dtype:  # no buffer-protocol letter, or a byte order
         array = xp.frombuffer(memory, dtype=dtype)
     reference = _Reference(array, _released)
     reference.key = id(array)
