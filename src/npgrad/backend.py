@@ -41,7 +41,9 @@ def tune_malloc(threshold=1 << 30):
     A training step allocates and frees the same large arrays every time. By default glibc's
     malloc returns such blocks to the operating system and every fresh page is faulted back in on
     the next step; on a virtual machine that can cost a third of a CNN's or LSTM's step (measured
-    in ``benchmarks/README.md``). This sets glibc's ``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD``
+    in ``benchmarks/README.md``). npgrad's own ops avoid it already (their large arrays come from
+    the pool in ``npgrad.buffers``); this is for the other large arrays of a process (your own
+    NumPy code, a data pipeline). This sets glibc's ``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD``
     to ``threshold`` bytes, as ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` do in the
     environment: the process keeps up to that much freed memory (its resident size stays near its
     peak) and no longer page-faults every step. It affects the whole process, which is why it is

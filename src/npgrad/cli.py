@@ -341,7 +341,7 @@ def make_parser():
         "train",
         help="train an MLP on a dataset and print test accuracy",
         description="Train a network on a dataset and print its test accuracy. The process keeps "
-        "freed memory for reuse (npgrad.backend.tune_malloc), which makes large steps faster.",
+        "freed memory for reuse (npgrad.backend.tune_malloc).",
     )
     train.add_argument(
         "--dataset", help="dataset name (default: digits, else mnist1d); see `npgrad datasets`"
