@@ -177,3 +177,33 @@ def test_without_grad_the_arrays_come_back_at_once_and_outputs_stay_intact():
         assert buffers.pool_bytes() > 0
         model(x2)  # reuses the pooled arrays; out1 is not one of them
     np.testing.assert_array_equal(out1.numpy(), kept)
+
+
+def test_a_training_step_after_warm_up_takes_every_large_array_from_the_pool(monkeypatch):
+    """A CNN and an LSTM step reuse the blocks of the step before: no fresh large allocation
+    (a fresh one is what page-faults every step, and what a reference kept by mistake forces)."""
+    fresh = []
+    real_empty = buffers.xp.empty
+
+    def counting_empty(shape, dtype=float, *args, **kwargs):
+        if np.dtype(dtype) == np.uint8 and np.prod(shape) >= buffers.MIN_BYTES:
+            fresh.append(shape)  # a new pool block
+        return real_empty(shape, dtype, *args, **kwargs)
+
+    monkeypatch.setattr(buffers.xp, "empty", counting_empty)
+    npgrad.manual_seed(0)
+    cnn = nn.Sequential(
+        nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 13 * 13, 10)
+    )
+    lstm = nn.LSTM(8, 64, batch_first=True)
+    cases = [(cnn, npgrad.randn(32, 1, 28, 28)), (lstm, npgrad.randn(32, 10, 8))]
+    for model, x in cases:
+        optimizer = npgrad.optim.Adam(model.parameters())
+        for step in range(4):
+            if step == 2:
+                fresh.clear()
+            optimizer.zero_grad()
+            out = model(x)
+            (out if isinstance(out, npgrad.Tensor) else out[0]).square().mean().backward()
+            optimizer.step()
+        assert fresh == [], f"{type(model).__name__}: fresh blocks {fresh} after warm-up"
