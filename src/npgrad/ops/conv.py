@@ -37,7 +37,7 @@ from npgrad.autograd import Function
 from npgrad.backend import xp
 from npgrad.errors import ShapeError
 
-# column-buffer size (elements) a chunk of samples aims for: 8 MB of float32, in cache
+# column-buffer size (elements) a chunk of output rows aims for: 8 MB of float32, in cache
 CHUNK_ELEMENTS = 1 << 21
 
 
@@ -80,7 +80,7 @@ class _Geometry:
     """
 
     def __init__(self, padded_shape, kernel, stride, dilation, out_hw):
-        _, padded_h, padded_w, batch = padded_shape
+        _, _, padded_w, batch = padded_shape
         self.kernel, self.stride, self.dilation, self.out_hw = kernel, stride, dilation, out_hw
         self.shifted = stride == (1, 1)
         # grid columns per output row: the whole padded width (shifted rows) or just the outputs
@@ -132,7 +132,8 @@ class _Geometry:
         else:
             blocks = grad_cols.reshape(c, len(self.offsets), stop - start, *self.out_hw[1:], -1)
             for k, (i, j) in enumerate(self.offsets):
-                grad_xc[(slice(None), *self._slices(i, j, start, stop))] += blocks[:, k]
+                target = grad_xc[(slice(None), *self._slices(i, j, start, stop))]
+                target += blocks[:, k]  # in place (`a[index] += b` would copy it back as well)
 
     def _slices(self, i, j, start, stop):
         """The input rows and columns kernel offset (i, j) sees for output rows start:stop."""
@@ -171,7 +172,6 @@ class Conv2d(Function):
         flat_out = out.reshape(weight.shape[0], -1)
         # a small input (one chunk) keeps its columns for backward; larger ones are rebuilt
         keep = len(geometry.chunks(c)) == 1
-        cols = None
         for start, stop, cols in _chunk_buffers(geometry, c, dtype, bias is not None, keep):
             part = flat_out[:, start * geometry.row : stop * geometry.row]
             xp.matmul(filters, geometry.im2col(xc, start, stop, cols), out=part)  # one GEMM

@@ -6,6 +6,7 @@ gradient back through the same slices. No window tensor is ever built and Python
 over the kernel offsets.
 """
 
+from npgrad import buffers
 from npgrad.autograd import Function, is_grad_enabled
 from npgrad.backend import xp
 from npgrad.errors import ShapeError
@@ -65,7 +66,8 @@ class MaxPool2d(Function):
         (n, c, h, w), padded_shape, kernel, stride, padding, dilation, out_hw = ctx.geometry
         grad = _layout_like(grad, winner)
         # in the input's memory layout, which the winners (copied in order "K") share
-        grad_padded = _zeros_in_order(padded_shape, _axis_order(winner), grad.dtype)
+        grad_padded = buffers.empty_like(winner, grad.dtype, shape=padded_shape)
+        grad_padded.fill(0)
         # windows that never overlap get plain writes; overlapping ones accumulate
         disjoint = all(stride[d] >= dilation[d] * (kernel[d] - 1) + 1 for d in range(2))
         for k, (i, j) in enumerate(_offsets(kernel)):
@@ -78,23 +80,12 @@ class MaxPool2d(Function):
         return grad_padded[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w]
 
 
-def _axis_order(array):
-    """The axes of ``array`` from the slowest-varying in memory to the fastest."""
-    return tuple(sorted(range(array.ndim), key=lambda axis: -array.strides[axis]))
-
-
-def _zeros_in_order(shape, order, dtype):
-    """Zeros of ``shape`` laid out in memory in axis ``order`` (e.g. batch last)."""
-    zeros = xp.zeros([shape[axis] for axis in order], dtype=dtype)
-    return zeros.transpose(tuple(order.index(axis) for axis in range(len(shape))))
-
-
 def _layout_like(array, like):
     """``array`` with the memory layout of ``like`` (same shape): element-wise ops between the
     two then walk memory in one order. A copy only when the layouts differ."""
-    if _axis_order(array) == _axis_order(like):
+    if buffers.axis_order(array) == buffers.axis_order(like):
         return array
-    out = xp.empty_like(like, dtype=array.dtype)
+    out = buffers.empty_like(like, array.dtype)
     out[...] = array
     return out
 
