@@ -132,6 +132,28 @@ def test_max_pool_dilation_and_ties():
     assert x.grad.flatten().tolist() == [1.0, 0.0, 0.0, 0.0]
 
 
+@pytest.mark.parametrize("size", [40, 41])
+def test_max_pool_gradient_is_zero_where_no_window_reaches(size):
+    """Large enough for the pool (npgrad.buffers): a reused block full of NaN must not leak."""
+    from npgrad import buffers
+
+    shape = (4, 8, size, size)
+    x = np.random.default_rng(0).standard_normal(shape)
+    stale = buffers.empty(shape, np.float64)  # the block backward will get next
+    stale.fill(np.nan)
+    del stale
+    ours = npgrad.tensor(x, requires_grad=True)
+    F.max_pool2d(ours, 2).sum().backward()
+    grad = ours.grad.numpy()
+    assert np.isfinite(grad).all()
+    windows = x[:, :, :40, :40].reshape(4, 8, 20, 2, 20, 2)
+    expected = np.zeros(shape)
+    expected[:, :, :40, :40] = (windows == windows.max(axis=(3, 5), keepdims=True)).reshape(
+        4, 8, 40, 40
+    )
+    np.testing.assert_array_equal(grad, expected)  # the 41st row and column get nothing
+
+
 @pytest.mark.parametrize("size", [1, (2, 3), (None, 1)])
 def test_adaptive_avg_pool(size):
     check_op(

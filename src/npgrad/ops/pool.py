@@ -67,9 +67,18 @@ class MaxPool2d(Function):
         grad = _layout_like(grad, winner)
         # in the input's memory layout, which the winners (copied in order "K") share
         grad_padded = buffers.empty_like(winner, grad.dtype, shape=padded_shape)
-        grad_padded.fill(0)
         # windows that never overlap get plain writes; overlapping ones accumulate
         disjoint = all(stride[d] >= dilation[d] * (kernel[d] - 1) + 1 for d in range(2))
+        # windows that tile the input exactly (2x2 windows, stride 2, even sizes) write every
+        # element once; otherwise the elements no window reaches get a zero gradient
+        tiled = all(
+            stride[d] == kernel[d]
+            and dilation[d] == 1
+            and padded_shape[2 + d] == stride[d] * out_hw[d]
+            for d in range(2)
+        )
+        if not tiled:
+            grad_padded.fill(0)
         for k, (i, j) in enumerate(_offsets(kernel)):
             rows, columns = _offset_slices(i, j, stride, dilation, out_hw)
             target = grad_padded[:, :, rows, columns]
