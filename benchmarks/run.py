@@ -6,6 +6,8 @@ min-max range. Also measured: import time, peak RSS, per-op overhead, and memory
 training steps. Results are written as JSON so that two runs can be compared (``--compare``).
 
 Run:  python benchmarks/run.py [--quick] [--repeats 5] [--output FILE] [--compare OLD.json]
+      python benchmarks/run.py --workloads --sweep mlp_512_b128   (throughput versus batch size,
+      and a chart next to the JSON when matplotlib is installed)
 """
 
 import argparse
@@ -26,6 +28,8 @@ import memory_flat  # noqa: E402
 import op_overhead  # noqa: E402
 from workloads import WORKLOADS  # noqa: E402
 
+NOT_MLP = ("cnn", "lstm")
+SWEEP_BATCHES = (8, 16, 32, 64, 128, 256, 512)
 MALLOC_TUNED = {"MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
 # the ratio columns: (numerator, denominator); a column appears when both ran
 RATIOS = [
@@ -53,7 +57,7 @@ def contestants():
     return found
 
 
-def run_one(framework, workload, steps, warmup, environment):
+def run_one(framework, workload, steps, warmup, environment, batch_size=None):
     command = [
         sys.executable,
         str(HERE / "workloads.py"),
@@ -66,6 +70,8 @@ def run_one(framework, workload, steps, warmup, environment):
         "--warmup",
         str(warmup),
     ]
+    if batch_size:
+        command += ["--batch-size", str(batch_size)]
     env = {**os.environ, **environment}
     output = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
     return json.loads(output.strip().splitlines()[-1])
@@ -99,6 +105,63 @@ def blas_description():
     return description + (f"; OPENBLAS_CORETYPE={forced} is set" if forced else "")
 
 
+def players_for(workload, players):
+    """scikit-learn has no convolutional or recurrent networks."""
+    return [p for p in players if not (p[1] == "sklearn" and WORKLOADS[workload][0] in NOT_MLP)]
+
+
+def measure_alternating(workload, players, steps, warmup, repeats, batch_size=None):
+    """samples/s of every player, ``repeats`` times, who goes first rotating; and peak RSS."""
+    runs = {label: [] for label, _, _ in players}
+    rss = {}
+    for repeat in range(repeats):
+        shift = repeat % len(players)
+        for label, framework, environment in players[shift:] + players[:shift]:
+            measured = run_one(framework, workload, steps, warmup, environment, batch_size)
+            runs[label].append(measured["samples_per_second"])
+            rss[label] = max(rss.get(label, 0), measured["peak_rss_mib"])
+        batch = f" batch {batch_size}" if batch_size else ""
+        print(f"  {workload}{batch}: repeat {repeat + 1}/{repeats} done", file=sys.stderr)
+    return {
+        label: {**summarize(values), "peak_rss_mib": rss[label]} for label, values in runs.items()
+    }
+
+
+def plot_sweep(sweep, path):
+    """Throughput versus batch size, one line per player (a PNG); False without matplotlib."""
+    if not installed("matplotlib"):
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for label, by_batch in sweep["results"].items():
+        batches = sorted(by_batch, key=int)
+        medians = [by_batch[b]["median"] for b in batches]
+        lows = [by_batch[b]["min"] for b in batches]
+        highs = [by_batch[b]["max"] for b in batches]
+        sizes = [int(b) for b in batches]
+        axes.plot(sizes, medians, marker="o", label=label)
+        axes.fill_between(sizes, lows, highs, alpha=0.15)
+    axes.set_xscale("log", base=2)
+    axes.set_yscale("log")
+    all_sizes = sorted({int(b) for by_batch in sweep["results"].values() for b in by_batch})
+    axes.set_xticks(all_sizes, [str(size) for size in all_sizes])
+    axes.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    axes.set_xlabel("batch size")
+    axes.set_ylabel("training samples / s (median, min-max band)")
+    axes.set_title(f"{sweep['workload']}: throughput versus batch size")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return True
+
+
 def summarize(values):
     return {
         "median": statistics.median(values),
@@ -115,6 +178,8 @@ def main():
     parser.add_argument("--output", help="JSON file (default: benchmarks/results/<time>.json)")
     parser.add_argument("--compare", help="an earlier JSON file to show ratios against")
     parser.add_argument("--workloads", nargs="*", default=list(WORKLOADS))
+    parser.add_argument("--sweep", choices=sorted(WORKLOADS), help="throughput versus batch size")
+    parser.add_argument("--batch-sizes", nargs="+", type=int, default=list(SWEEP_BATCHES))
     args = parser.parse_args()
     steps, warmup = (60, 10) if args.quick else (200, 20)
     repeats = max(3, args.repeats if not args.quick else 3)
@@ -130,25 +195,21 @@ def main():
         "blas": blas_description(),
     }
     for workload in args.workloads:
-        players_here = [
-            p
-            for p in players
-            if not (p[1] == "sklearn" and WORKLOADS[workload][0] in ("cnn", "lstm"))
-        ]  # scikit-learn has no convolutional or recurrent networks
-        runs = {label: [] for label, _, _ in players_here}
-        rss = {}
-        for repeat in range(repeats):
-            shift = repeat % len(players_here)
-            order = players_here[shift:] + players_here[:shift]  # alternate who goes first
-            for label, framework, environment in order:
-                measured = run_one(framework, workload, steps, warmup, environment)
-                runs[label].append(measured["samples_per_second"])
-                rss[label] = max(rss.get(label, 0), measured["peak_rss_mib"])
-            print(f"  {workload}: repeat {repeat + 1}/{repeats} done", file=sys.stderr)
-        results["workloads"][workload] = {
-            label: {**summarize(values), "peak_rss_mib": rss[label]}
-            for label, values in runs.items()
+        results["workloads"][workload] = measure_alternating(
+            workload, players_for(workload, players), steps, warmup, repeats
+        )
+    if args.sweep:
+        sweep_players = [p for p in players_for(args.sweep, players) if "malloc" not in p[0]]
+        results["sweep"] = {
+            "workload": args.sweep,
+            "results": {label: {} for label, _, _ in sweep_players},
         }
+        for batch_size in args.batch_sizes:
+            measured = measure_alternating(
+                args.sweep, sweep_players, steps, warmup, repeats, batch_size
+            )
+            for label, summary in measured.items():
+                results["sweep"]["results"][label][str(batch_size)] = summary
 
     results["import_seconds"] = {
         m: import_seconds(m) for m in ("numpy", "npgrad", "torch") if installed(m)
@@ -165,6 +226,9 @@ def main():
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2))
+    chart = path.with_suffix(".png")
+    if "sweep" in results and plot_sweep(results["sweep"], chart):
+        results["sweep"]["chart"] = str(chart)
     print(
         render(
             results, json.loads(pathlib.Path(args.compare).read_text()) if args.compare else None
@@ -180,15 +244,39 @@ def _cell(values):
     return f"{values['median']:,.0f} ({values['min']:,.0f}-{values['max']:,.0f})"
 
 
-def render(results, previous=None):
-    labels = list(next(iter(results["workloads"].values())))
-    pairs = [(a, b) for a, b in RATIOS if a in labels and b in labels]
+def render_sweep(sweep):
+    """The batch-size sweep as a markdown table: samples/s per player, and npgrad / torch."""
+    labels = list(sweep["results"])
+    batches = sorted(next(iter(sweep["results"].values())), key=int)
+    ratio = "npgrad" in labels and "torch" in labels
     lines = [
-        f"Training throughput, samples/s: median of {results['repeats']} alternating runs "
-        f"of {results['steps']} steps (min-max)\n",
-        "| workload | " + " | ".join(labels + [f"{a} / {b}" for a, b in pairs]) + " |",
-        "| --- |" + " ---: |" * (len(labels) + len(pairs)),
+        f"\nThroughput versus batch size, {sweep['workload']} (samples/s, median (min-max))\n",
+        "| batch | " + " | ".join(labels) + (" | npgrad / torch |" if ratio else " |"),
+        "| ---: |" + " ---: |" * (len(labels) + ratio),
     ]
+    for batch in batches:
+        cells = [_cell(sweep["results"][label][batch]) for label in labels]
+        if ratio:
+            by = sweep["results"]
+            cells.append(f"{by['npgrad'][batch]['median'] / by['torch'][batch]['median']:.2f}x")
+        lines.append(f"| {batch} | " + " | ".join(cells) + " |")
+    if sweep.get("chart"):
+        lines.append(f"\nChart: {sweep['chart']}")
+    return lines
+
+
+def render(results, previous=None):
+    workloads = results["workloads"].values()
+    labels = list(next(iter(workloads))) if workloads else []
+    pairs = [(a, b) for a, b in RATIOS if a in labels and b in labels]
+    lines = []
+    if labels:
+        lines += [
+            f"Training throughput, samples/s: median of {results['repeats']} alternating runs "
+            f"of {results['steps']} steps (min-max)\n",
+            "| workload | " + " | ".join(labels + [f"{a} / {b}" for a, b in pairs]) + " |",
+            "| --- |" + " ---: |" * (len(labels) + len(pairs)),
+        ]
     for workload, by_label in results["workloads"].items():
         cells = [_cell(by_label.get(label)) for label in labels]
         ratios = [
@@ -198,15 +286,15 @@ def render(results, previous=None):
             for a, b in pairs
         ]
         lines.append(f"| {workload} | " + " | ".join(cells + ratios) + " |")
-    workloads = results["workloads"].values()
+    if "sweep" in results:
+        lines += render_sweep(results["sweep"])
     lines.append(f"\nNumPy's BLAS: {results.get('blas', 'not recorded')}")
-    lines.append(
-        "Peak RSS (MiB): "
-        + ", ".join(
-            f"{label} {max(w[label]['peak_rss_mib'] for w in workloads if label in w):.0f}"
+    if labels:
+        rss = {
+            label: max(w[label]["peak_rss_mib"] for w in workloads if label in w)
             for label in labels
-        )
-    )
+        }
+        lines.append("Peak RSS (MiB): " + ", ".join(f"{k} {v:.0f}" for k, v in rss.items()))
     lines.append(
         "Import time: "
         + ", ".join(

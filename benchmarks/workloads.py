@@ -127,8 +127,9 @@ def sklearn_step_fn(sizes, batches):
 FRAMEWORKS = {"npgrad": npgrad_step_fn, "torch": torch_step_fn, "sklearn": sklearn_step_fn}
 
 
-def measure(framework, workload, steps, warmup):
-    sizes, batch_size = WORKLOADS[workload]
+def measure(framework, workload, steps, warmup, batch_size=None):
+    sizes, default_batch = WORKLOADS[workload]
+    batch_size = batch_size or default_batch
     batches = synthetic_batches(sizes, batch_size)
     step = FRAMEWORKS[framework](sizes, batches)
     for i in range(warmup):
@@ -140,6 +141,7 @@ def measure(framework, workload, steps, warmup):
     return {
         "framework": framework,
         "workload": workload,
+        "batch_size": batch_size,
         "steps": steps,
         "seconds_per_step": elapsed / steps,
         "samples_per_second": steps * batch_size / elapsed,
@@ -153,8 +155,10 @@ def main():
     parser.add_argument("--workload", choices=sorted(WORKLOADS), required=True)
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, help="instead of the workload's own")
     args = parser.parse_args()
-    print(json.dumps(measure(args.framework, args.workload, args.steps, args.warmup)))
+    result = measure(args.framework, args.workload, args.steps, args.warmup, args.batch_size)
+    print(json.dumps(result))
     sys.stdout.flush()
 
 
