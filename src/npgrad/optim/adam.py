@@ -91,14 +91,13 @@ class Adam(Optimizer):
                 if group["amsgrad"]:
                     numpy.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
                     second_moment = state["max_exp_avg_sq"]
-                # p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
-                bias_correction1 = 1 - beta1**step
-                bias_correction2 = 1 - beta2**step
+                # p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps), with
+                # sqrt(1 - beta2^t) moved out of the denominator: one pass less
+                root_correction2 = math.sqrt(1 - beta2**step)
                 numpy.sqrt(second_moment, out=scratch)
-                scratch /= math.sqrt(bias_correction2)
-                scratch += eps
+                scratch += eps * root_correction2
                 numpy.divide(exp_avg, scratch, out=scratch)
-                scratch *= lr / bias_correction1
+                scratch *= lr * root_correction2 / (1 - beta1**step)
                 param -= scratch
         return loss
 
