@@ -5,7 +5,9 @@ scaled up to 28x28), of the "Learn the basics" quickstart (on MNIST-1D), and a
 nanoGPT-style character transformer: device selection, DataLoader, nn.Module subclasses,
 F.nll_loss, Adadelta + StepLR, torch.save/load, causal attention with a tril buffer and
 masked_fill(-inf), AdamW, clip_grad_norm_, topk and multinomial sampling all go through npgrad
-unchanged. The same files run on PyTorch with the imports switched back.
+unchanged; so does a language model in the style of the nn.Transformer tutorial
+(nn.TransformerEncoder, a positional-encoding buffer, SGD + StepLR). The same files run on
+PyTorch with the imports switched back.
 """
 
 import pathlib
@@ -44,6 +46,16 @@ def test_tiny_gpt(tmp_path, monkeypatch, capsys):
     assert first > 2.0 and last < 0.5, (first, last)
     out = capsys.readouterr().out
     assert "number of parameters: 26.88K" in out
+
+
+def test_transformer_language_model(capsys):
+    """The nn.Transformer tutorial's model: TransformerEncoder, positional-encoding buffer,
+    square subsequent mask, SGD + StepLR, clip_grad_norm_, perplexity."""
+    module = runpy.run_path(str(SCRIPTS / "transformer_lm.py"))
+    history = module["main"](epochs=3)
+    # 9 words; the grammar leaves about 0.7 nats per word to chance (perplexity ~2)
+    assert history[0] < 1.6 and history[-1] < history[0] and history[-1] < 1.1, history
+    assert "| end of epoch   3 |" in capsys.readouterr().out
 
 
 def test_custom_autograd_functions(capsys):

@@ -48,4 +48,12 @@ from npgrad.nn.modules.loss import (
 from npgrad.nn.modules.module import Module
 from npgrad.nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from npgrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from npgrad.nn.modules.transformer import (
+    MultiheadAttention,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from npgrad.nn.parameter import Parameter

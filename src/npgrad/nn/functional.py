@@ -11,7 +11,7 @@ import numpy
 import npgrad
 from npgrad.backend import default_generator
 from npgrad.errors import DTypeError, OutOfRangeError, ShapeError
-from npgrad.ops import activation, conv, linalg, loss, norm, pool
+from npgrad.ops import activation, attention, conv, linalg, loss, norm, pool
 from npgrad.ops import shape as shape_ops
 from npgrad.tensor import Tensor, _array_of
 from npgrad.tensor import pad as _constant_pad
@@ -285,8 +285,15 @@ def _dropout(input, p, training, mask_shape):  # noqa: A002
         return input
     if p == 1.0:
         return input * 0.0
-    keep = default_generator().random(mask_shape, dtype=numpy.float32) >= p
-    return input * Tensor._wrap(keep.astype(input.dtype) / (1.0 - p))
+    return input * Tensor._wrap(_keep_mask(mask_shape, p, input.dtype))
+
+
+def _keep_mask(shape, p, dtype):
+    """Inverted dropout's multiplier: 0 with probability p, else 1 / (1 - p)."""
+    if p >= 1.0:
+        return numpy.zeros(shape, dtype)
+    keep = default_generator().random(shape, dtype=numpy.float32) >= p
+    return keep.astype(dtype) / (1.0 - p)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
@@ -411,6 +418,76 @@ def one_hot(tensor, num_classes=-1):
 def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002
     """x / max(||x||_p, eps) along ``dim``."""
     return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+
+
+# ----------------------------------------------------------------------- attention
+
+
+def _additive_mask(mask, dtype, op, attend=True):
+    """A boolean mask (``attend`` where a query may attend) or a float one (added to the scores)
+    -> an additive float array: 0 where attending is allowed, -inf where not."""
+    mask = numpy.asarray(_array_of(mask))
+    if mask.dtype == numpy.bool_:
+        return numpy.where(mask == attend, 0.0, -numpy.inf).astype(dtype)
+    if mask.dtype.kind != "f":
+        raise DTypeError(f"{op}: a mask must be bool or floating point, got {mask.dtype}")
+    return mask.astype(dtype, copy=False)
+
+
+def scaled_dot_product_attention(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False
+):
+    """softmax(q k^T / sqrt(E) + mask) v over the last two axes, batched over the rest: one op.
+
+    Matches ``torch.nn.functional.scaled_dot_product_attention``: query (..., L, E), key
+    (..., S, E), value (..., S, Ev) -> (..., L, Ev). A boolean ``attn_mask`` is True where a
+    query may attend to a key; a float one is added to the scores. ``is_causal`` lets query i see
+    keys 0..i only. ``dropout_p`` applies whenever it is > 0 (pass 0.0 when evaluating, as with
+    PyTorch). ``enable_gqa`` shares each key/value head among a group of query heads (axis -3).
+
+    >>> import npgrad
+    >>> q = k = v = npgrad.ones(2, 4, 3, 8)  # (batch, heads, length, features)
+    >>> npgrad.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True).shape
+    (2, 4, 3, 8)
+    """
+    op = "scaled_dot_product_attention"
+    if min(query.ndim, key.ndim, value.ndim) < 2:
+        raise ShapeError(f"{op}: query, key and value need at least 2 dims (..., length, features)")
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ShapeError(
+            f"{op}: query {query.shape}, key {key.shape} and value {value.shape} do not fit "
+            "(expected (..., L, E), (..., S, E) and (..., S, Ev))"
+        )
+    if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        if query.shape[-3] % key.shape[-3]:
+            raise ShapeError(
+                f"{op}: {query.shape[-3]} query heads are not a multiple of {key.shape[-3]} "
+                "key/value heads"
+            )
+        group = query.shape[-3] // key.shape[-3]
+        key, value = key.repeat_interleave(group, dim=-3), value.repeat_interleave(group, dim=-3)
+    length, source = query.shape[-2], key.shape[-2]
+    dtype = numpy.result_type(_array_of(query).dtype, _array_of(key).dtype)
+    mask = None
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError(f"{op}: pass either attn_mask or is_causal=True, not both")
+        mask = _additive_mask(numpy.tri(length, source, dtype=bool), dtype, op)
+    elif attn_mask is not None:
+        mask = _additive_mask(attn_mask, dtype, op)
+    scale = 1.0 / numpy.sqrt(query.shape[-1]) if scale is None else float(scale)
+    keep = None
+    if dropout_p > 0.0:
+        batch = numpy.broadcast_shapes(
+            query.shape[:-2],
+            key.shape[:-2],
+            value.shape[:-2],
+            () if mask is None else mask.shape[:-2],
+        )
+        keep = _keep_mask((*batch, length, source), dropout_p, dtype)
+    return attention.ScaledDotProductAttention.apply(
+        query, key, value, mask=mask, scale=scale, keep=keep
+    )
 
 
 # ----------------------------------------------------------------------- losses

@@ -1,0 +1,61 @@
+"""Scaled dot-product attention as one op: y = softmax(q k^T * scale + mask) v.
+
+One graph node instead of five (matmul, scale, mask, softmax, matmul), and backward needs only
+the attention weights P: with dP = dy v^T, the softmax's backward is dS = P (dP - sum(dP P)),
+and the two matrix products' are dq = dS k * scale, dk = dS^T q * scale, dv = P^T dy.
+Everything is batched over the leading axes (batch, heads), which may broadcast.
+"""
+
+from npgrad.autograd import Function
+from npgrad.backend import xp
+
+
+def _transposed(array):
+    return xp.swapaxes(array, -1, -2)
+
+
+class ScaledDotProductAttention(Function):
+    """y = (softmax(q k^T * scale + mask) * keep) v over the last two axes
+
+    ``mask`` is additive (0 where attending is allowed, -inf where not), ``keep`` the dropout
+    multiplier (0 or 1 / (1 - p)) per attention weight; both are constants, broadcast to the
+    scores' shape (..., L, S). A query whose keys are all masked gets zero weights (an output
+    of 0, and no gradient), as with PyTorch's scaled_dot_product_attention.
+    """
+
+    @staticmethod
+    def forward(ctx, q, k, v, mask=None, scale=1.0, keep=None):
+        scores = xp.matmul(q, _transposed(k))
+        scores *= scale
+        if mask is not None:
+            scores = xp.add(scores, mask, out=scores if scores.shape == mask.shape else None)
+        # softmax along the keys, shifted by the row's max so that no exp overflows
+        row_max = scores.max(axis=-1, keepdims=True)
+        unseeing = xp.isneginf(row_max)  # queries whose every key is masked: zero weights
+        if unseeing.any():
+            row_max[unseeing] = 0.0
+        scores -= row_max
+        weights = xp.exp(scores, out=scores)
+        total = weights.sum(axis=-1, keepdims=True)
+        if unseeing.any():
+            total[unseeing] = 1.0
+        weights /= total
+        ctx.save_for_backward(q, k, v, weights, keep)
+        ctx.scale = scale
+        return xp.matmul(weights if keep is None else weights * keep, v)
+
+    @staticmethod
+    def backward(ctx, grad):
+        q, k, v, weights, keep = ctx.saved_tensors
+        dropped = weights if keep is None else weights * keep
+        grad_v = xp.matmul(_transposed(dropped), grad)  # dy/dv = P^T
+        grad_p = xp.matmul(grad, _transposed(v))  # dy/dP = v^T
+        if keep is not None:
+            grad_p *= keep
+        # softmax: dS = P (dP - sum_j dP_j P_j), then the scale
+        grad_s = grad_p - (grad_p * weights).sum(axis=-1, keepdims=True)
+        grad_s *= weights
+        grad_s *= ctx.scale
+        grad_q = xp.matmul(grad_s, k)  # dS/dq = k
+        grad_k = xp.matmul(_transposed(grad_s), q)  # dS/dk = q
+        return grad_q, grad_k, grad_v
