@@ -28,7 +28,7 @@ import memory_flat  # noqa: E402
 import op_overhead  # noqa: E402
 from workloads import WORKLOADS  # noqa: E402
 
-NOT_MLP = ("cnn", "lstm")
+NOT_MLP = ("cnn", "lstm", "transformer")
 SWEEP_BATCHES = (8, 16, 32, 64, 128, 256, 512)
 MALLOC_TUNED = {"MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
 # the ratio columns: (numerator, denominator); a column appears when both ran

@@ -22,13 +22,16 @@ WORKLOADS = {
     "mlp_32_b32": ((784, 32, 10), 32),
     "cnn_b64": ("cnn", 64),
     "lstm_b64": ("lstm", 64),  # T=50, input 32, hidden 128, a linear head on the last state
+    # 2 post-norm encoder layers (d 128, 4 heads, feed-forward 512) over T=64, mean-pooled head
+    "transformer_b32": ("transformer", 32),
 }
 
 
 def synthetic_batches(sizes, batch_size, count=8, seed=0):
     """A few fixed random batches (inputs float32, labels int64) cycled during timing."""
     rng = np.random.default_rng(seed)
-    shapes = {"cnn": (1, 28, 28), "lstm": (50, 32)}  # lstm: (T, input) per sample, batch_first
+    # lstm: (T, input) per sample, batch_first; transformer: (T, d_model), batch_first
+    shapes = {"cnn": (1, 28, 28), "lstm": (50, 32), "transformer": (64, 128)}
     input_shape = shapes[sizes] if isinstance(sizes, str) else (sizes[0],)
     return [
         (
@@ -67,6 +70,19 @@ def build_model(library, sizes):
                 return self.head(h_n[-1])
 
         return LastStateClassifier()
+    if sizes == "transformer":
+
+        class EncoderClassifier(nn.Module):
+            def __init__(self):
+                super().__init__()
+                layer = nn.TransformerEncoderLayer(128, 4, 512, dropout=0.0, batch_first=True)
+                self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+                self.head = nn.Linear(128, 10)
+
+            def forward(self, x):
+                return self.head(self.encoder(x).mean(dim=1))
+
+        return EncoderClassifier()
     layers = []
     for fan_in, fan_out in zip(sizes[:-2], sizes[1:-1], strict=True):
         layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
