@@ -7,23 +7,24 @@ channels-major: row (c, i, j) holds, for every output position, the input value 
 over chunks of output rows, never over pixels.
 
 Activations live "batch last" in memory: (C, H, W, N), the sample index varying fastest (the
-layout cuda-convnet used). The output is an (N, O, H_out, W_out) view of an (O, H_out, W_out, N)
-array, and an input laid out that way (the previous convolution's output after element-wise ops)
-needs no transposing copy. With the batch innermost, every spatial slice (a crop, a pooling
-window's stride-2 slice) still reads runs of N contiguous values, so NumPy's element-wise calls on
-them run at full speed instead of paying a loop call every 24 values.
+layout cuda-convnet used). The output is an (N, O, H_out, W_out) view of a C-contiguous
+(O, H_out, W_out, N) array, and an input laid out that way (the previous convolution's output
+after element-wise ops) needs no transposing copy. With the batch innermost, every spatial slice
+(a crop, a pooling window's stride-2 slice) still reads runs of N contiguous values, so NumPy's
+element-wise calls on them run at full speed instead of paying a loop call every 24 values.
 
 Two layouts of the columns:
 
-* stride 1 (the common case), "shifted rows": with the padded input (C, Hp, Wp, N) flattened to
-  (C, Hp*Wp*N), the value that offset (i, j) multiplies at position p is the input at
-  p + (i*dilation*Wp + j*dilation)*N, so each row of the columns is one contiguous slice of the
-  input (a memcpy, not a gather). Outputs are computed on a grid of H_out rows of the padded
-  width Wp; positions with w >= W_out straddle a row's end and are garbage, so the output is the
-  [:, :, :W_out] part of the grid, and in backward the garbage positions get a zero gradient and
-  contribute nothing. About 8 % more multiply-adds for a 3x3 kernel on 26 columns, but copies
-  that run at memory speed.
-* any stride: one strided copy per kernel offset, positions (H_out, W_out, N).
+* exact positions (forward and the weight gradient, any stride): one strided copy per kernel
+  offset, positions (H_out, W_out, N). With the batch innermost each copy moves runs of
+  W_out * N contiguous values, so it runs near memory speed, and the output is compact.
+* the input gradient with stride 1, "shifted rows": with the padded input (C, Hp, Wp, N)
+  flattened to (C, Hp*Wp*N), the value that offset (i, j) multiplies at position p is the input
+  at p + (i*dilation*Wp + j*dilation)*N, so each row of the columns is one contiguous slice of
+  the input. The output gradient is laid on a grid of H_out rows of the padded width Wp
+  (positions with w >= W_out straddle a row's end and get a zero gradient), and col2im becomes
+  kh*kw additions of contiguous slices, three times faster than the strided additions the exact
+  positions need, for about 8 % more multiply-adds (3x3 kernel, 26 columns) in that one GEMM.
 
 Both work on a few output rows at a time so that the column buffer (kh*kw times the input rows)
 stays in the CPU cache instead of making a round trip through memory, and backward rebuilds the
@@ -79,10 +80,10 @@ class _Geometry:
     ``row`` positions long, and chunks are ranges of output rows.
     """
 
-    def __init__(self, padded_shape, kernel, stride, dilation, out_hw):
+    def __init__(self, padded_shape, kernel, stride, dilation, out_hw, shifted=False):
         _, _, padded_w, batch = padded_shape
         self.kernel, self.stride, self.dilation, self.out_hw = kernel, stride, dilation, out_hw
-        self.shifted = stride == (1, 1)
+        self.shifted = shifted and stride == (1, 1)
         # grid columns per output row: the whole padded width (shifted rows) or just the outputs
         self.grid_w = padded_w if self.shifted else out_hw[1]
         self.row = self.grid_w * batch
@@ -163,12 +164,12 @@ class Conv2d(Function):
             )
         n, c = x.shape[:2]
         xc = batch_last(x, padding)
-        geometry = _Geometry(xc.shape, kernel, stride, dilation, out_hw)
+        geometry = _Geometry(xc.shape, kernel, stride, dilation, out_hw)  # exact positions
         filters = weight.reshape(weight.shape[0], -1)
         if bias is not None:  # the bias as one more filter column, against a row of ones
             filters = xp.concatenate([filters, bias[:, None]], axis=1)
         dtype = xp.result_type(x, weight)
-        out = buffers.empty((weight.shape[0], out_hw[0], geometry.grid_w, n), dtype)
+        out = buffers.empty((weight.shape[0], *out_hw, n), dtype)
         flat_out = out.reshape(weight.shape[0], -1)
         # a small input (one chunk) keeps its columns for backward; larger ones are rebuilt
         keep = len(geometry.chunks(c)) == 1
@@ -178,51 +179,74 @@ class Conv2d(Function):
         ctx.save_for_backward(xc, weight, cols if keep and n else None)
         ctx.geometry = geometry
         ctx.unpadded = (x.shape, padding)
-        # (N, O, H_out, W_out), a view: the grid without its garbage columns, batch last
-        return out[:, :, : out_hw[1]].transpose(3, 0, 1, 2)
+        return out.transpose(3, 0, 1, 2)  # (N, O, H_out, W_out), a view: batch last
 
     @staticmethod
     def backward(ctx, grad):
         xc, weight, kept_columns = ctx.saved_tensors
         geometry = ctx.geometry
         (n, c, h, w), padding = ctx.unpadded
-        out_h, out_w = geometry.out_hw
-        # the output gradient on the forward's grid, batch last; zero at garbage positions
-        shape = (weight.shape[0], out_h, geometry.grid_w, n)
-        grad_out = buffers.workspace("grad_out", shape, grad.dtype)
-        grad_out[:, :, :out_w] = grad.transpose(1, 2, 3, 0)
-        grad_out[:, :, out_w:] = 0
+        # the output gradient batch last, (O, H_out, W_out, N): a view when it came that way
+        grad_out = grad.transpose(1, 2, 3, 0)
+        if not grad_out.flags.c_contiguous:
+            compact = buffers.workspace("grad_out", grad_out.shape, grad.dtype)
+            compact[...] = grad_out
+            grad_out = compact
         flat_grad = grad_out.reshape(weight.shape[0], -1)
         filters = weight.reshape(weight.shape[0], -1)
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         need_b = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
         ones = need_w and need_b  # the bias gradient as one more column of the weight GEMM's
-        grad_xc = buffers.zeros(xc.shape, grad.dtype) if need_x else None
-        grad_w = (
-            xp.zeros((filters.shape[0], filters.shape[1] + ones), grad.dtype) if need_w else None
-        )
         dtype = xp.result_type(xc, weight, grad)
-        chunks = _chunk_buffers(geometry, c, dtype, ones) if need_x or need_w else ()
-        for start, stop, cols in chunks:
-            part = flat_grad[:, start * geometry.row : stop * geometry.row]
-            if need_w:  # dy/dw = grad @ im2col(x)^T, the columns kept or rebuilt in cache
+        grad_w = grad_b = grad_x = None
+        if need_w:  # dy/dw = grad @ im2col(x)^T, the columns kept or rebuilt in cache
+            grad_w = xp.zeros((filters.shape[0], filters.shape[1] + ones), grad.dtype)
+            for start, stop, cols in _chunk_buffers(geometry, c, dtype, ones):
+                part = flat_grad[:, start * geometry.row : stop * geometry.row]
                 if kept_columns is not None:
                     columns = kept_columns[: filters.shape[1] + ones]
                 else:
                     columns = geometry.im2col(xc, start, stop, cols)
                 grad_w += part @ columns.T
-            if need_x:  # dy/dx = col2im(w^T @ grad): every filter tap sends its share back
-                xp.matmul(filters.T, part, out=cols[: filters.shape[1]])
-                geometry.col2im(cols, grad_xc, start, stop)
-        grad_x = grad_b = None
+            if ones:
+                grad_w, grad_b = grad_w[:, :-1], grad_w[:, -1]  # dy/db = 1 at every position
+            grad_w = grad_w.reshape(weight.shape)
+        if need_b and not ones:
+            grad_b = flat_grad.sum(axis=1)
         if need_x:
+            grad_xc = _input_gradient(geometry, xc.shape, filters, grad_out, dtype)
             inner = grad_xc[:, padding[0] : padding[0] + h, padding[1] : padding[1] + w]
             grad_x = inner.transpose(3, 0, 1, 2)
-        if ones:
-            grad_w, grad_b = grad_w[:, :-1], grad_w[:, -1]  # dy/db = 1 at every position
-        elif need_b:
-            grad_b = flat_grad.sum(axis=1)
-        return grad_x, None if grad_w is None else grad_w.reshape(weight.shape), grad_b
+        return grad_x, grad_w, grad_b
+
+
+def _input_gradient(geometry, padded_shape, filters, grad_out, dtype):
+    """dy/dx = col2im(w^T @ grad): every filter tap sends its share back, (C, Hp, Wp, N).
+
+    With stride 1 the gradient goes through the shifted-row grid, whose col2im is nine
+    contiguous slice additions; the exact positions' col2im (strided additions) is three times
+    slower. The grid's extra columns carry a zero gradient.
+    """
+    grad_xc = buffers.zeros(padded_shape, grad_out.dtype)
+    out_w = geometry.out_hw[1]
+    if geometry.stride == (1, 1):
+        geometry = _Geometry(
+            padded_shape, geometry.kernel, geometry.stride, geometry.dilation, geometry.out_hw, True
+        )
+        grid = buffers.workspace(
+            "grad_grid",
+            (filters.shape[0], geometry.out_hw[0], geometry.grid_w, padded_shape[3]),
+            grad_out.dtype,
+        )
+        grid[:, :, :out_w] = grad_out
+        grid[:, :, out_w:] = 0
+        grad_out = grid
+    flat_grad = grad_out.reshape(filters.shape[0], -1)
+    for start, stop, cols in _chunk_buffers(geometry, padded_shape[0], dtype):
+        part = flat_grad[:, start * geometry.row : stop * geometry.row]
+        xp.matmul(filters.T, part, out=cols[: filters.shape[1]])
+        geometry.col2im(cols, grad_xc, start, stop)
+    return grad_xc
 
 
 def _chunk_buffers(geometry, channels, dtype, ones_row=False, own=False):
