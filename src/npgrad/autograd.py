@@ -364,7 +364,9 @@ def _owned(grad, dtype, handed_out):
         or grad.dtype != dtype
         or id(grad) in handed_out
     ):
-        grad = xp.array(grad, dtype=dtype)
+        copy = buffers.empty_like(grad, dtype)  # (keeps the layout, as xp.array would)
+        copy[...] = grad
+        grad = copy
     handed_out.add(id(grad))
     return grad
 
@@ -477,7 +479,7 @@ def backward(tensor, gradient=None, retain_graph=False, _capture=None):
                 _check_finite(ctx, index, parent, parent_grad)
             key = id(edge)
             if key in grads:
-                grads[key] = grads[key] + parent_grad
+                grads[key] = buffers.arithmetic(xp.add, grads[key], parent_grad)
             else:
                 grads[key] = parent_grad
         if not retain_graph:

@@ -11,6 +11,8 @@ their large arrays from here instead:
   every view of it, is gone, its block goes back to the pool (a weak-reference callback: no
   reference counting by hand, nothing the caller must remember) and the next request of that
   size reuses it. Arrays smaller than ``MIN_BYTES`` come from NumPy as usual.
+* ``matmul(a, b)``, ``arithmetic(ufunc, *operands)``, ``reshape(array, shape)``: a product, an
+  element-wise result, a reshaping copy in such an array when it is large.
 * ``workspace(name, shape, dtype)``: a per-thread scratch array used only while one forward or
   backward runs (the convolution's column buffer).
 
@@ -99,6 +101,51 @@ def empty(shape, dtype):
     return array
 
 
+def matmul(a, b):
+    """``a @ b`` (NumPy's rules), into a pooled array when the result is large."""
+    if a.ndim < 2 or b.ndim < 2:
+        return xp.matmul(a, b)
+    if a.ndim == 2 and b.ndim == 2:  # (the common case, without broadcast_shapes' cost)
+        shape = (a.shape[0], b.shape[1])
+    else:
+        shape = (*xp.broadcast_shapes(a.shape[:-2], b.shape[:-2]), a.shape[-2], b.shape[-1])
+    dtype = xp.result_type(a, b)
+    if math.prod(shape) * dtype.itemsize < MIN_BYTES:
+        return xp.matmul(a, b)
+    return xp.matmul(a, b, out=empty(shape, dtype))
+
+
+def arithmetic(ufunc, *operands):
+    """``ufunc(*operands)`` for an arithmetic ufunc (add, multiply, ...: the result has the
+    operands' promoted dtype), into a pooled array when the result is large. The result keeps
+    the memory layout of the largest operand (a batch-last activation stays batch last)."""
+    largest, most = None, MIN_BYTES - 1
+    for operand in operands:  # (a plain loop: this runs for every element-wise op)
+        size = getattr(operand, "nbytes", 0)
+        if size > most:
+            largest, most = operand, size
+    if largest is None:
+        return ufunc(*operands)
+    shape = xp.broadcast_shapes(*(xp.shape(operand) for operand in operands))
+    dtype = xp.result_type(*operands)
+    out = empty_like(largest, dtype) if largest.shape == shape else empty(shape, dtype)
+    return ufunc(*operands, out=out)
+
+
+def reshape(array, shape):
+    """``array.reshape(shape)``: a view when the layout allows, else a copy into a pooled array."""
+    if array.flags.c_contiguous:
+        return array.reshape(shape)
+    try:
+        return array.reshape(shape, copy=False)
+    except ValueError:  # a copy is needed (a transposed array, say), or the shape is wrong
+        # the shape checked and its -1 resolved on a zero-stride view, which owns no memory
+        resolved = xp.broadcast_to(array.dtype.type(0), array.shape).reshape(shape).shape
+        out = empty(resolved, array.dtype)
+        out.reshape(array.shape)[...] = array  # row-major order, as reshape copies
+        return out
+
+
 def is_whole(array):
     """True for an array from ``empty`` itself (not a view of one): nothing else sees its memory
     that does not go through it."""
@@ -107,6 +154,9 @@ def is_whole(array):
 
 def zeros(shape, dtype):
     """Like ``empty``, filled with zeros."""
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if math.prod(shape) * xp.dtype(dtype).itemsize < MIN_BYTES:
+        return xp.zeros(shape, dtype=dtype)
     array = empty(shape, dtype)
     array.fill(0)
     return array

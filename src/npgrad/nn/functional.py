@@ -9,6 +9,7 @@ import warnings
 import numpy
 
 import npgrad
+from npgrad import buffers
 from npgrad.backend import default_generator
 from npgrad.errors import DTypeError, OutOfRangeError, ShapeError
 from npgrad.ops import activation, attention, conv, linalg, loss, norm, pool
@@ -292,8 +293,11 @@ def _keep_mask(shape, p, dtype):
     """Inverted dropout's multiplier: 0 with probability p, else 1 / (1 - p)."""
     if p >= 1.0:
         return numpy.zeros(shape, dtype)
-    keep = default_generator().random(shape, dtype=numpy.float32) >= p
-    return keep.astype(dtype) / (1.0 - p)
+    draws = buffers.empty(shape, numpy.float32)  # (large masks come from npgrad's pool)
+    default_generator().random(dtype=numpy.float32, out=draws)
+    keep = buffers.empty(shape, dtype)
+    numpy.greater_equal(draws, p, out=keep)
+    return numpy.divide(keep, 1.0 - p, out=keep)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002

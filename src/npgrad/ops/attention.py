@@ -6,6 +6,7 @@ and the two matrix products' are dq = dS k * scale, dk = dS^T q * scale, dv = P^
 Everything is batched over the leading axes (batch, heads), which may broadcast.
 """
 
+from npgrad import buffers
 from npgrad.autograd import Function
 from npgrad.backend import xp
 
@@ -25,7 +26,7 @@ class ScaledDotProductAttention(Function):
 
     @staticmethod
     def forward(ctx, q, k, v, mask=None, scale=1.0, keep=None):
-        scores = xp.matmul(q, _transposed(k))
+        scores = buffers.matmul(q, _transposed(k))
         scores *= scale
         if mask is not None:
             scores = xp.add(scores, mask, out=scores if scores.shape == mask.shape else None)
@@ -42,20 +43,23 @@ class ScaledDotProductAttention(Function):
         weights /= total
         ctx.save_for_backward(q, k, v, weights, keep)
         ctx.scale = scale
-        return xp.matmul(weights if keep is None else weights * keep, v)
+        dropped = weights if keep is None else buffers.arithmetic(xp.multiply, weights, keep)
+        return buffers.matmul(dropped, v)
 
     @staticmethod
     def backward(ctx, grad):
         q, k, v, weights, keep = ctx.saved_tensors
-        dropped = weights if keep is None else weights * keep
-        grad_v = xp.matmul(_transposed(dropped), grad)  # dy/dv = P^T
-        grad_p = xp.matmul(grad, _transposed(v))  # dy/dP = v^T
+        dropped = weights if keep is None else buffers.arithmetic(xp.multiply, weights, keep)
+        grad_v = buffers.matmul(_transposed(dropped), grad)  # dy/dv = P^T
+        grad_p = buffers.matmul(grad, _transposed(v))  # dy/dP = v^T
         if keep is not None:
             grad_p *= keep
         # softmax: dS = P (dP - sum_j dP_j P_j), then the scale
-        grad_s = grad_p - (grad_p * weights).sum(axis=-1, keepdims=True)
+        row_sums = xp.einsum("...ij,...ij->...i", grad_p, weights)[..., None]
+        grad_s = grad_p  # (grad_p is this op's own array: the softmax's gradient replaces it)
+        grad_s -= row_sums
         grad_s *= weights
         grad_s *= ctx.scale
-        grad_q = xp.matmul(grad_s, k)  # dS/dq = k
-        grad_k = xp.matmul(_transposed(grad_s), q)  # dS/dk = q
+        grad_q = buffers.matmul(grad_s, k)  # dS/dq = k
+        grad_k = buffers.matmul(_transposed(grad_s), q)  # dS/dk = q
         return grad_q, grad_k, grad_v

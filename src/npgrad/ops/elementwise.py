@@ -5,6 +5,7 @@ engine sums them back to each input's shape. A Python scalar operand arrives as 
 is treated as a constant (NumPy's weak-scalar rule keeps float32 float32).
 """
 
+from npgrad import buffers
 from npgrad.autograd import Function
 from npgrad.backend import xp
 
@@ -14,7 +15,7 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        return x + y
+        return buffers.arithmetic(xp.add, x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -26,7 +27,7 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        return x - y
+        return buffers.arithmetic(xp.subtract, x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -39,13 +40,14 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return x * y
+        return buffers.arithmetic(xp.multiply, x, y)
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        grad_x = grad * y if ctx.needs_input_grad[0] else None  # dz/dx = y
-        grad_y = grad * x if ctx.needs_input_grad[1] else None  # dz/dy = x
+        product = buffers.arithmetic
+        grad_x = product(xp.multiply, grad, y) if ctx.needs_input_grad[0] else None  # dz/dx = y
+        grad_y = product(xp.multiply, grad, x) if ctx.needs_input_grad[1] else None  # dz/dy = x
         return grad_x, grad_y
 
 

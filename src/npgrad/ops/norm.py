@@ -5,6 +5,7 @@ the statistics are taken over (the last dims for layer norm, all but the channel
 and in where the affine parameters broadcast.
 """
 
+from npgrad import buffers
 from npgrad.autograd import Function
 from npgrad.backend import xp
 
@@ -25,18 +26,21 @@ class Normalize(Function):
     ):
         if mean is None:
             mean = x.mean(axis=axes, keepdims=True)
-        centered = x - mean
+        x_hat = buffers.arithmetic(xp.subtract, x, mean)  # centred, then scaled in place
         if var is None:
-            var = (centered * centered).mean(axis=axes, keepdims=True)
+            var = buffers.arithmetic(xp.multiply, x_hat, x_hat).mean(axis=axes, keepdims=True)
         rstd = 1 / xp.sqrt(var + eps)
-        x_hat = centered * rstd
+        x_hat *= rstd
         ctx.axes, ctx.param_shape, ctx.fixed = axes, param_shape, fixed
         ctx.bias_shape = None if bias is None else bias.shape
         y = x_hat
         if weight is not None:
-            y = y * weight.reshape(param_shape)
+            y = buffers.arithmetic(xp.multiply, y, weight.reshape(param_shape))
         if bias is not None:
-            y = y + bias.reshape(param_shape)
+            if y is x_hat:
+                y = buffers.arithmetic(xp.add, y, bias.reshape(param_shape))
+            else:
+                y += bias.reshape(param_shape)  # y is our own array
         ctx.save_for_backward(x_hat, rstd, weight)
         return y
 
@@ -46,15 +50,22 @@ class Normalize(Function):
         param_axes = tuple(i for i, size in enumerate(ctx.param_shape) if size == 1)
         grad_weight = grad_bias = None
         if weight is not None and ctx.needs_input_grad[1]:
-            grad_weight = (grad * x_hat).sum(axis=param_axes).reshape(weight.shape)  # dy/dw = x_hat
+            products = buffers.arithmetic(xp.multiply, grad, x_hat)
+            grad_weight = products.sum(axis=param_axes).reshape(weight.shape)  # dy/dw = x_hat
         if ctx.needs_input_grad[2]:
             grad_bias = grad.sum(axis=param_axes).reshape(ctx.bias_shape)  # dy/db = 1
-        grad_x_hat = grad if weight is None else grad * weight.reshape(ctx.param_shape)
-        if ctx.fixed:
-            return grad_x_hat * rstd, grad_weight, grad_bias  # fixed statistics: y is affine in x
+        grad_x_hat = grad
+        if weight is not None:
+            grad_x_hat = buffers.arithmetic(xp.multiply, grad, weight.reshape(ctx.param_shape))
+        if ctx.fixed:  # fixed statistics: y is affine in x
+            return buffers.arithmetic(xp.multiply, grad_x_hat, rstd), grad_weight, grad_bias
         # x_hat depends on x directly and through mean and var:
         # dx = rstd * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat))
         mean_grad = grad_x_hat.mean(axis=ctx.axes, keepdims=True)
-        mean_grad_x_hat = (grad_x_hat * x_hat).mean(axis=ctx.axes, keepdims=True)
-        grad_x = rstd * (grad_x_hat - mean_grad - x_hat * mean_grad_x_hat)
+        products = buffers.arithmetic(xp.multiply, grad_x_hat, x_hat)
+        mean_grad_x_hat = products.mean(axis=ctx.axes, keepdims=True)
+        grad_x = buffers.arithmetic(xp.multiply, x_hat, mean_grad_x_hat)
+        grad_x += mean_grad
+        xp.subtract(grad_x_hat, grad_x, out=grad_x)
+        grad_x *= rstd
         return grad_x, grad_weight, grad_bias

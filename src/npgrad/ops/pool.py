@@ -48,8 +48,10 @@ class MaxPool2d(Function):
             rows, columns = _offset_slices(i, j, stride, dilation, out_hw)
             part = padded[:, :, rows, columns]
             if y is None:  # outputs keep the input's memory layout (batch last after a conv)
-                y = part.copy(order="K")
-                winner = xp.zeros_like(y, dtype=xp.uint8 if len(offsets) <= 256 else xp.int32)
+                y = buffers.empty_like(part)
+                y[...] = part
+                winner = buffers.empty_like(y, xp.uint8 if len(offsets) <= 256 else xp.int32)
+                winner.fill(0)
                 continue
             if record:  # offsets run in row-major order: a strictly greater value wins, ties stay
                 better = xp.greater(part, y).view(xp.uint8)

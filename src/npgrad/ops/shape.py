@@ -4,6 +4,7 @@ These move or copy elements without arithmetic, so each backward puts the gradie
 element came from: reshape it back, permute it back, sum it over copies, scatter it into zeros.
 """
 
+from npgrad import buffers
 from npgrad.autograd import Function
 from npgrad.backend import xp
 
@@ -14,11 +15,11 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx, x, shape=None):
         ctx.input_shape = x.shape
-        return x.reshape(shape)
+        return buffers.reshape(x, shape)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.reshape(ctx.input_shape)  # each element keeps its gradient
+        return buffers.reshape(grad, ctx.input_shape)  # each element keeps its gradient
 
 
 class Permute(Function):
@@ -62,7 +63,7 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        grad_x = xp.zeros(ctx.input_shape, dtype=grad.dtype)
+        grad_x = buffers.zeros(ctx.input_shape, grad.dtype)
         if _is_basic_index(ctx.index):
             grad_x[ctx.index] = grad  # each selected element got its gradient once
         else:
