@@ -109,10 +109,9 @@ def matmul(a, b):
         shape = (a.shape[0], b.shape[1])
     else:
         shape = (*xp.broadcast_shapes(a.shape[:-2], b.shape[:-2]), a.shape[-2], b.shape[-1])
-    dtype = xp.result_type(a, b)
-    if math.prod(shape) * dtype.itemsize < MIN_BYTES:
-        return xp.matmul(a, b)
-    return xp.matmul(a, b, out=empty(shape, dtype))
+    if math.prod(shape) * max(a.itemsize, b.itemsize) < MIN_BYTES:
+        return xp.matmul(a, b)  # small: NumPy allocates (decided before the dtype's cost)
+    return xp.matmul(a, b, out=empty(shape, xp.result_type(a, b)))
 
 
 def arithmetic(ufunc, *operands):

@@ -74,19 +74,19 @@ class Linear(Function):
         # leading axes flattened: one 2-D GEMM (NumPy runs a 3-D product as a loop of small
         # GEMMs, 1.5x slower for (32, 64, 128) inputs), copying only an input that is not
         # contiguous (a transposed view, as in batch_first attention)
-        rows = buffers.reshape(x, (-1, x.shape[-1]))
+        rows = x if x.ndim == 2 else buffers.reshape(x, (-1, x.shape[-1]))
         ctx.save_for_backward(rows, weight)
         ctx.x_shape = x.shape
         y = buffers.matmul(rows, weight.T)
         if bias is not None:
             y += bias  # in place: y is our own fresh array
-        return y.reshape(*x.shape[:-1], weight.shape[0])
+        return y if x.ndim == 2 else y.reshape(*x.shape[:-1], weight.shape[0])
 
     @staticmethod
     def backward(ctx, grad):
         rows, weight = ctx.saved_tensors
         needs_x, needs_w, needs_b = ctx.needs_input_grad + [False] * (3 - len(ctx.needs_input_grad))
-        grad_2d = buffers.reshape(grad, (-1, grad.shape[-1]))
+        grad_2d = grad if grad.ndim == 2 else buffers.reshape(grad, (-1, grad.shape[-1]))
         grad_x = None
         if needs_x:  # dy/dx = W
             if rows.flags.f_contiguous and not rows.flags.c_contiguous:
@@ -95,7 +95,8 @@ class Linear(Function):
                 grad_x = buffers.matmul(weight.T, grad_2d.T).T
             else:
                 grad_x = buffers.matmul(grad_2d, weight)
-            grad_x = grad_x.reshape(ctx.x_shape)
+            if grad_x.shape != ctx.x_shape:
+                grad_x = grad_x.reshape(ctx.x_shape)
         grad_w = buffers.matmul(grad_2d.T, rows) if needs_w else None  # dy/dW = grad^T x
         grad_b = grad_2d.sum(axis=0) if needs_b else None  # dy/db = 1, summed over the batch
         return grad_x, grad_w, grad_b
