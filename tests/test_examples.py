@@ -27,3 +27,8 @@ def test_xor_with_nn_modules_learns():
 
 def test_spirals_reach_98_percent_training_accuracy():
     assert load("spirals").train(verbose=0) >= 0.98
+
+
+def test_a_transformer_learns_to_sort():
+    # the example trains 600 steps (100 % of test sequences); 200 steps already sort most
+    assert load("sort_transformer").train(steps=200, verbose=False) > 0.9
