@@ -119,6 +119,17 @@ def test_modified_saved_input_is_detected():
         loss.backward()
 
 
+@pytest.mark.parametrize("shape", [(4, 3), (2, 4, 3)])
+def test_modified_input_of_a_linear_layer_is_detected(shape):
+    """Linear works on a 2-D view of a batched input: the input itself must still be watched."""
+    x = npgrad.ones(*shape)
+    layer = npgrad.nn.Linear(3, 2)
+    loss = layer(x).sum()
+    x.add_(1.0)  # x needs no grad: an in-place change after the forward is allowed to happen
+    with pytest.raises(GradientError, match="modified by an in-place operation"):
+        loss.backward()
+
+
 def test_modified_saved_output_is_detected():
     x = npgrad.ones(2, requires_grad=True)
     y = x.exp()

@@ -75,7 +75,7 @@ class Linear(Function):
         # GEMMs, 1.5x slower for (32, 64, 128) inputs), copying only an input that is not
         # contiguous (a transposed view, as in batch_first attention)
         rows = x if x.ndim == 2 else buffers.reshape(x, (-1, x.shape[-1]))
-        ctx.save_for_backward(rows, weight)
+        ctx.save_for_backward(rows, weight, x)  # (x itself too: in-place checks look for it)
         ctx.x_shape = x.shape
         y = buffers.matmul(rows, weight.T)
         if bias is not None:
@@ -84,7 +84,7 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        rows, weight = ctx.saved_tensors
+        rows, weight, _ = ctx.saved_tensors
         needs_x, needs_w, needs_b = ctx.needs_input_grad + [False] * (3 - len(ctx.needs_input_grad))
         grad_2d = grad if grad.ndim == 2 else buffers.reshape(grad, (-1, grad.shape[-1]))
         grad_x = None
