@@ -130,6 +130,17 @@ def test_modified_input_of_a_linear_layer_is_detected(shape):
         loss.backward()
 
 
+def test_modified_input_of_a_convolution_is_detected():
+    """A batch-last input (a convolution's output) is read through a view: still watched."""
+    with npgrad.no_grad():
+        x = npgrad.nn.Conv2d(1, 2, 3)(npgrad.ones(2, 1, 6, 6))  # batch last in memory
+    conv = npgrad.nn.Conv2d(2, 3, 3)
+    loss = conv(x).sum()
+    x.add_(1.0)
+    with pytest.raises(GradientError, match="modified by an in-place operation"):
+        loss.backward()
+
+
 def test_modified_saved_output_is_detected():
     x = npgrad.ones(2, requires_grad=True)
     y = x.exp()

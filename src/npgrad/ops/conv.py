@@ -176,14 +176,15 @@ class Conv2d(Function):
         for start, stop, cols in _chunk_buffers(geometry, c, dtype, bias is not None, keep):
             part = flat_out[:, start * geometry.row : stop * geometry.row]
             xp.matmul(filters, geometry.im2col(xc, start, stop, cols), out=part)  # one GEMM
-        ctx.save_for_backward(xc, weight, cols if keep and n else None)
+        # x too, though backward reads xc: the engine's in-place checks look for the input itself
+        ctx.save_for_backward(xc, weight, cols if keep and n else None, x)
         ctx.geometry = geometry
         ctx.unpadded = (x.shape, padding)
         return out.transpose(3, 0, 1, 2)  # (N, O, H_out, W_out), a view: batch last
 
     @staticmethod
     def backward(ctx, grad):
-        xc, weight, kept_columns = ctx.saved_tensors
+        xc, weight, kept_columns, _ = ctx.saved_tensors
         geometry = ctx.geometry
         (n, c, h, w), padding = ctx.unpadded
         # the output gradient batch last, (O, H_out, W_out, N): a view when it came that way
