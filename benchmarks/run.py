@@ -225,10 +225,10 @@ def main():
         else HERE / "results" / (datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + ".json")
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2))
     chart = path.with_suffix(".png")
     if "sweep" in results and plot_sweep(results["sweep"], chart):
         results["sweep"]["chart"] = str(chart)
+    path.write_text(json.dumps(results, indent=2))
     print(
         render(
             results, json.loads(pathlib.Path(args.compare).read_text()) if args.compare else None

@@ -124,6 +124,16 @@ def test_multihead_attention_state_dict_and_init_match_torch():
     assert np.abs(plain.in_proj_weight.numpy()).max() <= bound
 
 
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_multihead_attention_keeps_float32(need_weights):
+    """No float64 scale sneaks in: float32 in, float32 out (as in PyTorch)."""
+    attention = nn.MultiheadAttention(8, 2, dropout=0.1)
+    x = npgrad.randn(3, 2, 8)
+    out, weights = attention(x, x, x, need_weights=need_weights)
+    assert out.dtype == npgrad.float32
+    assert weights is None or weights.dtype == npgrad.float32
+
+
 def test_multihead_attention_errors_name_the_layer_and_shapes():
     with pytest.raises(ValueError, match="divisible by num_heads"):
         nn.MultiheadAttention(10, 3)

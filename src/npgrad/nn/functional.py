@@ -4,6 +4,7 @@ Hot paths call fused ops (``linear``, ``cross_entropy``, ``layer_norm``, ``batch
 are short compositions of tensor ops, whose gradients come from those ops.
 """
 
+import math
 import warnings
 
 import numpy
@@ -479,7 +480,7 @@ def scaled_dot_product_attention(
         mask = _additive_mask(numpy.tri(length, source, dtype=bool), dtype, op)
     elif attn_mask is not None:
         mask = _additive_mask(attn_mask, dtype, op)
-    scale = 1.0 / numpy.sqrt(query.shape[-1]) if scale is None else float(scale)
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     keep = None
     if dropout_p > 0.0:
         batch = numpy.broadcast_shapes(

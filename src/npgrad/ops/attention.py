@@ -33,12 +33,13 @@ class ScaledDotProductAttention(Function):
         # softmax along the keys, shifted by the row's max so that no exp overflows
         row_max = scores.max(axis=-1, keepdims=True)
         unseeing = xp.isneginf(row_max)  # queries whose every key is masked: zero weights
-        if unseeing.any():
+        blind = unseeing.any()
+        if blind:
             row_max[unseeing] = 0.0
         scores -= row_max
         weights = xp.exp(scores, out=scores)
         total = weights.sum(axis=-1, keepdims=True)
-        if unseeing.any():
+        if blind:
             total[unseeing] = 1.0
         weights /= total
         ctx.save_for_backward(q, k, v, weights, keep)

@@ -76,7 +76,6 @@ class Linear(Function):
         # contiguous (a transposed view, as in batch_first attention)
         rows = x if x.ndim == 2 else buffers.reshape(x, (-1, x.shape[-1]))
         ctx.save_for_backward(rows, weight, x)  # (x itself too: in-place checks look for it)
-        ctx.x_shape = x.shape
         y = buffers.matmul(rows, weight.T)
         if bias is not None:
             y += bias  # in place: y is our own fresh array
@@ -84,7 +83,7 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        rows, weight, _ = ctx.saved_tensors
+        rows, weight, x = ctx.saved_tensors
         needs_x, needs_w, needs_b = ctx.needs_input_grad + [False] * (3 - len(ctx.needs_input_grad))
         grad_2d = grad if grad.ndim == 2 else buffers.reshape(grad, (-1, grad.shape[-1]))
         grad_x = None
@@ -95,8 +94,8 @@ class Linear(Function):
                 grad_x = buffers.matmul(weight.T, grad_2d.T).T
             else:
                 grad_x = buffers.matmul(grad_2d, weight)
-            if grad_x.shape != ctx.x_shape:
-                grad_x = grad_x.reshape(ctx.x_shape)
+            if grad_x.shape != x.shape:
+                grad_x = grad_x.reshape(x.shape)
         grad_w = buffers.matmul(grad_2d.T, rows) if needs_w else None  # dy/dW = grad^T x
         grad_b = grad_2d.sum(axis=0) if needs_b else None  # dy/db = 1, summed over the batch
         return grad_x, grad_w, grad_b

@@ -41,9 +41,8 @@ def _project_inputs(op, x, states, w_ih, w_hh, reverse):
     steps, batch, _ = x.shape
     if reverse:
         x = x[::-1]
-    projected = buffers.empty((steps, batch, w_ih.shape[0]), xp.result_type(x, w_ih))
-    xp.matmul(x.reshape(steps * batch, -1), w_ih.T, out=projected.reshape(steps * batch, -1))
-    return x, projected
+    projected = buffers.matmul(x.reshape(steps * batch, -1), w_ih.T)
+    return x, projected.reshape(steps, batch, w_ih.shape[0])
 
 
 def _lstm_internal(rows, hidden, scale_sigmoid_gates=False):

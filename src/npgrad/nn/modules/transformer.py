@@ -12,6 +12,7 @@ where a query may *not* attend, a float one is added to the scores. ``key_paddin
 """
 
 import copy
+import math
 
 import numpy
 
@@ -25,7 +26,6 @@ from npgrad.nn.modules.linear import Linear
 from npgrad.nn.modules.module import Module
 from npgrad.nn.modules.normalization import LayerNorm
 from npgrad.nn.parameter import Parameter
-from npgrad.ops import attention
 from npgrad.tensor import Tensor, _array_of, cat, empty, tensor, zeros
 
 
@@ -193,13 +193,13 @@ class MultiheadAttention(Module):
             mask = _pad_last(mask, 1)
         dropout_p = self.dropout if self.training else 0.0
         if need_weights:
-            scores = (q * (1.0 / numpy.sqrt(self.head_dim))) @ k.transpose(-2, -1)
+            scores = (q * (1.0 / math.sqrt(self.head_dim))) @ k.transpose(-2, -1)
             if mask is not None:
                 scores = scores + Tensor._wrap(mask)
             weights = F.dropout(scores.softmax(-1), dropout_p)
             out = weights @ v
         else:
-            out = _attend(q, k, v, mask, dropout_p)
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
             weights = None
         # (N, H, L, head_dim) -> (L, N, E), then the output projection
         out = self.out_proj(out.permute(2, 0, 1, 3).reshape(length, batch, self.embed_dim))
@@ -238,16 +238,6 @@ class MultiheadAttention(Module):
 
     def extra_repr(self):
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}"
-
-
-def _attend(q, k, v, mask, dropout_p):
-    """The fused attention op on (N, H, L, head_dim) heads with an additive mask."""
-    scale = 1.0 / numpy.sqrt(q.shape[-1])
-    keep = None
-    if dropout_p > 0.0:
-        shape = (*numpy.broadcast_shapes(q.shape[:-2], k.shape[:-2]), q.shape[-2], k.shape[-2])
-        keep = F._keep_mask(shape, dropout_p, q.dtype)
-    return attention.ScaledDotProductAttention.apply(q, k, v, mask=mask, scale=scale, keep=keep)
 
 
 def _module_mask(mask, dtype, name):
