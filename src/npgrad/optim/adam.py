@@ -60,46 +60,68 @@ class Adam(Optimizer):
     def step(self, closure=None):
         """Perform one update; ``closure`` re-evaluates the model and returns the loss."""
         loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
-            beta1, beta2 = group["betas"]
-            for param, grad, state in self._params_with_grad(group):
+        for index, group in enumerate(self.param_groups):
+            lr, weight_decay = group["lr"], group["weight_decay"]
+            names = ["exp_avg", "exp_avg_sq"] + ["max_exp_avg_sq"] * group["amsgrad"]
+            items = list(self._params_with_grad(group))
+            for param, _, state in items:
                 if not state:
                     state["step"] = 0
-                    state["exp_avg"] = numpy.zeros_like(param)
-                    state["exp_avg_sq"] = numpy.zeros_like(param)
-                    if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = numpy.zeros_like(param)
+                    state.update((name, numpy.zeros_like(param)) for name in names)
                 state["step"] += 1
-                step = state["step"]
                 if weight_decay and self.decoupled_weight_decay:
                     param *= 1 - lr * weight_decay  # AdamW: shrink the weights directly
-                elif weight_decay:
-                    grad = grad + weight_decay * param
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                scratch = self._scratch(param)
-                # m <- beta1 m + (1 - beta1) g
-                exp_avg *= beta1
-                numpy.multiply(grad, 1 - beta1, out=scratch)
-                exp_avg += scratch
-                # v <- beta2 v + (1 - beta2) g^2
-                exp_avg_sq *= beta2
-                numpy.multiply(grad, grad, out=scratch)
-                scratch *= 1 - beta2
-                exp_avg_sq += scratch
-                second_moment = exp_avg_sq
-                if group["amsgrad"]:
-                    numpy.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
-                    second_moment = state["max_exp_avg_sq"]
-                # p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps), with
-                # sqrt(1 - beta2^t) moved out of the denominator: one pass less
-                root_correction2 = math.sqrt(1 - beta2**step)
-                numpy.sqrt(second_moment, out=scratch)
-                scratch += eps * root_correction2
-                numpy.divide(exp_avg, scratch, out=scratch)
-                scratch *= lr * root_correction2 / (1 - beta1**step)
-                param -= scratch
+            # small parameters: one update over all of them, through flat views
+            pack, small, items = self._packed(index, items, names)
+            if pack is not None:
+                for (param, grad, _), flat_grad in zip(small, pack.grads, strict=True):
+                    self._gradient(param, grad, weight_decay, out=flat_grad)
+                self._update(pack.state, pack.grad, pack.work, small[0][2]["step"], group)
+                for param, work in zip(pack.params, pack.works, strict=True):
+                    param -= work
+            for param, grad, state in items:
+                grad = self._gradient(param, grad, weight_decay)
+                param -= self._update(state, grad, self._scratch(param), state["step"], group)
         return loss
+
+    def _gradient(self, param, grad, weight_decay, out=None):
+        """The gradient the moments see: with (non-decoupled) weight decay, g + weight_decay p.
+        Written into ``out`` when given."""
+        if weight_decay and not self.decoupled_weight_decay:
+            return numpy.add(grad, weight_decay * param, out=out)
+        if out is not None:
+            numpy.copyto(out, grad)
+            return out
+        return grad
+
+    @staticmethod
+    def _update(state, grad, scratch, step, group):
+        """Update the moments in ``state`` from ``grad``; returns the step to subtract from the
+        parameter, written into ``scratch``."""
+        lr, eps = group["lr"], group["eps"]
+        beta1, beta2 = group["betas"]
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        # m <- beta1 m + (1 - beta1) g
+        exp_avg *= beta1
+        numpy.multiply(grad, 1 - beta1, out=scratch)
+        exp_avg += scratch
+        # v <- beta2 v + (1 - beta2) g^2
+        exp_avg_sq *= beta2
+        numpy.multiply(grad, grad, out=scratch)
+        scratch *= 1 - beta2
+        exp_avg_sq += scratch
+        second_moment = exp_avg_sq
+        if group["amsgrad"]:
+            numpy.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
+            second_moment = state["max_exp_avg_sq"]
+        # lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps), with sqrt(1 - beta2^t)
+        # moved out of the denominator: one pass less
+        root_correction2 = math.sqrt(1 - beta2**step)
+        numpy.sqrt(second_moment, out=scratch)
+        scratch += eps * root_correction2
+        numpy.divide(exp_avg, scratch, out=scratch)
+        scratch *= lr * root_correction2 / (1 - beta1**step)
+        return scratch
 
 
 class AdamW(Adam):

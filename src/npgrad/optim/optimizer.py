@@ -11,6 +11,9 @@ import numpy
 from npgrad.autograd import enable_grad
 from npgrad.tensor import Tensor
 
+# parameters with fewer numbers than this share flat state arrays (``Optimizer._packed``)
+PACK_BELOW = 1 << 15
+
 
 class Optimizer:
     """Base class of every optimizer. Matches ``torch.optim.Optimizer``.
@@ -97,6 +100,35 @@ class Optimizer:
             self._scratch_buffer = buffer
         return buffer[: param.size].reshape(param.shape)
 
+    def _packed(self, index, items, names):
+        """Flat state for the small parameters among ``items`` of group ``index``.
+
+        Updating a parameter of a few thousand numbers costs a dozen NumPy calls whatever its
+        size, so the small parameters of a group (under ``PACK_BELOW`` numbers, one dtype, one
+        step count) keep their state ``names`` as views into one flat array per name: the update
+        then runs as a dozen calls over all of them. Returns the ``_Pack`` (None when fewer than
+        two parameters qualify), the items it holds and the others. The pack is rebuilt whenever
+        the parameters with a gradient change or their state was replaced (``load_state_dict``).
+        """
+        small, others = [], []
+        for item in items:
+            param, _, state = item
+            first = small[0] if small else item
+            if (
+                param.size < PACK_BELOW
+                and param.dtype == first[0].dtype
+                and state.get("step") == first[2].get("step")
+            ):
+                small.append(item)
+            else:
+                others.append(item)
+        if len(small) < 2:
+            return None, [], items
+        packs = self.__dict__.setdefault("_packs", {})
+        if index not in packs or not packs[index].holds(small, names):
+            packs[index] = _Pack(small, names)
+        return packs[index], small, others
+
     @staticmethod
     def _evaluate(closure):
         if closure is None:
@@ -162,6 +194,45 @@ class Optimizer:
             for key in sorted(k for k in group if k != "params"):
                 lines.append(f"    {key}: {group[key]}")
         return "\n".join(lines) + "\n)"
+
+
+class _Pack:
+    """The state of several small parameters as one flat array per state name (their state
+    entries become views into it), plus a flat gradient and a flat work array.
+
+    ``grads[k]`` and ``works[k]`` are parameter k's views into the flat gradient and work array.
+    """
+
+    def __init__(self, items, names):
+        total = sum(param.size for param, _, _ in items)
+        dtype = items[0][0].dtype
+        self.state = {name: numpy.empty(total, dtype) for name in names}
+        self.grad, self.work = numpy.empty(total, dtype), numpy.empty(total, dtype)
+        self.params, self.views, self.grads, self.works = [], [], [], []
+        start = 0
+        for param, _, state in items:
+            part = slice(start, start + param.size)
+            start += param.size
+            for name in names:  # the state so far moves into the flat array
+                flat = self.state[name][part].reshape(param.shape)
+                flat[...] = state[name]
+                state[name] = flat
+            self.params.append(param)
+            self.views.append([state[name] for name in names])
+            self.grads.append(self.grad[part].reshape(param.shape))
+            self.works.append(self.work[part].reshape(param.shape))
+
+    def holds(self, items, names):
+        """True while ``items`` are exactly these parameters and their state is still ours."""
+        if len(items) != len(self.params):
+            return False
+        for (param, _, state), packed, views in zip(items, self.params, self.views, strict=True):
+            if param is not packed:
+                return False
+            for name, view in zip(names, views, strict=True):
+                if state[name] is not view:
+                    return False
+        return True
 
 
 def _copy_state_value(value, param):
