@@ -8,6 +8,8 @@ training steps. Results are written as JSON so that two runs can be compared (``
 Run:  python benchmarks/run.py [--quick] [--repeats 5] [--output FILE] [--compare OLD.json]
       python benchmarks/run.py --workloads --sweep mlp_512_b128   (throughput versus batch size,
       and a chart next to the JSON when matplotlib is installed)
+      python benchmarks/run.py --blas-own-kernels   (where the environment pins OpenBLAS's
+      kernels with OPENBLAS_CORETYPE: npgrad also without it, as another column)
 """
 
 import argparse
@@ -36,20 +38,26 @@ RATIOS = [
     ("npgrad", "torch"),
     ("npgrad (malloc-tuned)", "torch (malloc-tuned)"),
     ("npgrad (malloc-tuned)", "torch"),
+    ("npgrad (own BLAS kernels)", "torch"),
     ("npgrad", "sklearn"),
 ]
+# OpenBLAS picks kernels for the CPU it runs on unless this names them (read when it loads)
+CORETYPE = "OPENBLAS_CORETYPE"
 
 
 def installed(module):
     return importlib.util.find_spec(module) is not None
 
 
-def contestants():
-    """(label, framework, extra environment) for every framework installed here."""
+def contestants(blas_own_kernels=False):
+    """(label, framework, environment changes) for every framework installed here; a None value
+    removes that variable. ``blas_own_kernels`` adds npgrad without a pinned OPENBLAS_CORETYPE."""
     found = [
         ("npgrad", "npgrad", {}),
         ("npgrad (malloc-tuned)", "npgrad", {"NPGRAD_TUNE_MALLOC": "1"}),  # backend.tune_malloc
     ]
+    if blas_own_kernels and os.environ.get(CORETYPE):
+        found.append(("npgrad (own BLAS kernels)", "npgrad", {CORETYPE: None}))
     if installed("torch"):
         found += [("torch", "torch", {}), ("torch (malloc-tuned)", "torch", MALLOC_TUNED)]
     if installed("sklearn"):
@@ -72,9 +80,16 @@ def run_one(framework, workload, steps, warmup, environment, batch_size=None):
     ]
     if batch_size:
         command += ["--batch-size", str(batch_size)]
-    env = {**os.environ, **environment}
-    output = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+    output = subprocess.run(
+        command, capture_output=True, text=True, env=_environment(environment), check=True
+    ).stdout
     return json.loads(output.strip().splitlines()[-1])
+
+
+def _environment(changes):
+    """This process's environment with ``changes`` applied (None removes a variable)."""
+    env = {**os.environ, **changes}
+    return {name: value for name, value in env.items() if value is not None}
 
 
 def import_seconds(module, repeats=5):
@@ -90,19 +105,21 @@ def import_seconds(module, repeats=5):
     return statistics.median(times)
 
 
-def blas_description():
-    """Which BLAS kernels NumPy runs here: the GEMMs' speed depends on it (PyTorch brings its
-    own MKL). OpenBLAS picks its kernels for the CPU unless OPENBLAS_CORETYPE names them."""
+def blas_description(changes=None):
+    """Which BLAS kernels NumPy runs here (with these environment ``changes``): the GEMMs' speed
+    depends on it (PyTorch brings its own MKL). OpenBLAS picks its kernels for the CPU unless
+    OPENBLAS_CORETYPE names them."""
     code = (
         "import numpy, threadpoolctl\n"
         "info = threadpoolctl.threadpool_info()\n"
         "print(', '.join(f\"{i['internal_api']} {i['version']} ({i.get('architecture')} kernels, \""
         "f\"{i['num_threads']} threads)\" for i in info if i['user_api'] == 'blas'))"
     )
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    env = _environment(changes or {})
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     description = found.stdout.strip() if found.returncode == 0 else "unknown (no threadpoolctl)"
-    forced = os.environ.get("OPENBLAS_CORETYPE")
-    return description + (f"; OPENBLAS_CORETYPE={forced} is set" if forced else "")
+    forced = env.get(CORETYPE)
+    return description + (f"; {CORETYPE}={forced} is set" if forced else "")
 
 
 def players_for(workload, players):
@@ -180,11 +197,16 @@ def main():
     parser.add_argument("--workloads", nargs="*", default=list(WORKLOADS))
     parser.add_argument("--sweep", choices=sorted(WORKLOADS), help="throughput versus batch size")
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=list(SWEEP_BATCHES))
+    parser.add_argument(
+        "--blas-own-kernels",
+        action="store_true",
+        help=f"also run npgrad without {CORETYPE} when the environment sets it",
+    )
     args = parser.parse_args()
     steps, warmup = (60, 10) if args.quick else (200, 20)
     repeats = max(3, args.repeats if not args.quick else 3)
 
-    players = contestants()
+    players = contestants(args.blas_own_kernels)
     results = {
         "workloads": {},
         "machine": platform.platform(),
@@ -194,12 +216,14 @@ def main():
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "blas": blas_description(),
     }
+    if any(label == "npgrad (own BLAS kernels)" for label, _, _ in players):
+        results["blas_own_kernels"] = blas_description({CORETYPE: None})
     for workload in args.workloads:
         results["workloads"][workload] = measure_alternating(
             workload, players_for(workload, players), steps, warmup, repeats
         )
     if args.sweep:
-        sweep_players = [p for p in players_for(args.sweep, players) if "malloc" not in p[0]]
+        sweep_players = [p for p in players_for(args.sweep, players) if "(" not in p[0]]
         results["sweep"] = {
             "workload": args.sweep,
             "results": {label: {} for label, _, _ in sweep_players},
@@ -289,6 +313,8 @@ def render(results, previous=None):
     if "sweep" in results:
         lines += render_sweep(results["sweep"])
     lines.append(f"\nNumPy's BLAS: {results.get('blas', 'not recorded')}")
+    if "blas_own_kernels" in results:
+        lines.append(f"npgrad (own BLAS kernels): {results['blas_own_kernels']}")
     if labels:
         rss = {
             label: max(w[label]["peak_rss_mib"] for w in workloads if label in w)
