@@ -65,7 +65,11 @@ def contestants(blas_own_kernels=False):
     return found
 
 
-def run_one(framework, workload, steps, warmup, environment, batch_size=None):
+# each measurement runs at least this long (more steps for the small, fast workloads)
+MIN_SECONDS = {"full": 2.0, "quick": 0.5}
+
+
+def run_one(framework, workload, steps, warmup, environment, batch_size=None, min_seconds=0.0):
     command = [
         sys.executable,
         str(HERE / "workloads.py"),
@@ -77,6 +81,8 @@ def run_one(framework, workload, steps, warmup, environment, batch_size=None):
         str(steps),
         "--warmup",
         str(warmup),
+        "--min-seconds",
+        str(min_seconds),
     ]
     if batch_size:
         command += ["--batch-size", str(batch_size)]
@@ -127,14 +133,18 @@ def players_for(workload, players):
     return [p for p in players if not (p[1] == "sklearn" and WORKLOADS[workload][0] in NOT_MLP)]
 
 
-def measure_alternating(workload, players, steps, warmup, repeats, batch_size=None):
+def measure_alternating(
+    workload, players, steps, warmup, repeats, batch_size=None, min_seconds=MIN_SECONDS["full"]
+):
     """samples/s of every player, ``repeats`` times, who goes first rotating; and peak RSS."""
     runs = {label: [] for label, _, _ in players}
     rss = {}
     for repeat in range(repeats):
         shift = repeat % len(players)
         for label, framework, environment in players[shift:] + players[:shift]:
-            measured = run_one(framework, workload, steps, warmup, environment, batch_size)
+            measured = run_one(
+                framework, workload, steps, warmup, environment, batch_size, min_seconds
+            )
             runs[label].append(measured["samples_per_second"])
             rss[label] = max(rss.get(label, 0), measured["peak_rss_mib"])
         batch = f" batch {batch_size}" if batch_size else ""
@@ -204,6 +214,7 @@ def main():
     )
     args = parser.parse_args()
     steps, warmup = (60, 10) if args.quick else (200, 20)
+    min_seconds = MIN_SECONDS["quick" if args.quick else "full"]
     repeats = max(3, args.repeats if not args.quick else 3)
 
     players = contestants(args.blas_own_kernels)
@@ -212,6 +223,7 @@ def main():
         "machine": platform.platform(),
         "python": platform.python_version(),
         "steps": steps,
+        "min_seconds": min_seconds,
         "repeats": repeats,
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "blas": blas_description(),
@@ -220,7 +232,7 @@ def main():
         results["blas_own_kernels"] = blas_description({CORETYPE: None})
     for workload in args.workloads:
         results["workloads"][workload] = measure_alternating(
-            workload, players_for(workload, players), steps, warmup, repeats
+            workload, players_for(workload, players), steps, warmup, repeats, None, min_seconds
         )
     if args.sweep:
         sweep_players = [p for p in players_for(args.sweep, players) if "(" not in p[0]]
@@ -230,7 +242,7 @@ def main():
         }
         for batch_size in args.batch_sizes:
             measured = measure_alternating(
-                args.sweep, sweep_players, steps, warmup, repeats, batch_size
+                args.sweep, sweep_players, steps, warmup, repeats, batch_size, min_seconds
             )
             for label, summary in measured.items():
                 results["sweep"]["results"][label][str(batch_size)] = summary
@@ -297,7 +309,8 @@ def render(results, previous=None):
     if labels:
         lines += [
             f"Training throughput, samples/s: median of {results['repeats']} alternating runs "
-            f"of {results['steps']} steps (min-max)\n",
+            f"of {results['steps']} steps or more (at least {results.get('min_seconds', 0)} s "
+            "each) (min-max)\n",
             "| workload | " + " | ".join(labels + [f"{a} / {b}" for a, b in pairs]) + " |",
             "| --- |" + " ---: |" * (len(labels) + len(pairs)),
         ]

@@ -143,17 +143,23 @@ def sklearn_step_fn(sizes, batches):
 FRAMEWORKS = {"npgrad": npgrad_step_fn, "torch": torch_step_fn, "sklearn": sklearn_step_fn}
 
 
-def measure(framework, workload, steps, warmup, batch_size=None):
+def measure(framework, workload, steps, warmup, batch_size=None, min_seconds=0.0):
+    """Time ``steps`` training steps after ``warmup`` untimed ones; more steps, ``steps`` at a
+    time, until at least ``min_seconds`` have passed (a short run is at the mercy of a moment's
+    noise: 200 steps of the smallest MLP take 30 ms)."""
     sizes, default_batch = WORKLOADS[workload]
     batch_size = batch_size or default_batch
     batches = synthetic_batches(sizes, batch_size)
     step = FRAMEWORKS[framework](sizes, batches)
     for i in range(warmup):
         step(i)
-    start = time.perf_counter()
-    for i in range(steps):
-        step(i)
+    start, done = time.perf_counter(), 0
+    while done == 0 or time.perf_counter() - start < min_seconds:
+        for i in range(done, done + steps):
+            step(i)
+        done += steps
     elapsed = time.perf_counter() - start
+    steps = done
     return {
         "framework": framework,
         "workload": workload,
@@ -172,8 +178,11 @@ def main():
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--batch-size", type=int, help="instead of the workload's own")
+    parser.add_argument("--min-seconds", type=float, default=0.0, help="time at least this long")
     args = parser.parse_args()
-    result = measure(args.framework, args.workload, args.steps, args.warmup, args.batch_size)
+    result = measure(
+        args.framework, args.workload, args.steps, args.warmup, args.batch_size, args.min_seconds
+    )
     print(json.dumps(result))
     sys.stdout.flush()
 
