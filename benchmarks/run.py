@@ -232,10 +232,16 @@ def main():
         results["blas_own_kernels"] = blas_description({CORETYPE: None})
     for workload in args.workloads:
         results["workloads"][workload] = measure_alternating(
-            workload, players_for(workload, players), steps, warmup, repeats, None, min_seconds
+            workload,
+            players_for(workload, players),
+            steps,
+            warmup,
+            repeats,
+            min_seconds=min_seconds,
         )
     if args.sweep:
-        sweep_players = [p for p in players_for(args.sweep, players) if "(" not in p[0]]
+        # each framework as it comes (no environment changes)
+        sweep_players = [p for p in players_for(args.sweep, players) if not p[2]]
         results["sweep"] = {
             "workload": args.sweep,
             "results": {label: {} for label, _, _ in sweep_players},

@@ -159,14 +159,13 @@ def measure(framework, workload, steps, warmup, batch_size=None, min_seconds=0.0
             step(i)
         done += steps
     elapsed = time.perf_counter() - start
-    steps = done
     return {
         "framework": framework,
         "workload": workload,
         "batch_size": batch_size,
-        "steps": steps,
-        "seconds_per_step": elapsed / steps,
-        "samples_per_second": steps * batch_size / elapsed,
+        "steps": done,
+        "seconds_per_step": elapsed / done,
+        "samples_per_second": done * batch_size / elapsed,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
