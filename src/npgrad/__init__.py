@@ -21,8 +21,10 @@ from npgrad.backend import (
     cuda,
     device,
     get_default_dtype,
+    get_num_threads,
     manual_seed,
     set_default_dtype,
+    set_num_threads,
 )
 from npgrad.errors import NpgradError
 from npgrad.functions import (

@@ -69,6 +69,94 @@ if os.environ.get("NPGRAD_TUNE_MALLOC", "") not in ("", "0"):
     tune_malloc()
 
 
+# (library name fragment, setter, getter) for the BLAS libraries whose thread count can be set;
+# NumPy's wheels bundle OpenBLAS with a ``scipy_`` prefix and a ``64_`` suffix on its symbols
+_BLAS_THREAD_CONTROLS = [
+    ("openblas", "scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
+    ("openblas", "scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),
+    ("openblas", "openblas_set_num_threads64_", "openblas_get_num_threads64_"),
+    ("openblas", "openblas_set_num_threads", "openblas_get_num_threads"),
+    ("mkl_rt", "MKL_Set_Num_Threads", "MKL_Get_Max_Threads"),
+]
+_blas_threads = None  # [(set, get) C functions] of every BLAS found, NumPy's first
+_requested_threads = None
+
+
+def _loaded_libraries():
+    """Paths of the shared libraries loaded in this process (Linux), else NumPy's bundled ones."""
+    try:
+        with open("/proc/self/maps") as maps:  # address, perms, offset, dev, inode, path
+            fields = [line.split(None, 5) for line in maps]
+        return {entry[5].strip() for entry in fields if len(entry) == 6 and "/" in entry[5]}
+    except OSError:
+        import glob
+
+        root = os.path.dirname(os.path.dirname(numpy.__file__))
+        patterns = ("numpy.libs/*", "numpy/.libs/*", "numpy/.dylibs/*")
+        return {path for pattern in patterns for path in glob.glob(os.path.join(root, pattern))}
+
+
+def _blas_thread_functions():
+    """The (set, get) thread-count functions of each BLAS loaded (NumPy's first; SciPy may bring
+    another), found once; empty for a BLAS without them (Apple's Accelerate, a reference BLAS)."""
+    global _blas_threads
+    if _blas_threads is None:
+        import ctypes
+
+        _blas_threads = []
+        # NumPy's own libraries first, then by name
+        libraries = sorted(_loaded_libraries(), key=lambda path: ("numpy" not in path, path))
+        for path in libraries:
+            name = os.path.basename(path)
+            for fragment, setter, getter in _BLAS_THREAD_CONTROLS:
+                if fragment not in name:
+                    continue
+                try:
+                    library = ctypes.CDLL(path)
+                    found = getattr(library, setter), getattr(library, getter)
+                except (OSError, AttributeError):
+                    continue
+                found[0].restype, found[1].restype = None, ctypes.c_int
+                found[0].argtypes, found[1].argtypes = [ctypes.c_int], []
+                _blas_threads.append(found)
+                break
+    return _blas_threads
+
+
+def set_num_threads(count):
+    """Run the matrix products on ``count`` threads, as ``torch.set_num_threads``.
+
+    npgrad's parallel work is its BLAS's (OpenBLAS in NumPy's wheels, or MKL): this sets the
+    thread count of every such library loaded, for the whole process. NumPy's element-wise
+    calls run on one thread whatever the setting. Fewer threads than cores can be faster for
+    small matrices or when several processes share the machine. Where NumPy's BLAS offers no
+    control (Apple's Accelerate), the number is only remembered: set its environment variable
+    (``VECLIB_MAXIMUM_THREADS``) before importing NumPy instead.
+
+    >>> import npgrad
+    >>> before = npgrad.get_num_threads()
+    >>> npgrad.set_num_threads(1); npgrad.get_num_threads()
+    1
+    >>> npgrad.set_num_threads(before)
+    """
+    global _requested_threads, _blas_threads
+    if isinstance(count, bool) or not isinstance(count, int | numpy.integer) or count < 1:
+        raise ValueError(f"set_num_threads: expected a positive integer, got {count!r}")
+    _blas_threads = None  # look again: a library loaded since (SciPy's) is set too
+    for set_threads, _ in _blas_thread_functions():
+        set_threads(int(count))
+    _requested_threads = int(count)
+
+
+def get_num_threads():
+    """The number of threads the matrix products use (NumPy's BLAS), as
+    ``torch.get_num_threads``."""
+    functions = _blas_thread_functions()
+    if functions:
+        return int(functions[0][1]())
+    return _requested_threads or os.cpu_count() or 1
+
+
 def manual_seed(seed):
     """Seed npgrad's random generator so that ``randn``, init, dropout and shuffling repeat.
 
