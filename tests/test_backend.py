@@ -99,5 +99,6 @@ def test_without_a_controllable_blas_the_number_is_remembered(monkeypatch):
 
     monkeypatch.setattr(backend, "_BLAS_THREAD_CONTROLS", [])  # as with Apple's Accelerate
     monkeypatch.setattr(backend, "_blas_threads", None)
+    monkeypatch.setattr(backend, "_requested_threads", None)  # not left set for later tests
     npgrad.set_num_threads(5)
     assert npgrad.get_num_threads() == 5

@@ -98,7 +98,8 @@ def _loaded_libraries():
 
 def _blas_thread_functions():
     """The (set, get) thread-count functions of each BLAS loaded (NumPy's first; SciPy may bring
-    another), found once; empty for a BLAS without them (Apple's Accelerate, a reference BLAS)."""
+    another), empty for a BLAS without them (Apple's Accelerate, a reference BLAS). Kept until
+    the next ``set_num_threads``, which looks again."""
     global _blas_threads
     if _blas_threads is None:
         import ctypes
