@@ -24,6 +24,10 @@ CONV2D_CASES = [
     ((1, 2, 5, 6), (3, 2, 2, 4), {"padding": "same"}),
     ((1, 2, 5, 6), (3, 2, 3, 3), {"padding": "valid"}),
     ((0, 2, 4, 4), (3, 2, 3, 3), {}),
+    # grouped: two groups, depthwise (a group per channel), depthwise with a multiplier
+    ((2, 4, 5, 5), (6, 2, 3, 3), {"groups": 2}),
+    ((1, 3, 6, 5), (3, 1, 3, 3), {"groups": 3, "stride": 2, "padding": 1}),
+    ((1, 2, 5, 6), (4, 1, 2, 3), {"groups": 2, "padding": "same", "dilation": (2, 1)}),
 ]
 
 
@@ -39,13 +43,14 @@ def test_conv2d(x_shape, w_shape, kwargs, bias):
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{}, {"padding": 1, "dilation": (2, 1)}, {"stride": (2, 1), "padding": 1}]
+    "kwargs",
+    [{}, {"padding": 1, "dilation": (2, 1)}, {"stride": (2, 1), "padding": 1}, {"groups": 2}],
 )
 def test_conv2d_one_sample_per_chunk(monkeypatch, kwargs):
     """Column buffers built a chunk of samples at a time: chunk edges change nothing."""
     monkeypatch.setattr(conv_ops, "CHUNK_ELEMENTS", 1)
     check_op(
-        [(3, 2, 6, 5), (4, 2, 3, 3), (4,)],
+        [(3, 2, 6, 5), (4, 2 // kwargs.get("groups", 1), 3, 3), (4,)],
         torch_fn=lambda x, w, b: TF.conv2d(x, w, b, **kwargs),
         npgrad_fn=lambda x, w, b: F.conv2d(x, w, b, **kwargs),
     )
@@ -90,11 +95,13 @@ def test_conv2d_frozen_weight_or_input():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{}, {"stride": 2, "padding": 1}, {"dilation": 2}, {"padding": "same"}]
+    "kwargs",
+    [{}, {"stride": 2, "padding": 1}, {"dilation": 2}, {"padding": "same"}, {"groups": 2}],
 )
 def test_conv1d(kwargs):
+    groups = kwargs.get("groups", 1)
     check_op(
-        [(2, 3, 9), (4, 3, 3), (4,)],
+        [(2, 2 * groups, 9), (4, 2, 3), (4,)],
         torch_fn=lambda x, w, b: TF.conv1d(x, w, b, **kwargs),
         npgrad_fn=lambda x, w, b: F.conv1d(x, w, b, **kwargs),
     )
@@ -170,6 +177,9 @@ def test_adaptive_avg_pool(size):
         (lambda m: m.Conv2d(3, 4, 3), (2, 3, 6, 6)),
         (lambda m: m.Conv2d(2, 3, (3, 2), stride=2, padding=1, bias=False), (1, 2, 7, 6)),
         (lambda m: m.Conv1d(3, 2, 5, padding=2), (2, 3, 10)),
+        (lambda m: m.Conv2d(4, 6, 3, groups=2), (2, 4, 5, 5)),
+        (lambda m: m.Conv2d(3, 3, 3, padding=1, groups=3, bias=False), (2, 3, 5, 5)),
+        (lambda m: m.Conv1d(4, 8, 3, groups=4), (2, 4, 7)),
         (lambda m: m.MaxPool2d(2), (1, 2, 6, 6)),
         (lambda m: m.AvgPool2d(3, stride=2, padding=1), (1, 2, 7, 7)),
         (lambda m: m.AdaptiveAvgPool2d(1), (2, 3, 4, 4)),
@@ -197,6 +207,10 @@ def test_default_init_bounds_and_repr():
     bound = 1 / np.sqrt(16 * 9)
     assert np.abs(layer.weight.numpy()).max() <= bound and layer.weight.shape == (32, 16, 3, 3)
     assert repr(layer) == "Conv2d(16, 32, kernel_size=(3, 3), stride=(1, 1))"
+    grouped = nn.Conv2d(16, 32, 3, groups=8)  # fan_in 2 * 9: each output sees 2 channels
+    assert grouped.weight.shape == (32, 2, 3, 3)
+    assert np.abs(grouped.bias.numpy()).max() <= 1 / np.sqrt(2 * 9)
+    assert repr(grouped).endswith("groups=8)")
 
 
 def test_dropout2d_drops_whole_channels():
@@ -218,8 +232,14 @@ def test_clear_errors():
         conv(npgrad.ones(1, 2, 5, 5))
     with pytest.raises(ShapeError, match="smaller than the kernel"):
         conv(npgrad.ones(1, 3, 2, 2))
-    with pytest.raises(NotImplementedError, match="groups"):
-        nn.Conv2d(4, 4, 3, groups=2)
+    with pytest.raises(ValueError, match=r"in_channels \(4\).*divisible by groups \(3\)"):
+        nn.Conv2d(4, 6, 3, groups=3)
+    with pytest.raises(ShapeError, match=r"weight of shape \(4, 2, 3, 3\) in 2 groups"):
+        F.conv2d(npgrad.ones(1, 3, 5, 5), npgrad.ones(4, 2, 3, 3), groups=2)
+    with pytest.raises(ShapeError, match="output channels divisible by 2"):
+        F.conv2d(npgrad.ones(1, 4, 5, 5), npgrad.ones(3, 2, 3, 3), groups=2)
+    with pytest.raises(ValueError, match="groups must be a positive int"):
+        F.conv2d(npgrad.ones(1, 4, 5, 5), npgrad.ones(4, 4, 3, 3), groups=0)
     with pytest.raises(ValueError, match="stride 1"):
         F.conv2d(npgrad.ones(1, 1, 4, 4), npgrad.ones(1, 1, 3, 3), stride=2, padding="same")
 
@@ -236,17 +256,18 @@ def test_clear_errors():
     dilation=st.tuples(st.integers(1, 3), st.integers(1, 3)),
     extra=st.tuples(st.integers(0, 4), st.integers(0, 4)),
     per_chunk=st.sampled_from([1, 1 << 21]),
+    groups=st.sampled_from([1, 1, 2, 3]),
 )
 def test_conv2d_random_geometries_match_torch(
-    n, c, o, kernel, stride, padding, dilation, extra, per_chunk
+    n, c, o, kernel, stride, padding, dilation, extra, per_chunk, groups
 ):
-    """Shifted rows (stride 1) and strided columns, chunked or not, over random geometries."""
+    """Shifted rows (stride 1) and strided columns, chunked or not, grouped or not."""
     size = [dilation[d] * (kernel[d] - 1) + 1 - 2 * padding[d] + extra[d] for d in range(2)]
     assume(min(size) >= 1)
     previous, conv_ops.CHUNK_ELEMENTS = conv_ops.CHUNK_ELEMENTS, per_chunk
-    try:
-        x, w, b = make_inputs([(n, c, *size), (o, c, *kernel), (o,)])
-        kwargs = {"stride": stride, "padding": padding, "dilation": dilation}
+    try:  # c and o are per group
+        x, w, b = make_inputs([(n, c * groups, *size), (o * groups, c, *kernel), (o * groups,)])
+        kwargs = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
         ours = [npgrad.tensor(a, requires_grad=True) for a in (x, w, b)]
         theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
         out, expected = F.conv2d(*ours, **kwargs), TF.conv2d(*theirs, **kwargs)

@@ -163,16 +163,17 @@ def _pair(value, name):
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
     """2-D cross-correlation of (N, C, H, W) input with (O, C, kh, kw) filters (im2col + GEMM).
 
-    ``padding`` may be an int, a pair, ``"valid"`` or ``"same"`` (stride 1). Matches
-    ``torch.nn.functional.conv2d`` for ``groups=1``.
+    ``padding`` may be an int, a pair, ``"valid"`` or ``"same"`` (stride 1). With ``groups`` G
+    the filters are (O, C/G, kh, kw) and each output channel sees its group's C/G inputs
+    (``groups=C``: depthwise). Matches ``torch.nn.functional.conv2d``.
 
     >>> import npgrad
     >>> F = npgrad.nn.functional
     >>> F.conv2d(npgrad.ones(1, 3, 5, 5), npgrad.ones(4, 3, 3, 3), padding=1).shape
     (1, 4, 5, 5)
     """
-    if groups != 1:
-        raise NotImplementedError("conv2d: groups other than 1 are not supported yet")
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     if padding == "valid":
         padding = (0, 0)
@@ -190,7 +191,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             padding = (totals[0] // 2, totals[1] // 2)
     else:
         padding = _pair(padding, "padding")
-    return conv.Conv2d.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation)
+    return conv.Conv2d.apply(
+        input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups
+    )
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002

@@ -31,6 +31,10 @@ stays in the CPU cache instead of making a round trip through memory, and backwa
 columns of each chunk instead of keeping them all (cheaper than reading them back, and the
 largest buffer of a CNN's step is not held between forward and backward). An input small enough
 for one chunk keeps its columns for backward instead: there rebuilding would only add work.
+
+Grouped convolutions (``groups`` > 1, depthwise when every channel is its own group) use the same
+columns: their rows are channels-major, so each group's rows are one block, and the GEMMs become
+one batched matmul over the groups, (G, O/G, C/G*kh*kw) @ (G, C/G*kh*kw, positions).
 """
 
 from npgrad import buffers
@@ -142,15 +146,29 @@ class _Geometry:
         return slice(rows.start + start * self.stride[0], rows.stop, rows.step), columns
 
 
+def _grouped(matrix, groups):
+    """(R, X) -> (groups, R / groups, X), a view: each group's rows are one block."""
+    return matrix.reshape(groups, matrix.shape[0] // groups, matrix.shape[1])
+
+
 class Conv2d(Function):
-    """y[n, o] = b[o] + sum_c (w[o, c] * x[n, c]) (cross-correlation), via im2col + GEMM"""
+    """y[n, o] = b[o] + sum_c (w[o, c] * x[n, c]) (cross-correlation), via im2col + GEMM
+
+    With ``groups`` G, output channel o only sees the input channels of its group (weight
+    (O, C/G, kh, kw)): y[n, o] = b[o] + sum_{c in group(o)} (w[o, c] * x[n, c]).
+    """
 
     @staticmethod
-    def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
-        if x.ndim != 4 or x.shape[1] != weight.shape[1]:
+    def forward(
+        ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1
+    ):
+        if x.ndim != 4 or x.shape[1] != weight.shape[1] * groups or weight.shape[0] % groups:
+            grouped = f" in {groups} groups" if groups != 1 else ""
             raise ShapeError(
-                f"conv2d: input of shape {x.shape} does not fit a weight of shape {weight.shape} "
-                f"(expected input (N, {weight.shape[1]}, H, W))"
+                f"conv2d: input of shape {x.shape} does not fit a weight of shape {weight.shape}"
+                f"{grouped} (expected input (N, {weight.shape[1] * groups}, H, W)"
+                + (f" and output channels divisible by {groups}" if groups != 1 else "")
+                + ")"
             )
         kernel = weight.shape[2:]
         out_hw = tuple(
@@ -166,19 +184,25 @@ class Conv2d(Function):
         xc = batch_last(x, padding)
         geometry = _Geometry(xc.shape, kernel, stride, dilation, out_hw)  # exact positions
         filters = weight.reshape(weight.shape[0], -1)
-        if bias is not None:  # the bias as one more filter column, against a row of ones
+        # the bias as one more filter column, against a row of ones (one group: with more, the
+        # ones would have to sit in every group's rows, and the bias is added afterwards)
+        ones = bias is not None and groups == 1
+        if ones:
             filters = xp.concatenate([filters, bias[:, None]], axis=1)
         dtype = xp.result_type(x, weight)
         out = buffers.empty((weight.shape[0], *out_hw, n), dtype)
         flat_out = out.reshape(weight.shape[0], -1)
         # a small input (one chunk) keeps its columns for backward; larger ones are rebuilt
         keep = len(geometry.chunks(c)) == 1
-        for start, stop, cols in _chunk_buffers(geometry, c, dtype, bias is not None, keep):
+        for start, stop, cols in _chunk_buffers(geometry, c, dtype, ones, keep):
             part = flat_out[:, start * geometry.row : stop * geometry.row]
-            xp.matmul(filters, geometry.im2col(xc, start, stop, cols), out=part)  # one GEMM
+            columns = _grouped(geometry.im2col(xc, start, stop, cols), groups)
+            xp.matmul(_grouped(filters, groups), columns, out=_grouped(part, groups))  # a GEMM each
+        if bias is not None and not ones:
+            flat_out += bias[:, None]
         # x too, though backward reads xc: the engine's in-place checks look for the input itself
         ctx.save_for_backward(xc, weight, cols if keep and n else None, x)
-        ctx.geometry = geometry
+        ctx.geometry, ctx.groups = geometry, groups
         ctx.unpadded = (x.shape, padding)
         return out.transpose(3, 0, 1, 2)  # (N, O, H_out, W_out), a view: batch last
 
@@ -197,7 +221,9 @@ class Conv2d(Function):
         filters = weight.reshape(weight.shape[0], -1)
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         need_b = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
-        ones = need_w and need_b  # the bias gradient as one more column of the weight GEMM's
+        groups = ctx.groups
+        # the bias gradient as one more column of the weight GEMM's (with one group)
+        ones = need_w and need_b and groups == 1
         dtype = xp.result_type(xc, weight, grad)
         grad_w = grad_b = grad_x = None
         if need_w:  # dy/dw = grad @ im2col(x)^T, the columns kept or rebuilt in cache
@@ -205,23 +231,24 @@ class Conv2d(Function):
             for start, stop, cols in _chunk_buffers(geometry, c, dtype, ones):
                 part = flat_grad[:, start * geometry.row : stop * geometry.row]
                 if kept_columns is not None:
-                    columns = kept_columns[: filters.shape[1] + ones]
+                    columns = kept_columns[: c * len(geometry.offsets) + ones]
                 else:
                     columns = geometry.im2col(xc, start, stop, cols)
-                grad_w += part @ columns.T
+                columns = _grouped(columns, groups).transpose(0, 2, 1)
+                _grouped(grad_w, groups)[...] += _grouped(part, groups) @ columns
             if ones:
                 grad_w, grad_b = grad_w[:, :-1], grad_w[:, -1]  # dy/db = 1 at every position
             grad_w = grad_w.reshape(weight.shape)
         if need_b and not ones:
             grad_b = flat_grad.sum(axis=1)
         if need_x:
-            grad_xc = _input_gradient(geometry, xc.shape, filters, grad_out, dtype)
+            grad_xc = _input_gradient(geometry, xc.shape, filters, grad_out, dtype, groups)
             inner = grad_xc[:, padding[0] : padding[0] + h, padding[1] : padding[1] + w]
             grad_x = inner.transpose(3, 0, 1, 2)
         return grad_x, grad_w, grad_b
 
 
-def _input_gradient(geometry, padded_shape, filters, grad_out, dtype):
+def _input_gradient(geometry, padded_shape, filters, grad_out, dtype, groups=1):
     """dy/dx = col2im(w^T @ grad): every filter tap sends its share back, (C, Hp, Wp, N).
 
     With stride 1 the gradient goes through the shifted-row grid, whose col2im is nine
@@ -245,7 +272,11 @@ def _input_gradient(geometry, padded_shape, filters, grad_out, dtype):
     flat_grad = grad_out.reshape(filters.shape[0], -1)
     for start, stop, cols in _chunk_buffers(geometry, padded_shape[0], dtype):
         part = flat_grad[:, start * geometry.row : stop * geometry.row]
-        xp.matmul(filters.T, part, out=cols[: filters.shape[1]])
+        xp.matmul(
+            _grouped(filters, groups).transpose(0, 2, 1),
+            _grouped(part, groups),
+            out=_grouped(cols[: padded_shape[0] * len(geometry.offsets)], groups),
+        )
         geometry.col2im(cols, grad_xc, start, stop)
     return grad_xc
 

@@ -33,9 +33,10 @@ class _ConvNd(Module):
         device=None,
     ):
         super().__init__()
-        if groups != 1:
-            raise NotImplementedError(
-                f"{type(self).__name__}: groups other than 1 are not supported yet"
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"{type(self).__name__}: in_channels ({in_channels}) and out_channels "
+                f"({out_channels}) must both be divisible by groups ({groups})"
             )
         if padding_mode != "zeros":
             raise NotImplementedError(
@@ -46,7 +47,9 @@ class _ConvNd(Module):
         self.stride, self.dilation = _tuple(stride, self.dims), _tuple(dilation, self.dims)
         self.padding = padding if isinstance(padding, str) else _tuple(padding, self.dims)
         self.groups = groups
-        self.weight = Parameter(empty(out_channels, in_channels, *self.kernel_size, dtype=dtype))
+        self.weight = Parameter(
+            empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype)
+        )
         self.register_parameter(
             "bias", Parameter(empty(out_channels, dtype=dtype)) if bias else None
         )
@@ -56,7 +59,7 @@ class _ConvNd(Module):
         """kaiming_uniform_(a=sqrt(5)) for the weight, U(+-1/sqrt(fan_in)) for the bias."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            fan_in = self.in_channels * math.prod(self.kernel_size)
+            fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
@@ -69,13 +72,15 @@ class _ConvNd(Module):
             text += f", padding={self.padding}"
         if self.dilation != (1,) * self.dims:
             text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
         return text
 
 
 class Conv2d(_ConvNd):
-    """2-D convolution over (N, C, H, W) input. Matches ``torch.nn.Conv2d`` (groups=1).
+    """2-D convolution over (N, C, H, W) input. Matches ``torch.nn.Conv2d``.
 
     >>> import npgrad
     >>> conv = npgrad.nn.Conv2d(1, 8, kernel_size=3, padding=1)
@@ -86,17 +91,21 @@ class Conv2d(_ConvNd):
     dims = 2
 
     def forward(self, input):  # noqa: A002
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
+        return F.conv2d(
+            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
 
 
 class Conv1d(_ConvNd):
-    """1-D convolution over (N, C, L) input. Matches ``torch.nn.Conv1d`` (groups=1)."""
+    """1-D convolution over (N, C, L) input. Matches ``torch.nn.Conv1d``."""
 
     dims = 1
 
     def forward(self, input):  # noqa: A002
         padding = self.padding if isinstance(self.padding, str) else self.padding[0]
-        return F.conv1d(input, self.weight, self.bias, self.stride[0], padding, self.dilation[0])
+        return F.conv1d(
+            input, self.weight, self.bias, self.stride[0], padding, self.dilation[0], self.groups
+        )
 
 
 class MaxPool2d(Module):
