@@ -107,6 +107,142 @@ def test_conv1d(kwargs):
     )
 
 
+CONV_TRANSPOSE2D_CASES = [
+    # (x shape, w shape (C_in, C_out / groups, kh, kw), kwargs)
+    ((2, 3, 4, 4), (3, 2, 3, 3), {}),
+    ((1, 2, 3, 4), (2, 3, 4, 4), {"stride": 2, "padding": 1}),  # the usual 2x upsampling
+    ((1, 2, 3, 3), (2, 2, 3, 2), {"stride": (2, 3), "padding": (1, 0), "output_padding": 1}),
+    ((1, 2, 4, 3), (2, 1, 2, 3), {"dilation": 2, "output_padding": (1, 0)}),
+    ((2, 4, 3, 3), (4, 1, 3, 3), {"groups": 2, "stride": 2}),
+    ((1, 3, 3, 4), (3, 1, 3, 3), {"groups": 3, "padding": 1}),  # depthwise
+    ((0, 2, 3, 3), (2, 2, 2, 2), {"stride": 2}),
+]
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kwargs", CONV_TRANSPOSE2D_CASES, ids=str)
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv_transpose2d(x_shape, w_shape, kwargs, bias):
+    shapes = [x_shape, w_shape] + ([(w_shape[1] * kwargs.get("groups", 1),)] if bias else [])
+    check_op(
+        shapes,
+        torch_fn=lambda x, w, b=None: TF.conv_transpose2d(x, w, b, **kwargs),
+        npgrad_fn=lambda x, w, b=None: F.conv_transpose2d(x, w, b, **kwargs),
+    )
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"stride": 2, "padding": 1, "output_padding": 1}])
+def test_conv_transpose2d_one_sample_per_chunk(monkeypatch, kwargs):
+    monkeypatch.setattr(conv_ops, "CHUNK_ELEMENTS", 1)
+    check_op(
+        [(3, 2, 4, 3), (2, 3, 3, 3), (3,)],
+        torch_fn=lambda x, w, b: TF.conv_transpose2d(x, w, b, **kwargs),
+        npgrad_fn=lambda x, w, b: F.conv_transpose2d(x, w, b, **kwargs),
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"stride": 2, "padding": 1, "output_padding": 1}, {"groups": 2, "dilation": 2}]
+)
+def test_conv_transpose1d(kwargs):
+    check_op(
+        [(2, 4, 5), (4, 3, 3), (3 * kwargs.get("groups", 1),)],
+        torch_fn=lambda x, w, b: TF.conv_transpose1d(x, w, b, **kwargs),
+        npgrad_fn=lambda x, w, b: F.conv_transpose1d(x, w, b, **kwargs),
+    )
+
+
+def test_conv_transpose2d_is_the_adjoint_of_conv2d():
+    """<conv2d(z, w), x> = <z, conv_transpose2d(x, w)> for every geometry: the definition."""
+    rng = np.random.default_rng(0)
+    w = npgrad.tensor(rng.standard_normal((4, 3, 3, 3)))
+    z = npgrad.tensor(rng.standard_normal((2, 3, 9, 8)))  # conv2d input: (N, 3, 9, 8)
+    kwargs = {"stride": 2, "padding": 1}
+    y = F.conv2d(z, w, **kwargs)  # (2, 4, 5, 4)
+    x = npgrad.tensor(rng.standard_normal(y.shape))
+    back = F.conv_transpose2d(x, w, output_padding=(0, 1), **kwargs)
+    assert back.shape == z.shape
+    np.testing.assert_allclose((y * x).sum().item(), (z * back).sum().item(), rtol=1e-12)
+
+
+@needs_torch
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 2),
+    c=st.integers(1, 3),
+    o=st.integers(1, 3),
+    size=st.tuples(st.integers(1, 5), st.integers(1, 5)),
+    kernel=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    padding=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+    dilation=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    extra=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+    groups=st.sampled_from([1, 1, 2]),
+    per_chunk=st.sampled_from([1, 1 << 21]),
+)
+def test_conv_transpose2d_random_geometries_match_torch(
+    n, c, o, size, kernel, stride, padding, dilation, extra, groups, per_chunk
+):
+    limits = [max(s, d) - 1 for s, d in zip(stride, dilation, strict=True)]  # torch's rule
+    output_padding = tuple(min(e, limit) for e, limit in zip(extra, limits, strict=True))
+    out = [
+        conv_ops.transposed_output_size(
+            size[d], kernel[d], stride[d], padding[d], output_padding[d], dilation[d]
+        )
+        for d in range(2)
+    ]
+    assume(min(out) >= 1)
+    previous, conv_ops.CHUNK_ELEMENTS = conv_ops.CHUNK_ELEMENTS, per_chunk
+    try:  # c and o are per group
+        x, w, b = make_inputs([(n, c * groups, *size), (c * groups, o, *kernel), (o * groups,)])
+        kwargs = {
+            "stride": stride,
+            "padding": padding,
+            "output_padding": output_padding,
+            "dilation": dilation,
+            "groups": groups,
+        }
+        ours = [npgrad.tensor(a, requires_grad=True) for a in (x, w, b)]
+        theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+        got, expected = F.conv_transpose2d(*ours, **kwargs), TF.conv_transpose2d(*theirs, **kwargs)
+        np.testing.assert_allclose(got.numpy(), expected.detach().numpy(), atol=1e-10)
+        weights = np.random.default_rng(1).standard_normal(got.shape)
+        (got * npgrad.tensor(weights)).sum().backward()
+        (expected * torch.tensor(weights)).sum().backward()
+        for mine, reference in zip(ours, theirs, strict=True):
+            np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), atol=1e-10)
+    finally:
+        conv_ops.CHUNK_ELEMENTS = previous
+
+
+@needs_torch
+def test_conv_transpose_output_size_and_errors():
+    up, reference = (
+        nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1),
+        torch.nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1),
+    )
+    x = npgrad.ones(1, 3, 5, 5)
+    for size in [(9, 9), (10, 9), [1, 2, 10, 10]]:
+        assert up(x, output_size=size).shape == tuple(
+            reference(torch.ones(1, 3, 5, 5), output_size=size).shape
+        )
+    with pytest.raises(ValueError, match=r"output_size \(11, 9\) is not reachable.*9 to 10"):
+        up(x, output_size=(11, 9))
+    with pytest.raises(ValueError, match="output_padding .* smaller than either the stride"):
+        F.conv_transpose2d(x, npgrad.ones(3, 2, 3, 3), stride=2, output_padding=2)
+    with pytest.raises(ShapeError, match=r"conv_transpose2d: input of shape \(1, 3, 5, 5\)"):
+        F.conv_transpose2d(x, npgrad.ones(4, 2, 3, 3))
+    with pytest.raises(ShapeError, match="empty output"):
+        F.conv_transpose2d(npgrad.ones(1, 3, 1, 1), npgrad.ones(3, 2, 1, 1), padding=1)
+    with pytest.raises(ValueError, match="padding must be ints"):
+        nn.ConvTranspose2d(3, 2, 3, padding="same")
+    assert repr(nn.ConvTranspose2d(4, 2, 3, stride=2, output_padding=1, groups=2)) == (
+        "ConvTranspose2d(4, 2, kernel_size=(3, 3), stride=(2, 2), groups=2, output_padding=(1, 1))"
+    )
+    grouped = nn.ConvTranspose2d(4, 6, 3, groups=2)  # as torch: fan_in = weight.shape[1] * 9
+    assert grouped.weight.shape == (4, 3, 3, 3)
+    assert np.abs(grouped.bias.numpy()).max() <= 1 / np.sqrt(3 * 9)
+
+
 POOL_CASES = [
     ((2, 3, 6, 6), {"kernel_size": 2}),
     ((1, 2, 7, 5), {"kernel_size": 3, "stride": 2, "padding": 1}),
@@ -180,6 +316,9 @@ def test_adaptive_avg_pool(size):
         (lambda m: m.Conv2d(4, 6, 3, groups=2), (2, 4, 5, 5)),
         (lambda m: m.Conv2d(3, 3, 3, padding=1, groups=3, bias=False), (2, 3, 5, 5)),
         (lambda m: m.Conv1d(4, 8, 3, groups=4), (2, 4, 7)),
+        (lambda m: m.ConvTranspose2d(4, 2, 4, stride=2, padding=1), (2, 4, 3, 3)),
+        (lambda m: m.ConvTranspose2d(4, 6, 3, groups=2, bias=False, dilation=2), (1, 4, 3, 4)),
+        (lambda m: m.ConvTranspose1d(3, 2, 3, stride=2, output_padding=1), (2, 3, 5)),
         (lambda m: m.MaxPool2d(2), (1, 2, 6, 6)),
         (lambda m: m.AvgPool2d(3, stride=2, padding=1), (1, 2, 7, 7)),
         (lambda m: m.AdaptiveAvgPool2d(1), (2, 3, 4, 4)),

@@ -30,6 +30,8 @@ from npgrad.nn.modules.conv import (
     AvgPool2d,
     Conv1d,
     Conv2d,
+    ConvTranspose1d,
+    ConvTranspose2d,
     MaxPool2d,
 )
 from npgrad.nn.modules.layers import Dropout, Dropout2d, Embedding, Flatten, Unflatten

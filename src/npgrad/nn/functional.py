@@ -214,6 +214,75 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out.squeeze(2)
 
 
+def conv_transpose2d(
+    input,  # noqa: A002
+    weight,
+    bias=None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups=1,
+    dilation=1,
+):
+    """2-D transposed convolution ("deconvolution") of (N, C_in, H, W) input with
+    (C_in, C_out / groups, kh, kw) filters: the adjoint of ``conv2d`` with the same geometry,
+    which maps an (N, C_out, H_out, W_out) input to this one's shape. Output size
+    H_out = (H - 1) * stride - 2 * padding + dilation * (kh - 1) + output_padding + 1.
+    Matches ``torch.nn.functional.conv_transpose2d``.
+
+    >>> import npgrad
+    >>> F = npgrad.nn.functional
+    >>> x, w = npgrad.ones(1, 4, 7, 7), npgrad.ones(4, 2, 4, 4)
+    >>> F.conv_transpose2d(x, w, stride=2, padding=1).shape
+    (1, 2, 14, 14)
+    """
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"conv_transpose2d: groups must be a positive int, got {groups!r}")
+    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    padding, output_padding = _pair(padding, "padding"), _pair(output_padding, "output_padding")
+    for extra, step, spread in zip(output_padding, stride, dilation, strict=True):
+        if extra < 0 or (extra >= step and extra >= spread):
+            raise ValueError(
+                f"conv_transpose2d: output_padding {output_padding} must be smaller than either "
+                f"the stride {stride} or the dilation {dilation} (as in PyTorch)"
+            )
+    return conv.ConvTranspose2d.apply(
+        input,
+        weight,
+        bias,
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        dilation=dilation,
+        groups=groups,
+    )
+
+
+def conv_transpose1d(
+    input,  # noqa: A002
+    weight,
+    bias=None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups=1,
+    dilation=1,
+):
+    """1-D transposed convolution of (N, C_in, L) input with (C_in, C_out / groups, k) filters
+    (a ``conv_transpose2d`` of height 1)."""
+    out = conv_transpose2d(
+        input.unsqueeze(2),
+        weight.unsqueeze(2),
+        bias,
+        stride=(1, _single(stride)),
+        padding=(0, _single(padding)),
+        output_padding=(0, _single(output_padding)),
+        groups=groups,
+        dilation=(1, _single(dilation)),
+    )
+    return out.squeeze(2)
+
+
 def _single(value):
     return value if isinstance(value, int) else value[0]
 

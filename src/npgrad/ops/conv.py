@@ -194,10 +194,7 @@ class Conv2d(Function):
         flat_out = out.reshape(weight.shape[0], -1)
         # a small input (one chunk) keeps its columns for backward; larger ones are rebuilt
         keep = len(geometry.chunks(c)) == 1
-        for start, stop, cols in _chunk_buffers(geometry, c, dtype, ones, keep):
-            part = flat_out[:, start * geometry.row : stop * geometry.row]
-            columns = _grouped(geometry.im2col(xc, start, stop, cols), groups)
-            xp.matmul(_grouped(filters, groups), columns, out=_grouped(part, groups))  # a GEMM each
+        cols = _convolve(xc, filters, geometry, groups, flat_out, ones, keep)
         if bias is not None and not ones:
             flat_out += bias[:, None]
         # x too, though backward reads xc: the engine's in-place checks look for the input itself
@@ -211,12 +208,7 @@ class Conv2d(Function):
         xc, weight, kept_columns, _ = ctx.saved_tensors
         geometry = ctx.geometry
         (n, c, h, w), padding = ctx.unpadded
-        # the output gradient batch last, (O, H_out, W_out, N): a view when it came that way
-        grad_out = grad.transpose(1, 2, 3, 0)
-        if not grad_out.flags.c_contiguous:
-            compact = buffers.workspace("grad_out", grad_out.shape, grad.dtype)
-            compact[...] = grad_out
-            grad_out = compact
+        grad_out = _compact_batch_last(grad)
         flat_grad = grad_out.reshape(weight.shape[0], -1)
         filters = weight.reshape(weight.shape[0], -1)
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
@@ -227,15 +219,7 @@ class Conv2d(Function):
         dtype = xp.result_type(xc, weight, grad)
         grad_w = grad_b = grad_x = None
         if need_w:  # dy/dw = grad @ im2col(x)^T, the columns kept or rebuilt in cache
-            grad_w = xp.zeros((filters.shape[0], filters.shape[1] + ones), grad.dtype)
-            for start, stop, cols in _chunk_buffers(geometry, c, dtype, ones):
-                part = flat_grad[:, start * geometry.row : stop * geometry.row]
-                if kept_columns is not None:
-                    columns = kept_columns[: c * len(geometry.offsets) + ones]
-                else:
-                    columns = geometry.im2col(xc, start, stop, cols)
-                columns = _grouped(columns, groups).transpose(0, 2, 1)
-                _grouped(grad_w, groups)[...] += _grouped(part, groups) @ columns
+            grad_w = _filter_gradient(xc, flat_grad, geometry, groups, dtype, ones, kept_columns)
             if ones:
                 grad_w, grad_b = grad_w[:, :-1], grad_w[:, -1]  # dy/db = 1 at every position
             grad_w = grad_w.reshape(weight.shape)
@@ -246,6 +230,129 @@ class Conv2d(Function):
             inner = grad_xc[:, padding[0] : padding[0] + h, padding[1] : padding[1] + w]
             grad_x = inner.transpose(3, 0, 1, 2)
         return grad_x, grad_w, grad_b
+
+
+def transposed_output_size(size, kernel, stride, padding, output_padding, dilation):
+    """Output length of one spatial dim of a transposed convolution (PyTorch's formula)."""
+    return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+
+
+class ConvTranspose2d(Function):
+    """The transpose (adjoint) of Conv2d with the same weight: y = A_w^T x, where A_w is the
+    convolution of a (N, C_out, H_out, W_out) input into (N, C_in, H, W).
+
+    Weight (C_in, C_out / G, kh, kw). Each input pixel scatters its filter-weighted copy onto a
+    window of the output: forward is Conv2d's input gradient (GEMM + col2im), and backward is a
+    Conv2d forward of the output gradient (dL/dx = A_w g) and Conv2d's weight gradient with the
+    roles of input and output gradient swapped (<g, A_w^T x> = <A_w g, x>).
+    """
+
+    @staticmethod
+    def forward(
+        ctx,
+        x,
+        weight,
+        bias=None,
+        stride=(1, 1),
+        padding=(0, 0),
+        output_padding=(0, 0),
+        dilation=(1, 1),
+        groups=1,
+    ):
+        if x.ndim != 4 or x.shape[1] != weight.shape[0] or weight.shape[0] % groups:
+            grouped = f" in {groups} groups" if groups != 1 else ""
+            raise ShapeError(
+                f"conv_transpose2d: input of shape {x.shape} does not fit a weight of shape "
+                f"{weight.shape}{grouped} (expected input (N, {weight.shape[0]}, H, W)"
+                + (f" and input channels divisible by {groups}" if groups != 1 else "")
+                + ")"
+            )
+        n, _, h, w = x.shape
+        kernel = weight.shape[2:]
+        out_hw = tuple(
+            transposed_output_size(
+                (h, w)[d], kernel[d], stride[d], padding[d], output_padding[d], dilation[d]
+            )
+            for d in range(2)
+        )
+        if min(out_hw) <= 0:
+            raise ShapeError(
+                f"conv_transpose2d: input of shape {x.shape} with kernel {tuple(kernel)}, "
+                f"stride {stride}, padding {padding} gives an empty output {out_hw}"
+            )
+        channels = weight.shape[1] * groups
+        padded_shape = (channels, out_hw[0] + 2 * padding[0], out_hw[1] + 2 * padding[1], n)
+        geometry = _Geometry(padded_shape, kernel, stride, dilation, (h, w))
+        xc = batch_last(x)  # (C_in, H, W, N): the "output gradient" of the convolution
+        dtype = xp.result_type(x, weight)
+        filters = weight.reshape(weight.shape[0], -1)
+        out = _input_gradient(geometry, padded_shape, filters, xc, dtype, groups)
+        inner = out[:, padding[0] : padding[0] + out_hw[0], padding[1] : padding[1] + out_hw[1]]
+        if bias is not None:
+            inner += bias[:, None, None, None]
+        ctx.save_for_backward(xc, weight, x)
+        ctx.geometry, ctx.groups, ctx.padding = geometry, groups, padding
+        return inner.transpose(3, 0, 1, 2)  # (N, C_out, H_out, W_out), a view: batch last
+
+    @staticmethod
+    def backward(ctx, grad):
+        xc, weight, _ = ctx.saved_tensors
+        geometry, groups = ctx.geometry, ctx.groups
+        needs = ctx.needs_input_grad
+        grad_c = batch_last(grad, ctx.padding)  # (C_out, Hp, Wp, N), zero-padded as in forward
+        dtype = xp.result_type(xc, weight, grad)
+        flat_x = xc.reshape(xc.shape[0], -1)
+        grad_x = grad_w = grad_b = None
+        if needs[0]:  # dL/dx = A_w g: a convolution of the output gradient
+            out = buffers.empty(xc.shape, dtype)
+            filters = weight.reshape(weight.shape[0], -1)
+            _convolve(grad_c, filters, geometry, groups, out.reshape(out.shape[0], -1))
+            grad_x = out.transpose(3, 0, 1, 2)
+        if needs[1]:  # dL/dw: Conv2d's weight gradient with x as the output gradient
+            grad_w = _filter_gradient(grad_c, flat_x, geometry, groups, dtype)
+            grad_w = grad_w.reshape(weight.shape)
+        if len(needs) > 2 and needs[2]:
+            grad_b = grad.sum(axis=(0, 2, 3))  # dy/db = 1 at every output position
+        return grad_x, grad_w, grad_b
+
+
+def _compact_batch_last(grad):
+    """An (N, C, H, W) gradient as a C-contiguous (C, H, W, N) array: a view when it came so."""
+    moved = grad.transpose(1, 2, 3, 0)
+    if moved.flags.c_contiguous:
+        return moved
+    compact = buffers.workspace("grad_out", moved.shape, grad.dtype)
+    compact[...] = moved
+    return compact
+
+
+def _convolve(xc, filters, geometry, groups, out, ones=False, keep=False):
+    """out (O, positions) = filters @ im2col(xc) per group, a chunk of output rows at a time.
+
+    Returns the last column buffer (with ``keep``, the pool's: the only one when kept).
+    """
+    cols = None
+    for start, stop, cols in _chunk_buffers(geometry, xc.shape[0], out.dtype, ones, keep):
+        part = out[:, start * geometry.row : stop * geometry.row]
+        columns = _grouped(geometry.im2col(xc, start, stop, cols), groups)
+        xp.matmul(_grouped(filters, groups), columns, out=_grouped(part, groups))  # a GEMM each
+    return cols
+
+
+def _filter_gradient(xc, flat_grad, geometry, groups, dtype, ones=False, kept_columns=None):
+    """grad (O, positions) @ im2col(xc)^T per group: (O, C/G*kh*kw), plus the ones' column."""
+    c = xc.shape[0]
+    rows = c * len(geometry.offsets) + ones
+    grad_w = xp.zeros((flat_grad.shape[0], rows // groups), dtype)
+    for start, stop, cols in _chunk_buffers(geometry, c, dtype, ones):
+        part = flat_grad[:, start * geometry.row : stop * geometry.row]
+        if kept_columns is not None:
+            columns = kept_columns[:rows]
+        else:
+            columns = geometry.im2col(xc, start, stop, cols)
+        columns = _grouped(columns, groups).transpose(0, 2, 1)
+        _grouped(grad_w, groups)[...] += _grouped(part, groups) @ columns
+    return grad_w
 
 
 def _input_gradient(geometry, padded_shape, filters, grad_out, dtype, groups=1):

@@ -6,6 +6,7 @@ from npgrad.nn import functional as F
 from npgrad.nn import init
 from npgrad.nn.modules.module import Module
 from npgrad.nn.parameter import Parameter
+from npgrad.ops import conv as conv_ops
 from npgrad.tensor import empty
 
 
@@ -17,6 +18,7 @@ class _ConvNd(Module):
     """Shared body of Conv1d/Conv2d: weight (out, in, *kernel), PyTorch's default init."""
 
     dims = 2
+    transposed = False
 
     def __init__(
         self,
@@ -47,9 +49,9 @@ class _ConvNd(Module):
         self.stride, self.dilation = _tuple(stride, self.dims), _tuple(dilation, self.dims)
         self.padding = padding if isinstance(padding, str) else _tuple(padding, self.dims)
         self.groups = groups
-        self.weight = Parameter(
-            empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype)
-        )
+        # (out, in / groups, *kernel); a transposed convolution's is (in, out / groups, *kernel)
+        shape = (in_channels, out_channels) if self.transposed else (out_channels, in_channels)
+        self.weight = Parameter(empty(shape[0], shape[1] // groups, *self.kernel_size, dtype=dtype))
         self.register_parameter(
             "bias", Parameter(empty(out_channels, dtype=dtype)) if bias else None
         )
@@ -59,7 +61,7 @@ class _ConvNd(Module):
         """kaiming_uniform_(a=sqrt(5)) for the weight, U(+-1/sqrt(fan_in)) for the bias."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
+            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)  # channels seen, per tap
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
@@ -105,6 +107,118 @@ class Conv1d(_ConvNd):
         padding = self.padding if isinstance(self.padding, str) else self.padding[0]
         return F.conv1d(
             input, self.weight, self.bias, self.stride[0], padding, self.dilation[0], self.groups
+        )
+
+
+class _ConvTransposeNd(_ConvNd):
+    """Shared body of ConvTranspose1d/2d: PyTorch's argument order, output_padding and
+    ``forward(input, output_size=None)``."""
+
+    transposed = True
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups=1,
+        bias=True,
+        dilation=1,
+        padding_mode="zeros",
+        dtype=None,
+        device=None,
+    ):
+        if isinstance(padding, str):
+            raise ValueError(f"{type(self).__name__}: padding must be ints, not {padding!r}")
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            dtype,
+            device,
+        )
+        self.output_padding = _tuple(output_padding, self.dims)
+
+    def _output_padding(self, input, output_size):  # noqa: A002
+        """output_padding, or the one that gives ``output_size`` (the last dims' sizes)."""
+        if output_size is None:
+            return self.output_padding
+        wanted = tuple(output_size)[-self.dims :]
+        padding = []
+        for d in range(self.dims):
+            smallest = conv_ops.transposed_output_size(
+                input.shape[-self.dims + d],
+                self.kernel_size[d],
+                self.stride[d],
+                self.padding[d],
+                0,
+                self.dilation[d],
+            )
+            if not smallest <= wanted[d] < smallest + self.stride[d]:
+                raise ValueError(
+                    f"{type(self).__name__}: output_size {tuple(output_size)} is not reachable "
+                    f"from input {tuple(input.shape)}: dim {d} can be {smallest} to "
+                    f"{smallest + self.stride[d] - 1}"
+                )
+            padding.append(wanted[d] - smallest)
+        return tuple(padding)
+
+    def extra_repr(self):
+        text = super().extra_repr()
+        if self.output_padding != (0,) * self.dims:
+            text += f", output_padding={self.output_padding}"
+        return text
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution over (N, C, H, W) input (the upsampling layer of decoders and
+    GAN generators). Matches ``torch.nn.ConvTranspose2d``.
+
+    >>> import npgrad
+    >>> up = npgrad.nn.ConvTranspose2d(16, 8, kernel_size=2, stride=2)
+    >>> up(npgrad.ones(1, 16, 7, 7)).shape
+    (1, 8, 14, 14)
+    """
+
+    dims = 2
+
+    def forward(self, input, output_size=None):  # noqa: A002
+        return F.conv_transpose2d(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            self._output_padding(input, output_size),
+            self.groups,
+            self.dilation,
+        )
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution over (N, C, L) input. Matches ``torch.nn.ConvTranspose1d``."""
+
+    dims = 1
+
+    def forward(self, input, output_size=None):  # noqa: A002
+        return F.conv_transpose1d(
+            input,
+            self.weight,
+            self.bias,
+            self.stride[0],
+            self.padding[0],
+            self._output_padding(input, output_size)[0],
+            self.groups,
+            self.dilation[0],
         )
 
 
