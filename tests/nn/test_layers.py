@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
-from helpers import check_grad, check_layer, needs_torch, torch
+from helpers import check_grad, check_layer, check_op, needs_torch, torch
 
 import npgrad
 from npgrad import nn
+from npgrad.errors import ShapeError
 
 TNN = torch.nn if torch else None
 
@@ -24,6 +25,12 @@ TNN = torch.nn if torch else None
         (lambda m: m.BatchNorm1d(3), (5, 3, 7)),
         (lambda m: m.BatchNorm1d(3, affine=False, momentum=None), (5, 3)),
         (lambda m: m.BatchNorm2d(2), (4, 2, 3, 3)),
+        (lambda m: m.GroupNorm(2, 4), (3, 4, 3, 3)),
+        (lambda m: m.GroupNorm(1, 3), (2, 3, 5)),
+        (lambda m: m.GroupNorm(3, 3, affine=False), (2, 3, 2, 2)),
+        (lambda m: m.InstanceNorm2d(3), (2, 3, 4, 4)),
+        (lambda m: m.InstanceNorm2d(3, affine=True), (3, 4, 5)),  # unbatched (C, H, W)
+        (lambda m: m.InstanceNorm1d(2, affine=True, track_running_stats=True), (3, 2, 5)),
         (lambda m: m.Flatten(), (2, 3, 4)),
         (lambda m: m.Unflatten(1, (2, 2)), (3, 4)),
         (lambda m: m.Identity(), (2, 2)),
@@ -45,6 +52,66 @@ def test_batchnorm_eval_uses_running_statistics():
     theirs.eval()
     check_layer(ours, theirs, (6, 4))
     assert ours.num_batches_tracked.item() == 3
+
+
+@needs_torch
+@pytest.mark.parametrize("shape, groups", [((2, 6, 3, 4), 3), ((4, 4, 5), 2), ((3, 2), 1)])
+def test_group_norm_with_affine_parameters(shape, groups):
+    """Random scale and shift (the layer starts at ones and zeros, which hide a misplaced one)."""
+    channels = shape[1]
+    check_op(
+        [shape, (channels,), (channels,)],
+        torch_fn=lambda x, w, b: torch.nn.functional.group_norm(x, groups, w, b),
+        npgrad_fn=lambda x, w, b: nn.functional.group_norm(x, groups, w, b),
+        atol=1e-10,
+        grad_atol=1e-10,
+    )
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (3, 2, 6)])
+def test_instance_norm_with_affine_parameters(shape):
+    channels = shape[1]
+    check_op(
+        [shape, (channels,), (channels,)],
+        torch_fn=lambda x, w, b: torch.nn.functional.instance_norm(x, weight=w, bias=b),
+        npgrad_fn=lambda x, w, b: nn.functional.instance_norm(x, weight=w, bias=b),
+        atol=1e-10,
+        grad_atol=1e-10,
+    )
+
+
+@needs_torch
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_instance_norm_running_statistics(momentum):
+    """Tracked statistics: training batches move them as torch's do, eval then uses them."""
+    kwargs = {"affine": True, "track_running_stats": True, "momentum": momentum}
+    ours, theirs = nn.InstanceNorm2d(3, **kwargs).double(), TNN.InstanceNorm2d(3, **kwargs).double()
+    for seed in range(3):
+        batch = np.random.default_rng(seed).normal(2.0, 3.0, (4, 3, 5, 5))
+        ours(npgrad.tensor(batch))
+        theirs(torch.tensor(batch))
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_allclose(
+            getattr(ours, name).numpy(), getattr(theirs, name).numpy(), rtol=1e-12
+        )
+    ours.eval()
+    theirs.eval()
+    check_layer(ours, theirs, (2, 3, 4, 4))
+
+
+def test_group_and_instance_norm_errors():
+    with pytest.raises(ValueError, match=r"num_channels \(4\) must be divisible by num_groups"):
+        nn.GroupNorm(3, 4)
+    with pytest.raises(ShapeError, match=r"GroupNorm: expected input of shape \(N, 4, \*\)"):
+        nn.GroupNorm(2, 4)(npgrad.ones(2, 3, 5))
+    with pytest.raises(ShapeError, match="C divisible by num_groups=2"):
+        nn.functional.group_norm(npgrad.ones(2, 3, 5), 2)
+    with pytest.raises(ShapeError, match=r"InstanceNorm2d: expected input of shape \(N, 3, H, W\)"):
+        nn.InstanceNorm2d(3)(npgrad.ones(2, 3, 5))
+    with pytest.raises(ShapeError, match="more than 1 spatial element"):
+        nn.InstanceNorm1d(3)(npgrad.ones(2, 3, 1))
+    assert repr(nn.GroupNorm(2, 4)) == "GroupNorm(2, 4, eps=1e-05, affine=True)"
 
 
 @needs_torch
@@ -96,6 +163,8 @@ def test_embedding_parity_and_padding():
         (lambda: nn.LayerNorm(5), (2, 5)),
         (lambda: nn.BatchNorm1d(3), (6, 3)),
         (lambda: nn.BatchNorm2d(2), (3, 2, 2, 2)),
+        (lambda: nn.GroupNorm(2, 4), (2, 4, 3)),
+        (lambda: nn.InstanceNorm2d(2, affine=True), (2, 2, 3, 3)),
         (lambda: nn.Sequential(nn.Linear(3, 4), nn.GELU(), nn.Linear(4, 2)), (4, 3)),
     ],
 )

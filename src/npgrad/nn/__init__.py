@@ -48,7 +48,14 @@ from npgrad.nn.modules.loss import (
     SmoothL1Loss,
 )
 from npgrad.nn.modules.module import Module
-from npgrad.nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from npgrad.nn.modules.normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    LayerNorm,
+)
 from npgrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from npgrad.nn.modules.transformer import (
     MultiheadAttention,

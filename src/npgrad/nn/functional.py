@@ -464,6 +464,90 @@ def batch_norm(
     )
 
 
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):  # noqa: A002
+    """Normalise (N, C, *) input over each group of C / num_groups channels and the other dims
+    of each sample (Wu & He, 2018), then scale and shift per channel. Matches
+    ``torch.nn.functional.group_norm``.
+
+    >>> import npgrad
+    >>> out = npgrad.nn.functional.group_norm(npgrad.randn(2, 4, 3, 3) * 5 + 1, 2)
+    >>> [round(abs(v), 4) for v in out.reshape(2, 2, -1).mean(dim=2).flatten().tolist()]
+    [0.0, 0.0, 0.0, 0.0]
+    """
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise ShapeError(
+            f"group_norm: expected input (N, C, *) with C divisible by num_groups={num_groups}, "
+            f"got input of shape {input.shape}"
+        )
+    n, channels = input.shape[:2]
+    grouped = input.reshape(n, num_groups, -1)
+    out = norm.Normalize.apply(
+        grouped, None, None, axes=(2,), eps=eps, param_shape=(1, num_groups, 1)
+    ).reshape(input.shape)
+    param_shape = (1, channels) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(param_shape)
+    if bias is not None:
+        out = out + bias.reshape(param_shape)
+    return out
+
+
+def instance_norm(
+    input,  # noqa: A002
+    running_mean=None,
+    running_var=None,
+    weight=None,
+    bias=None,
+    use_input_stats=True,
+    momentum=0.1,
+    eps=1e-5,
+):
+    """Normalise each sample's channels of (N, C, *) input over their own spatial dims
+    (Ulyanov et al., 2016), then scale and shift per channel.
+
+    With ``use_input_stats`` the statistics are each instance's own, and running ones (when
+    given) are updated in place with their mean over the batch (unbiased variance, as PyTorch);
+    without it the running statistics are used. Matches ``torch.nn.functional.instance_norm``.
+    """
+    if input.ndim < 3:
+        raise ShapeError(
+            f"instance_norm: expected input (N, C, *) with spatial dims, got {input.shape}"
+        )
+    channels = input.shape[1]
+    axes = tuple(range(2, input.ndim))
+    param_shape = (1, channels) + (1,) * (input.ndim - 2)
+    if use_input_stats:
+        count = math.prod(input.shape[2:])
+        if count <= 1:
+            raise ShapeError(
+                f"instance_norm: expected more than 1 spatial element per channel, got input "
+                f"of shape {input.shape}"
+            )
+        if running_mean is not None:
+            mean = input._data.mean(axis=axes)
+            var = input._data.var(axis=axes)
+            running_mean._data *= 1 - momentum
+            running_mean._data += momentum * mean.mean(axis=0)
+            running_var._data *= 1 - momentum
+            running_var._data += (momentum * count / (count - 1)) * var.mean(axis=0)
+        return norm.Normalize.apply(
+            input, weight, bias, axes=axes, eps=eps, param_shape=param_shape
+        )
+    if running_mean is None or running_var is None:
+        raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
+    return norm.Normalize.apply(
+        input,
+        weight,
+        bias,
+        axes=axes,
+        eps=eps,
+        param_shape=param_shape,
+        mean=running_mean._data.reshape(param_shape),
+        var=running_var._data.reshape(param_shape),
+        fixed=True,
+    )
+
+
 def embedding(input, weight, padding_idx=None):  # noqa: A002
     """Rows of ``weight`` (num_embeddings, dim) looked up at the integer ``input``."""
     index = _array_of(input)

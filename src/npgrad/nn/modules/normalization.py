@@ -1,4 +1,4 @@
-"""``LayerNorm`` and the batch norms."""
+"""``LayerNorm``, ``GroupNorm``, the batch norms and the instance norms."""
 
 from npgrad.errors import ShapeError
 from npgrad.nn import functional as F
@@ -134,3 +134,99 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalisation of (N, C, H, W) input per channel. Matches ``torch.nn.BatchNorm2d``."""
 
     expected_dims = (4,)
+
+
+class GroupNorm(Module):
+    """Normalise each sample over groups of channels (Wu & He, 2018), then scale and shift per
+    channel: batch-size independent, so it suits small batches. Matches ``torch.nn.GroupNorm``.
+
+    >>> import npgrad
+    >>> npgrad.nn.GroupNorm(2, 6)(npgrad.randn(1, 6, 4, 4)).shape
+    (1, 6, 4, 4)
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None, device=None):
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError(
+                f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                f"({num_groups})"
+            )
+        self.num_groups, self.num_channels, self.eps = num_groups, num_channels, eps
+        self.affine = affine
+        if affine:
+            self.weight = Parameter(ones(num_channels, dtype=dtype))
+            self.bias = Parameter(zeros(num_channels, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, input):  # noqa: A002
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
+            raise ShapeError(
+                f"GroupNorm: expected input of shape (N, {self.num_channels}, *), got {input.shape}"
+            )
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class _InstanceNorm(_BatchNorm):
+    """Shared body of InstanceNorm1d/2d: per-sample, per-channel statistics over the spatial
+    dims. PyTorch's defaults: no affine parameters, no running statistics. Unbatched input
+    (C, *) is accepted too."""
+
+    spatial_dims = 1
+
+    def __init__(
+        self,
+        num_features,
+        eps=1e-5,
+        momentum=0.1,
+        affine=False,
+        track_running_stats=False,
+        dtype=None,
+        device=None,
+    ):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
+
+    def forward(self, input):  # noqa: A002
+        batched = 2 + self.spatial_dims
+        if input.ndim not in (batched - 1, batched) or input.shape[-batched + 1] != (
+            self.num_features
+        ):
+            names = ", ".join(["L"] if self.spatial_dims == 1 else ["H", "W"])
+            raise ShapeError(
+                f"{type(self).__name__}: expected input of shape (N, {self.num_features}, "
+                f"{names}) or ({self.num_features}, {names}), got {input.shape}"
+            )
+        unbatched = input.ndim == batched - 1
+        if unbatched:
+            input = input.unsqueeze(0)  # noqa: A001
+        # as PyTorch's instance norms: num_batches_tracked stays 0 and momentum=None means 0
+        momentum = self.momentum
+        out = F.instance_norm(
+            input,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            momentum if momentum is not None else 0.0,
+            self.eps,
+        )
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of (N, C, L) input. Matches ``torch.nn.InstanceNorm1d``."""
+
+    spatial_dims = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of (N, C, H, W) input (style transfer, GANs). Matches
+    ``torch.nn.InstanceNorm2d``."""
+
+    spatial_dims = 2
