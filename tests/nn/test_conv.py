@@ -297,13 +297,106 @@ def test_max_pool_gradient_is_zero_where_no_window_reaches(size):
     np.testing.assert_array_equal(grad, expected)  # the 41st row and column get nothing
 
 
-@pytest.mark.parametrize("size", [1, (2, 3), (None, 1)])
-def test_adaptive_avg_pool(size):
+@pytest.mark.parametrize("size", [1, (2, 3), (None, 1), (3, 4), (5, None), 7])
+@pytest.mark.parametrize("kind", ["avg", "max"])
+def test_adaptive_pool(size, kind):
+    """Sizes that divide the input and uneven, overlapping windows (7 -> 3: [0, 3), [2, 5),
+    [4, 7)), and sizes larger than the input (windows of one element, repeated)."""
+    name = f"adaptive_{kind}_pool2d"
     check_op(
         [(2, 3, 4, 6)],
-        torch_fn=lambda x: TF.adaptive_avg_pool2d(x, size),
-        npgrad_fn=lambda x: F.adaptive_avg_pool2d(x, size),
+        torch_fn=lambda x: getattr(TF, name)(x, size),
+        npgrad_fn=lambda x: getattr(F, name)(x, size),
     )
+
+
+NO_PAD_COUNT = {"count_include_pad": False}
+POOL_OPTION_CASES = [
+    # (shape, kwargs): ceil_mode's partial last windows, padding left out of the mean, divisors
+    ((2, 3, 8, 7), {"kernel_size": 3, "stride": 2, "ceil_mode": True}),
+    ((1, 2, 8, 6), {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}),
+    ((1, 2, 7, 5), {"kernel_size": (3, 2), "stride": (2, 3), "ceil_mode": True}),
+]
+
+
+@pytest.mark.parametrize("shape, kwargs", POOL_OPTION_CASES, ids=str)
+def test_pool_ceil_mode(shape, kwargs):
+    for kind in ("max", "avg"):
+        check_op(
+            [shape],
+            torch_fn=lambda x, kind=kind: getattr(TF, f"{kind}_pool2d")(x, **kwargs),
+            npgrad_fn=lambda x, kind=kind: getattr(F, f"{kind}_pool2d")(x, **kwargs),
+        )
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"kernel_size": 3, "stride": 2, "padding": 1, **NO_PAD_COUNT},
+        {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True, **NO_PAD_COUNT},
+        {"kernel_size": 2, "divisor_override": 3},
+    ],
+    ids=str,
+)
+def test_avg_pool_divisors(kwargs):
+    check_op(
+        [(2, 3, 7, 6)],
+        torch_fn=lambda x: TF.avg_pool2d(x, **kwargs),
+        npgrad_fn=lambda x: F.avg_pool2d(x, **kwargs),
+    )
+
+
+@pytest.mark.parametrize(
+    "name, args, kwargs",
+    [
+        ("max_pool1d", (3,), {"stride": 2, "padding": 1, "ceil_mode": True}),
+        ("max_pool1d", (2,), {"dilation": 2}),
+        ("avg_pool1d", (3,), {"stride": 2, "padding": 1, "count_include_pad": False}),
+        ("avg_pool1d", (4,), {}),
+        ("adaptive_avg_pool1d", (4,), {}),
+        ("adaptive_max_pool1d", (3,), {}),
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("shape", [(2, 3, 10), (3, 9)])  # batched and unbatched
+def test_pool1d(name, args, kwargs, shape):
+    check_op(
+        [shape],
+        torch_fn=lambda x: getattr(TF, name)(x, *args, **kwargs),
+        npgrad_fn=lambda x: getattr(F, name)(x, *args, **kwargs),
+    )
+
+
+@needs_torch
+@settings(max_examples=40, deadline=None)
+@given(
+    kernel=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    padding=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+    extra=st.tuples(st.integers(0, 5), st.integers(0, 5)),
+    ceil_mode=st.booleans(),
+    count_include_pad=st.booleans(),
+)
+def test_avg_pool_random_geometries_match_torch(
+    kernel, stride, padding, extra, ceil_mode, count_include_pad
+):
+    assume(all(2 * padding[d] <= kernel[d] for d in range(2)))  # torch's rule
+    size = [kernel[d] - 2 * padding[d] + extra[d] for d in range(2)]
+    assume(min(size) >= 1)
+    kwargs = {
+        "stride": stride,
+        "padding": padding,
+        "ceil_mode": ceil_mode,
+        "count_include_pad": count_include_pad,
+    }
+    x = np.random.default_rng(sum(size)).standard_normal((2, 3, *size))
+    ours, theirs = npgrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = F.avg_pool2d(ours, kernel, **kwargs), TF.avg_pool2d(theirs, kernel, **kwargs)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), atol=1e-12)
+    weights = np.random.default_rng(1).standard_normal(out.shape)
+    (out * npgrad.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), atol=1e-12)
 
 
 @needs_torch
@@ -322,6 +415,14 @@ def test_adaptive_avg_pool(size):
         (lambda m: m.MaxPool2d(2), (1, 2, 6, 6)),
         (lambda m: m.AvgPool2d(3, stride=2, padding=1), (1, 2, 7, 7)),
         (lambda m: m.AdaptiveAvgPool2d(1), (2, 3, 4, 4)),
+        (lambda m: m.AdaptiveAvgPool2d((3, 2)), (2, 3, 7, 5)),
+        (lambda m: m.AdaptiveMaxPool2d(3), (2, 3, 7, 5)),
+        (lambda m: m.MaxPool2d(3, 2, ceil_mode=True), (1, 2, 8, 8)),
+        (lambda m: m.AvgPool2d(3, 2, 1, count_include_pad=False, divisor_override=2), (1, 2, 8, 8)),
+        (lambda m: m.MaxPool1d(3, 2, padding=1), (2, 3, 9)),
+        (lambda m: m.AvgPool1d(2), (2, 3, 9)),
+        (lambda m: m.AdaptiveAvgPool1d(4), (2, 3, 9)),
+        (lambda m: m.AdaptiveMaxPool1d(4), (2, 3, 9)),
         (
             lambda m: m.Sequential(
                 m.Conv2d(1, 4, 3),
@@ -429,9 +530,10 @@ def test_conv2d_random_geometries_match_torch(
     dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
     extra=st.tuples(st.integers(0, 4), st.integers(0, 4)),
     batch_last=st.booleans(),
+    ceil_mode=st.booleans(),
 )
 def test_max_pool_random_geometries_and_ties_match_torch(
-    kernel, stride, padding, dilation, extra, batch_last
+    kernel, stride, padding, dilation, extra, batch_last, ceil_mode
 ):
     """Small integers make ties common: each window's gradient goes to its first maximum."""
     assume(all(2 * padding[d] <= kernel[d] for d in range(2)))  # torch's rule
@@ -440,7 +542,7 @@ def test_max_pool_random_geometries_and_ties_match_torch(
     x = np.random.default_rng(sum(size)).integers(-2, 3, (2, 3, *size)).astype(np.float64)
     if batch_last:  # laid out as a convolution's output is
         x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
-    kwargs = {"stride": stride, "padding": padding, "dilation": dilation}
+    kwargs = {"stride": stride, "padding": padding, "dilation": dilation, "ceil_mode": ceil_mode}
     ours, theirs = npgrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     out, expected = F.max_pool2d(ours, kernel, **kwargs), TF.max_pool2d(theirs, kernel, **kwargs)
     # a window of padding only gives -inf in both; torch then sends its gradient to an input

@@ -26,12 +26,17 @@ from npgrad.nn.modules.activation import (
 )
 from npgrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from npgrad.nn.modules.conv import (
+    AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
     AvgPool2d,
     Conv1d,
     Conv2d,
     ConvTranspose1d,
     ConvTranspose2d,
+    MaxPool1d,
     MaxPool2d,
 )
 from npgrad.nn.modules.layers import Dropout, Dropout2d, Embedding, Flatten, Unflatten

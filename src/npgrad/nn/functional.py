@@ -287,63 +287,239 @@ def _single(value):
     return value if isinstance(value, int) else value[0]
 
 
+def _pool_output(size, kernel, stride, padding, dilation, ceil_mode):
+    """(output length, extra padding at the end) of one pooled dim. With ``ceil_mode`` a last
+    partial window counts if it starts inside the input or its left padding (PyTorch's rule);
+    the extra padding makes it whole."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    if not ceil_mode or span < 0:  # (a window larger than the input: the op reports it)
+        return span // stride + 1, 0
+    out = -(-span // stride) + 1
+    if (out - 1) * stride >= size + padding:
+        out -= 1
+    return out, max((out - 1) * stride - span, 0)
+
+
+def _pool_args(kernel_size, stride, padding, dilation=1):
+    kernel = _pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
+    return kernel, stride, _pair(padding, "padding"), _pair(dilation, "dilation")
+
+
+def _ceil_padded(input, kernel, stride, padding, dilation, ceil_mode, value):  # noqa: A002
+    """The input with ceil_mode's extra bottom/right padding (``value``) when it needs any."""
+    extra = [
+        _pool_output(input.shape[2 + d], kernel[d], stride[d], padding[d], dilation[d], ceil_mode)[
+            1
+        ]
+        for d in range(2)
+    ]
+    if not any(extra):
+        return input, extra
+    return _constant_pad(input, (0, extra[1], 0, extra[0]), value), extra
+
+
 def max_pool2d(
-    input,
+    input,  # noqa: A002
     kernel_size,
     stride=None,
     padding=0,
     dilation=1,
-    ceil_mode=False,  # noqa: A002
+    ceil_mode=False,
     return_indices=False,
 ):
-    """Max over (kh, kw) windows of (N, C, H, W) input; ``stride`` defaults to the kernel size."""
-    if ceil_mode or return_indices:
-        raise NotImplementedError("max_pool2d: ceil_mode and return_indices are not supported yet")
-    kernel = _pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None else _pair(stride, "stride")
+    """Max over (kh, kw) windows of (N, C, H, W) input; ``stride`` defaults to the kernel size.
+    ``ceil_mode`` keeps a last partial window (PyTorch's rule). Matches
+    ``torch.nn.functional.max_pool2d`` (``return_indices`` not supported)."""
+    if return_indices:
+        raise NotImplementedError("max_pool2d: return_indices is not supported yet")
+    kernel, stride, padding, dilation = _pool_args(kernel_size, stride, padding, dilation)
+    if input.ndim == 4:
+        input, _ = _ceil_padded(input, kernel, stride, padding, dilation, ceil_mode, -math.inf)  # noqa: A001
     return pool.MaxPool2d.apply(
-        input,
-        kernel=kernel,
-        stride=stride,
-        padding=_pair(padding, "padding"),
-        dilation=_pair(dilation, "dilation"),
+        input, kernel=kernel, stride=stride, padding=padding, dilation=dilation
     )
+
+
+def _window_counts(size, kernel, stride, padding, out, count_include_pad):
+    """How many elements each of ``out`` average-pool windows divides by (PyTorch's rule: the
+    padding counts or not, the ceil_mode overhang never does)."""
+    counts = []
+    for i in range(out):
+        start = i * stride - padding
+        stop = min(start + kernel, size + padding)
+        if not count_include_pad:
+            start, stop = max(start, 0), min(stop, size)
+        counts.append(stop - start)
+    return numpy.array(counts)
 
 
 def avg_pool2d(
-    input,
+    input,  # noqa: A002
     kernel_size,
     stride=None,
     padding=0,
-    ceil_mode=False,  # noqa: A002
+    ceil_mode=False,
     count_include_pad=True,
+    divisor_override=None,
 ):
-    """Mean over (kh, kw) windows of (N, C, H, W) input; ``stride`` defaults to the kernel size."""
-    if ceil_mode or not count_include_pad:
-        raise NotImplementedError(
-            "avg_pool2d: ceil_mode and count_include_pad=False are not supported yet"
-        )
-    kernel = _pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None else _pair(stride, "stride")
-    return pool.AvgPool2d.apply(
-        input, kernel=kernel, stride=stride, padding=_pair(padding, "padding")
-    )
+    """Mean over (kh, kw) windows of (N, C, H, W) input; ``stride`` defaults to the kernel size.
+
+    Zero padding counts in the mean unless ``count_include_pad=False``; ``ceil_mode`` keeps a
+    last partial window (divided by its size within the padded input); ``divisor_override``
+    replaces every divisor. Matches ``torch.nn.functional.avg_pool2d``.
+    """
+    kernel, stride, padding, _ = _pool_args(kernel_size, stride, padding)
+    if input.ndim != 4:  # (the op reports the shape)
+        return pool.AvgPool2d.apply(input, kernel=kernel, stride=stride, padding=padding)
+    padded, extra = _ceil_padded(input, kernel, stride, padding, (1, 1), ceil_mode, 0.0)
+    out = pool.AvgPool2d.apply(padded, kernel=kernel, stride=stride, padding=padding)  # sum / area
+    area = kernel[0] * kernel[1]
+    if divisor_override is not None:
+        return out * (area / divisor_override)
+    if any(extra) or (not count_include_pad and any(padding)):
+        counts = [
+            _window_counts(
+                input.shape[2 + d],
+                kernel[d],
+                stride[d],
+                padding[d],
+                out.shape[2 + d],
+                count_include_pad,
+            )
+            for d in range(2)
+        ]
+        scale = area / numpy.multiply.outer(*counts)
+        out = out * Tensor(scale.astype(out._data.dtype))
+    return out
+
+
+def _adaptive_windows(size, out):
+    """PyTorch's adaptive windows: window i covers [floor(i * size / out), ceil((i + 1) * size /
+    out)), so windows may differ in size and overlap when ``out`` does not divide ``size``."""
+    return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+
+def _adaptive_size(input, output_size, op):  # noqa: A002
+    if input.ndim not in (3, 4):
+        raise ShapeError(f"{op}: expected input (N, C, H, W) or (C, H, W), got {input.shape}")
+    height, width = input.shape[-2:]
+    out_h, out_w = _pair(output_size, "output_size")
+    return (out_h or height, out_w or width)  # None keeps that size, as in PyTorch
 
 
 def adaptive_avg_pool2d(input, output_size):  # noqa: A002
-    """Average-pool (N, C, H, W) to ``output_size``; H and W must be multiples of it."""
+    """Average-pool (N, C, H, W) input to ``output_size`` with PyTorch's adaptive windows.
+
+    Sizes that divide the input are plain average pooling; otherwise the (separable) window
+    means are two matrix products, A_h x A_w^T, with each row of A averaging one window.
+    """
+    out_h, out_w = _adaptive_size(input, output_size, "adaptive_avg_pool2d")
     height, width = input.shape[-2:]
-    out_h, out_w = _pair(output_size, "output_size")
-    out_h, out_w = out_h or height, out_w or width  # None keeps that size, as in PyTorch
     if (out_h, out_w) == (1, 1):
         return input.mean(dim=(-2, -1), keepdim=True)
-    if height % out_h or width % out_w:
-        raise NotImplementedError(
-            f"adaptive_avg_pool2d: {height}x{width} to {out_h}x{out_w} needs uneven windows, "
-            "which are not supported yet (use sizes that divide the input)"
-        )
-    kernel = (height // out_h, width // out_w)
-    return pool.AvgPool2d.apply(input, kernel=kernel, stride=kernel, padding=(0, 0))
+    if height % out_h == 0 and width % out_w == 0 and input.ndim == 4:
+        kernel = (height // out_h, width // out_w)
+        return pool.AvgPool2d.apply(input, kernel=kernel, stride=kernel, padding=(0, 0))
+    dtype = input._data.dtype if input._data.dtype.kind == "f" else numpy.float32
+    averaging = []
+    for size, out in ((height, out_h), (width, out_w)):
+        matrix = numpy.zeros((out, size), dtype=dtype)
+        for i, (start, stop) in enumerate(_adaptive_windows(size, out)):
+            matrix[i, start:stop] = 1 / (stop - start)
+        averaging.append(Tensor(matrix))
+    return averaging[0] @ input @ averaging[1].T
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):  # noqa: A002
+    """Max-pool (N, C, H, W) input to ``output_size`` with PyTorch's adaptive windows.
+
+    Sizes that divide the input are plain max pooling; otherwise the window maxima are taken
+    over columns, then rows (a max over a rectangle is separable).
+    """
+    if return_indices:
+        raise NotImplementedError("adaptive_max_pool2d: return_indices is not supported yet")
+    out_h, out_w = _adaptive_size(input, output_size, "adaptive_max_pool2d")
+    height, width = input.shape[-2:]
+    if height % out_h == 0 and width % out_w == 0 and input.ndim == 4:
+        kernel = (height // out_h, width // out_w)
+        return max_pool2d(input, kernel, kernel)
+    out = input
+    for dim, size, count in ((-1, width, out_w), (-2, height, out_h)):
+        after = (slice(None),) * (-1 - dim)  # the dims after ``dim``
+        parts = [
+            out[(..., slice(start, stop), *after)].amax(dim=dim, keepdim=True)
+            for start, stop in _adaptive_windows(size, count)
+        ]
+        out = npgrad.cat(parts, dim=dim)
+    return out
+
+
+def _as_2d_pool(input, op, pool_fn, *args):  # noqa: A002
+    """A 1-D pool of (N, C, L) or (C, L) input as the 2-D one over (N, C, 1, L)."""
+    if input.ndim not in (2, 3):
+        raise ShapeError(f"{op}: expected input (N, C, L) or (C, L), got {input.shape}")
+    batched = input if input.ndim == 3 else input.unsqueeze(0)
+    out = pool_fn(batched.unsqueeze(2), *args).squeeze(2)
+    return out if input.ndim == 3 else out.squeeze(0)
+
+
+def max_pool1d(
+    input,  # noqa: A002
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode=False,
+    return_indices=False,
+):
+    """Max over windows of (N, C, L) input. Matches ``torch.nn.functional.max_pool1d``."""
+    stride = kernel_size if stride is None or stride == [] else stride
+    return _as_2d_pool(
+        input,
+        "max_pool1d",
+        max_pool2d,
+        (1, _single(kernel_size)),
+        (1, _single(stride)),
+        (0, _single(padding)),
+        (1, _single(dilation)),
+        ceil_mode,
+        return_indices,
+    )
+
+
+def avg_pool1d(
+    input,  # noqa: A002
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+):
+    """Mean over windows of (N, C, L) input. Matches ``torch.nn.functional.avg_pool1d``."""
+    stride = kernel_size if stride is None or stride == [] else stride
+    return _as_2d_pool(
+        input,
+        "avg_pool1d",
+        avg_pool2d,
+        (1, _single(kernel_size)),
+        (1, _single(stride)),
+        (0, _single(padding)),
+        ceil_mode,
+        count_include_pad,
+    )
+
+
+def adaptive_avg_pool1d(input, output_size):  # noqa: A002
+    """Average-pool (N, C, L) input to ``output_size`` (PyTorch's adaptive windows)."""
+    size = (1, _single(output_size))
+    return _as_2d_pool(input, "adaptive_avg_pool1d", adaptive_avg_pool2d, size)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):  # noqa: A002
+    """Max-pool (N, C, L) input to ``output_size`` (PyTorch's adaptive windows)."""
+    size = (1, _single(output_size))
+    return _as_2d_pool(input, "adaptive_max_pool1d", adaptive_max_pool2d, size, return_indices)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002

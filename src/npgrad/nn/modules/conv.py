@@ -256,11 +256,18 @@ class AvgPool2d(Module):
     """Mean over windows of (N, C, H, W) input. Matches ``torch.nn.AvgPool2d``."""
 
     def __init__(
-        self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
+        self,
+        kernel_size,
+        stride=None,
+        padding=0,
+        ceil_mode=False,
+        count_include_pad=True,
+        divisor_override=None,
     ):
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, stride or kernel_size, padding
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+        self.divisor_override = divisor_override
 
     def forward(self, input):  # noqa: A002
         return F.avg_pool2d(
@@ -270,6 +277,7 @@ class AvgPool2d(Module):
             self.padding,
             self.ceil_mode,
             self.count_include_pad,
+            self.divisor_override,
         )
 
     def extra_repr(self):
@@ -288,3 +296,70 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(Module):
+    """Max-pool to a fixed output size (PyTorch's adaptive windows)."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, input):  # noqa: A002
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class MaxPool1d(MaxPool2d):
+    """Max over windows of (N, C, L) input. Matches ``torch.nn.MaxPool1d``.
+
+    >>> import npgrad
+    >>> npgrad.nn.MaxPool1d(3, stride=2)(npgrad.ones(1, 4, 9)).shape
+    (1, 4, 4)
+    """
+
+    def forward(self, input):  # noqa: A002
+        return F.max_pool1d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+            self.return_indices,
+        )
+
+
+class AvgPool1d(AvgPool2d):
+    """Mean over windows of (N, C, L) input. Matches ``torch.nn.AvgPool1d``."""
+
+    def __init__(
+        self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
+    ):
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+    def forward(self, input):  # noqa: A002
+        return F.avg_pool1d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+        )
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """Average-pool (N, C, L) input to a fixed length (PyTorch's adaptive windows)."""
+
+    def forward(self, input):  # noqa: A002
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    """Max-pool (N, C, L) input to a fixed length (PyTorch's adaptive windows)."""
+
+    def forward(self, input):  # noqa: A002
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
