@@ -3,8 +3,10 @@
 Each one calls the Tensor method of the same name, so the behaviour is defined in one place.
 """
 
+import numpy
+
 from npgrad.ops import linalg
-from npgrad.tensor import Tensor, tensor
+from npgrad.tensor import Tensor, _array_of, cat, tensor
 
 
 def _as_tensor(x):
@@ -296,3 +298,164 @@ def einsum(equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], list | tuple):
         operands = tuple(operands[0])
     return linalg.Einsum.apply(*(_as_tensor(x) for x in operands), equation=equation)
+
+
+def _method(name):
+    """``npgrad.<name>(input, ...)``: calls ``input.<name>(...)``, whose docstring it takes."""
+
+    def function(input, *args, **kwargs):  # noqa: A002
+        return getattr(_as_tensor(input), name)(*args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = getattr(Tensor, name).__doc__
+    return function
+
+
+# element-wise arithmetic and comparisons
+add, sub, mul, div, true_divide, pow = (
+    _method(name) for name in ("add", "sub", "mul", "div", "true_divide", "pow")
+)
+subtract, multiply, divide, neg, negative, reciprocal = (
+    _method(name) for name in ("subtract", "multiply", "divide", "neg", "negative", "reciprocal")
+)
+eq, ne, gt, lt, ge, le = (_method(name) for name in ("eq", "ne", "gt", "lt", "ge", "le"))
+greater, less, greater_equal, less_equal, not_equal = (
+    _method(name) for name in ("greater", "less", "greater_equal", "less_equal", "not_equal")
+)
+remainder, fmod, floor_divide, lerp, addcmul, addcdiv = (
+    _method(name) for name in ("remainder", "fmod", "floor_divide", "lerp", "addcmul", "addcdiv")
+)
+clamp_min, clamp_max, isinf, nan_to_num = (
+    _method(name) for name in ("clamp_min", "clamp_max", "isinf", "nan_to_num")
+)
+# element-wise functions
+floor, ceil, round, trunc, fix = (  # noqa: A001
+    _method(name) for name in ("floor", "ceil", "round", "trunc", "fix")
+)
+tan, sinh, cosh, asin, acos, atan, atan2 = (
+    _method(name) for name in ("tan", "sinh", "cosh", "asin", "acos", "atan", "atan2")
+)
+arcsin, arccos, arctan, arctan2 = (
+    _method(name) for name in ("arcsin", "arccos", "arctan", "arctan2")
+)
+expm1, log2, log10, erf = (_method(name) for name in ("expm1", "log2", "log10", "erf"))
+# shapes, selection and reductions
+clone, masked_fill, masked_select, index_select, narrow = (
+    _method(name) for name in ("clone", "masked_fill", "masked_select", "index_select", "narrow")
+)
+unbind, t, movedim, moveaxis, swapaxes, repeat_interleave = (
+    _method(name) for name in ("unbind", "t", "movedim", "movedim", "swapaxes", "repeat_interleave")
+)
+moveaxis.__name__ = moveaxis.__qualname__ = "moveaxis"
+roll, diag, trace, diff, median, nonzero, unique = (
+    _method(name) for name in ("roll", "diag", "trace", "diff", "median", "nonzero", "unique")
+)
+
+
+def outer(input, vec2):  # noqa: A002
+    """The outer product of two 1-D tensors: out[i, j] = input[i] * vec2[j]."""
+    return _as_tensor(input).unsqueeze(1) * _as_tensor(vec2).unsqueeze(0)
+
+
+ger = outer
+
+
+def tile(input, dims):  # noqa: A002
+    """``input`` repeated ``dims`` times along each dim (missing leading dims count as 1)."""
+    input = _as_tensor(input)  # noqa: A001
+    dims = tuple(dims)
+    if len(dims) < input.ndim:
+        dims = (1,) * (input.ndim - len(dims)) + dims
+    return input.repeat(*dims)
+
+
+def broadcast_to(input, size):  # noqa: A002
+    """``input`` expanded to ``size`` by NumPy's broadcasting rules (a view)."""
+    return _as_tensor(input).expand(*size)
+
+
+def hstack(tensors):
+    """Concatenate along dim 1 (dim 0 for 1-D tensors)."""
+    tensors = [_as_tensor(x) for x in tensors]
+    return cat(tensors, dim=0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Concatenate along dim 0, 1-D tensors taken as rows."""
+    return cat([_as_tensor(x).reshape(1, -1) if _as_tensor(x).ndim == 1 else x for x in tensors])
+
+
+row_stack = vstack
+
+
+def column_stack(tensors):
+    """Stack 1-D tensors as columns (and concatenate 2-D ones along dim 1)."""
+    columns = [_as_tensor(x) for x in tensors]
+    return cat([x.reshape(-1, 1) if x.ndim <= 1 else x for x in columns], dim=1)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids from 1-D tensors (``indexing`` "ij", PyTorch's default, or "xy")."""
+    if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    vectors = [_as_tensor(x) for x in tensors]
+    if indexing == "xy" and len(vectors) >= 2:
+        vectors[0], vectors[1] = vectors[1], vectors[0]
+    shape = tuple(v.shape[0] for v in vectors)
+    grids = [
+        v.reshape(*(-1 if d == i else 1 for d in range(len(vectors)))).expand(*shape)
+        for i, v in enumerate(vectors)
+    ]
+    if indexing == "xy" and len(grids) >= 2:  # x varies along columns: swap the roles back
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def _logical(function, *operands):
+    return Tensor._wrap(numpy.asarray(function(*(_array_of(x) for x in operands))))
+
+
+def logical_and(input, other):  # noqa: A002
+    """Element-wise AND of the truth values (non-zero is True)."""
+    return _logical(numpy.logical_and, input, other)
+
+
+def logical_or(input, other):  # noqa: A002
+    """Element-wise OR of the truth values."""
+    return _logical(numpy.logical_or, input, other)
+
+
+def logical_xor(input, other):  # noqa: A002
+    """Element-wise XOR of the truth values."""
+    return _logical(numpy.logical_xor, input, other)
+
+
+def logical_not(input):  # noqa: A002
+    """Element-wise NOT of the truth values."""
+    return _logical(numpy.logical_not, input)
+
+
+def isclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):  # noqa: A002
+    """Element-wise |input - other| <= atol + rtol * |other|."""
+    return _logical(
+        lambda a, b: numpy.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan), input, other
+    )
+
+
+def count_nonzero(input, dim=None):  # noqa: A002
+    """How many elements are non-zero, in all or along ``dim``."""
+    axis = dim if dim is None or isinstance(dim, int) else tuple(dim)
+    return Tensor._wrap(numpy.asarray(numpy.count_nonzero(_array_of(input), axis=axis)))
+
+
+def finfo(dtype=None):
+    """Limits of a floating dtype (``eps``, ``max``, ``min``, ``tiny``): NumPy's ``finfo``."""
+    from npgrad.backend import get_default_dtype
+
+    return numpy.finfo(get_default_dtype() if dtype is None else dtype)
+
+
+iinfo = numpy.iinfo  # limits of an integer dtype
+Size = tuple  # shapes are plain tuples: ``npgrad.Size([2, 3]) == (2, 3)``

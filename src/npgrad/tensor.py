@@ -7,6 +7,7 @@ arguments (``dim``, sizes, Python scalars) into what the op expects.
 """
 
 import builtins
+import math
 import weakref
 from collections import namedtuple
 
@@ -446,6 +447,46 @@ class Tensor:
         """Negate in place."""
         return self._inplace(elementwise.Neg)
 
+    def masked_fill_(self, mask, value):
+        """In place: ``value`` where ``mask`` is True."""
+        return self._inplace(elementwise.MaskedFill, mask=_array_of(mask), value=_array_of(value))
+
+    def relu_(self):
+        """In place: max(x, 0)."""
+        return self._inplace(activation.ReLU)
+
+    def sigmoid_(self):
+        """In place: the logistic sigmoid."""
+        return self._inplace(activation.Sigmoid)
+
+    def tanh_(self):
+        """In place: tanh."""
+        return self._inplace(activation.Tanh)
+
+    def exp_(self):
+        """In place: e^x."""
+        return self._inplace(elementwise.Exp)
+
+    def log_(self):
+        """In place: ln x."""
+        return self._inplace(elementwise.Log)
+
+    def sqrt_(self):
+        """In place: sqrt(x)."""
+        return self._inplace(elementwise.Sqrt)
+
+    def abs_(self):
+        """In place: |x|."""
+        return self._inplace(elementwise.Abs)
+
+    def floor_(self):
+        """In place: floor(x)."""
+        return self._inplace(elementwise.Round, mode="floor")
+
+    def round_(self, decimals=0):
+        """In place: round(x), halves to even."""
+        return self._inplace(elementwise.Round, mode="round", decimals=decimals)
+
     __iadd__ = add_
     __isub__ = sub_
     __imul__ = mul_
@@ -606,9 +647,37 @@ class Tensor:
         return self._compare(other, numpy.bitwise_xor)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
-    add, sub, mul, div, pow = __add__, __sub__, __mul__, __truediv__, __pow__
-    multiply, divide, subtract, true_divide = mul, div, sub, div
+    mul, pow, true_divide = __mul__, __pow__, __truediv__
     neg, negative, matmul = __neg__, __neg__, __matmul__
+    greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+
+    def add(self, other, alpha=1):
+        """self + alpha * other."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other, alpha=1):
+        """self - alpha * other."""
+        return self - (other if alpha == 1 else other * alpha)
+
+    def div(self, other, rounding_mode=None):
+        """self / other; ``rounding_mode`` "floor" or "trunc" rounds the quotient (integers stay
+        integers then, as in PyTorch)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode not in ("floor", "trunc"):
+            raise ValueError(
+                f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}"
+            )
+        divisor = _array_of(other)
+        if self.dtype.kind in "iu" and numpy.result_type(divisor).kind in "iu":  # no gradient
+            dtype = numpy.result_type(self._data, divisor)
+            if rounding_mode == "floor":
+                return Tensor._wrap(xp.asarray(xp.floor_divide(self._data, divisor)))
+            return Tensor._wrap(xp.trunc(xp.true_divide(self._data, divisor)).astype(dtype))
+        quotient = self / other
+        return quotient.floor() if rounding_mode == "floor" else quotient.trunc()
+
+    multiply, divide, subtract = mul, div, sub
 
     def equal(self, other):
         """True when both tensors have the same shape and elements."""
@@ -702,6 +771,103 @@ class Tensor:
     def lerp(self, end, weight):
         """self + weight * (end - self)."""
         return self + weight * (end - self)
+
+    def floor(self):
+        """Largest integer <= x, element-wise (zero gradient)."""
+        return elementwise.Round.apply(self, mode="floor")
+
+    def ceil(self):
+        """Smallest integer >= x, element-wise (zero gradient)."""
+        return elementwise.Round.apply(self, mode="ceil")
+
+    def round(self, decimals=0):
+        """Round to ``decimals`` places, halves to even (zero gradient)."""
+        return elementwise.Round.apply(self, mode="round", decimals=decimals)
+
+    def trunc(self):
+        """Round towards zero, element-wise (zero gradient)."""
+        return elementwise.Round.apply(self, mode="trunc")
+
+    fix = trunc
+
+    def tan(self):
+        """Tangent, element-wise."""
+        return elementwise.Tan.apply(self)
+
+    def sinh(self):
+        """Hyperbolic sine, element-wise."""
+        return elementwise.Sinh.apply(self)
+
+    def cosh(self):
+        """Hyperbolic cosine, element-wise."""
+        return elementwise.Cosh.apply(self)
+
+    def asin(self):
+        """Inverse sine, element-wise."""
+        return elementwise.Asin.apply(self)
+
+    def acos(self):
+        """Inverse cosine, element-wise."""
+        return elementwise.Acos.apply(self)
+
+    def atan(self):
+        """Inverse tangent, element-wise."""
+        return elementwise.Atan.apply(self)
+
+    def atan2(self, other):
+        """The angle of the point (other, self), element-wise (``torch.atan2(input, other)``)."""
+        return elementwise.Atan2.apply(*self._scalar_operand(other))
+
+    arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+
+    def expm1(self):
+        """e^x - 1, element-wise, accurate near 0."""
+        return elementwise.Expm1.apply(self)
+
+    def log2(self):
+        """Base-2 logarithm, element-wise."""
+        return self.log() * (1 / math.log(2))
+
+    def log10(self):
+        """Base-10 logarithm, element-wise."""
+        return self.log() * (1 / math.log(10))
+
+    def erf(self):
+        """The error function, element-wise."""
+        return elementwise.Erf.apply(self)
+
+    def remainder(self, other):
+        """x - floor(x / other) * other: the sign of ``other``, as Python's % (differentiable)."""
+        return elementwise.Remainder.apply(*self._scalar_operand(other))
+
+    def fmod(self, other):
+        """x - trunc(x / other) * other: the sign of x, as C's fmod (differentiable)."""
+        return elementwise.Remainder.apply(*self._scalar_operand(other), truncate=True)
+
+    def floor_divide(self, other):
+        """floor(x / other), element-wise (no gradient, as the // operator)."""
+        return self // other
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (the dtype's largest
+        and smallest values by default); the gradient passes where x was finite."""
+        info = numpy.finfo(self.dtype)
+        out = self
+        for test, value in (
+            (xp.isnan, nan),
+            (xp.isposinf, info.max if posinf is None else posinf),
+            (xp.isneginf, info.min if neginf is None else neginf),
+        ):
+            out = elementwise.MaskedFill.apply(out, mask=test(self._data), value=value)
+        return out
+
+    def addcmul(self, tensor1, tensor2, value=1):
+        """self + value * tensor1 * tensor2."""
+        return self + value * tensor1 * tensor2
+
+    def addcdiv(self, tensor1, tensor2, value=1):
+        """self + value * tensor1 / tensor2."""
+        return self + value * tensor1 / tensor2
 
     # ----------------------------------------------------------------- activations
     def sigmoid(self):
@@ -1031,6 +1197,119 @@ class Tensor:
         """Select entries along ``dim`` at the integer ``index``."""
         axis = _normalize_one_dim(dim, self.ndim, "index_select")
         return self[(slice(None),) * axis + (_array_of(index),)]
+
+    def narrow(self, dim, start, length):
+        """The slice ``start:start + length`` along ``dim`` (a differentiable view)."""
+        axis = _normalize_one_dim(dim, self.ndim, "narrow")
+        start = _builtin_int(start) % self.shape[axis] if start < 0 else _builtin_int(start)
+        if start + length > self.shape[axis]:
+            raise ShapeError(
+                f"narrow: start ({start}) + length ({length}) exceeds dimension size "
+                f"({self.shape[axis]}) of dim {dim} (shape {self.shape})"
+            )
+        return self[(slice(None),) * axis + (slice(start, start + length),)]
+
+    def roll(self, shifts, dims=None):
+        """Elements shifted ``shifts`` places along ``dims``, wrapping around (the flattened
+        tensor when ``dims`` is None), as ``torch.roll``."""
+        if dims is None:
+            return self.flatten().roll(shifts, 0).reshape(self.shape)
+        shifts = (shifts,) if isinstance(shifts, _builtin_int) else tuple(shifts)
+        dims = (dims,) if isinstance(dims, _builtin_int) else tuple(dims)
+        if len(shifts) != len(dims):
+            raise ValueError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+        out = self
+        for shift, dim in zip(shifts, dims, strict=True):
+            axis = _normalize_one_dim(dim, self.ndim, "roll")
+            size = self.shape[axis]
+            out = out.index_select(axis, (xp.arange(size) - shift) % max(size, 1))
+        return out
+
+    def diag(self, diagonal=0):
+        """A 1-D tensor -> the square matrix with it on a diagonal; a matrix -> that diagonal."""
+        if self.ndim == 1:
+            size = self.shape[0] + abs(diagonal)
+            rows = xp.arange(self.shape[0]) + max(-diagonal, 0)
+            columns = xp.arange(self.shape[0]) + max(diagonal, 0)
+            out = zeros(size, size, dtype=self.dtype)
+            return scatter_add(out.flatten(), 0, rows * size + columns, self).reshape(size, size)
+        if self.ndim != 2:
+            raise ShapeError(f"diag: expected a 1-D or 2-D tensor, got shape {self.shape}")
+        top, left = max(-diagonal, 0), max(diagonal, 0)  # where the diagonal starts
+        rows = xp.arange(max(min(self.shape[0] - top, self.shape[1] - left), 0))
+        return self[rows + top, rows + left]
+
+    def trace(self):
+        """The sum of a matrix's main diagonal."""
+        return self.diag().sum()
+
+    def diff(self, n=1, dim=-1):
+        """The n-th forward difference along ``dim``: x[i + 1] - x[i], applied n times."""
+        axis = _normalize_one_dim(dim, self.ndim, "diff")
+        out = self
+        for _ in range(n):
+            before = (slice(None),) * axis
+            out = out[before + (slice(1, None),)] - out[before + (slice(None, -1),)]
+        return out
+
+    def median(self, dim=None, keepdim=False):
+        """The lower median (no averaging, as PyTorch): of all elements, or ``(values,
+        indices)`` along ``dim``."""
+        if dim is None:
+            flat = self.flatten()
+            return flat.sort()[0][(flat.shape[0] - 1) // 2]
+        axis = _normalize_one_dim(dim, self.ndim, "median")
+        values, indices = self.sort(dim=axis)
+        pick = (slice(None),) * axis + (slice((self.shape[axis] - 1) // 2, None, self.shape[axis]),)
+        values, indices = values[pick], indices[pick]
+        if not keepdim:
+            values, indices = values.squeeze(axis), indices.squeeze(axis)
+        return MinMax(values, indices)
+
+    def nonzero(self, as_tuple=False):
+        """Indices of the non-zero elements: an (n, ndim) int64 tensor, or a tuple of 1-D ones."""
+        found = xp.nonzero(self._data if self.ndim else self._data.reshape(1))
+        if as_tuple:
+            return tuple(Tensor._wrap(index.astype(int64)) for index in found)
+        return Tensor._wrap(xp.stack(found, axis=1).astype(int64))
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+        """The distinct elements (or slices along ``dim``), sorted; optionally where each element
+        went (``return_inverse``) and how often each occurs (``return_counts``). No gradient."""
+        axis = None if dim is None else _normalize_one_dim(dim, self.ndim, "unique")
+        values, inverse, counts = xp.unique(
+            self._data, return_inverse=True, return_counts=True, axis=axis
+        )
+        out = [Tensor._wrap(values)]
+        if return_inverse:
+            shape = self.shape if axis is None else (self.shape[axis],)
+            out.append(Tensor._wrap(inverse.reshape(shape).astype(int64)))
+        if return_counts:
+            out.append(Tensor._wrap(counts.astype(int64)))
+        return out[0] if len(out) == 1 else tuple(out)
+
+    def stride(self, dim=None):
+        """Steps in elements between neighbours along each dim (PyTorch's strides)."""
+        steps = tuple(step // self._data.itemsize for step in self._data.strides)
+        return steps if dim is None else steps[_normalize_one_dim(dim, self.ndim, "stride")]
+
+    @property
+    def itemsize(self):
+        """Bytes per element."""
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        """Bytes of all the elements."""
+        return self._data.nbytes
+
+    def nelement(self):
+        """The number of elements (``numel``)."""
+        return self.numel()
+
+    def new_empty(self, *size, dtype=None, requires_grad=False):
+        """An uninitialised tensor of ``size`` with this tensor's dtype (unless given)."""
+        return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def new_zeros(self, *size, dtype=None, requires_grad=False):
         """Zeros of ``size`` with this tensor's dtype (unless given)."""

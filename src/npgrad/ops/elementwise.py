@@ -5,9 +5,12 @@ engine sums them back to each input's shape. A Python scalar operand arrives as 
 is treated as a constant (NumPy's weak-scalar rule keeps float32 float32).
 """
 
+import math
+
 from npgrad import buffers
 from npgrad.autograd import Function
 from npgrad.backend import xp
+from npgrad.ops import activation
 
 
 class Add(Function):
@@ -227,6 +230,181 @@ class Cos(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return -grad * xp.sin(x)  # d cos = -sin
+
+
+class Round(Function):
+    """y = floor / ceil / round / trunc of x (``mode``); piecewise constant: zero gradient"""
+
+    @staticmethod
+    def forward(ctx, x, mode="round", decimals=0):
+        if mode == "round":
+            return xp.round(x, decimals)  # halves to even, as PyTorch
+        return {"floor": xp.floor, "ceil": xp.ceil, "trunc": xp.trunc}[mode](x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return xp.zeros_like(grad)  # d floor(x) = 0 almost everywhere
+
+
+class Tan(Function):
+    """y = tan x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = xp.tan(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (1 + y * y)  # d tan = 1 + tan^2
+
+
+class Sinh(Function):
+    """y = sinh x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.sinh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * xp.cosh(x)  # d sinh = cosh
+
+
+class Cosh(Function):
+    """y = cosh x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.cosh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * xp.sinh(x)  # d cosh = sinh
+
+
+class Asin(Function):
+    """y = arcsin x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.arcsin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / xp.sqrt(1 - x * x)  # d arcsin = 1 / sqrt(1 - x^2)
+
+
+class Acos(Function):
+    """y = arccos x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.arccos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad / xp.sqrt(1 - x * x)  # d arccos = -1 / sqrt(1 - x^2)
+
+
+class Atan(Function):
+    """y = arctan x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.arctan(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (1 + x * x)  # d arctan = 1 / (1 + x^2)
+
+
+class Atan2(Function):
+    """z = atan2(y, x), the angle of the point (x, y)"""
+
+    @staticmethod
+    def forward(ctx, y, x):
+        ctx.save_for_backward(y, x)
+        return xp.arctan2(y, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, x = ctx.saved_tensors
+        scale = grad / (x * x + y * y)
+        return scale * x, -scale * y  # dz/dy = x / r^2, dz/dx = -y / r^2
+
+
+class Expm1(Function):
+    """y = e^x - 1, accurate for small x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = xp.expm1(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (y + 1)  # d (e^x - 1) = e^x
+
+
+class Erf(Function):
+    """y = erf x = 2 / sqrt(pi) * integral_0^x e^(-t^2) dt"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return activation.erf(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (2 / math.sqrt(math.pi)) * xp.exp(-x * x)  # d erf = 2/sqrt(pi) e^(-x^2)
+
+
+class Remainder(Function):
+    """z = x - q y with q = floor(x / y) (``remainder``, Python's %) or trunc(x / y) (``fmod``)"""
+
+    @staticmethod
+    def forward(ctx, x, y, truncate=False):
+        ctx.save_for_backward(x, y)
+        ctx.truncate = truncate
+        return xp.fmod(x, y) if truncate else xp.remainder(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        grad_y = None
+        if ctx.needs_input_grad[1]:
+            quotient = xp.trunc(x / y) if ctx.truncate else xp.floor(x / y)
+            grad_y = -grad * quotient  # dz/dy = -q (q is piecewise constant)
+        return grad, grad_y  # dz/dx = 1
+
+
+class MaskedFill(Function):
+    """y = value where mask, else x (the order of ``Tensor.masked_fill``'s arguments)"""
+
+    @staticmethod
+    def forward(ctx, x, mask=None, value=0.0):
+        ctx.mask = mask
+        return xp.where(mask, xp.asarray(value, dtype=x.dtype), x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return xp.where(ctx.mask, xp.zeros((), dtype=grad.dtype), grad)  # dy/dx = [not mask]
 
 
 class Clamp(Function):
