@@ -5,4 +5,20 @@ Also importable as ``npgrad.utils.data``, as in PyTorch.
 
 from npgrad.data import datasets, transforms
 from npgrad.data.dataloader import DataLoader, default_collate
-from npgrad.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from npgrad.data.dataset import (
+    ChainDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
+from npgrad.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)

@@ -33,6 +33,35 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
+class IterableDataset(Dataset):
+    """Base class of stream datasets: subclasses define ``__iter__`` (samples in their own
+    order, e.g. lines of a file too large for memory). ``DataLoader`` batches them as they come.
+    Matches ``torch.utils.data.IterableDataset``."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate it, no indexing")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable datasets one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+
+    def __iter__(self):
+        for dataset in self.datasets:
+            yield from dataset
+
+    def __len__(self):
+        return sum(len(dataset) for dataset in self.datasets)
+
+
 class TensorDataset(Dataset):
     """Samples are the i-th rows of equally long tensors (or arrays): ``(x[i], y[i])``.
 
