@@ -1696,9 +1696,14 @@ def pad(x, pad, value=0.0):
         raise ShapeError(
             f"pad: expected an even number of pad sizes for at most {x.ndim} dims, got {pad}"
         )
-    width = [(0, 0)] * x.ndim
+    width, crop = [(0, 0)] * x.ndim, [slice(None)] * x.ndim
     for i in range(len(pad) // 2):
-        width[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+        before, after = pad[2 * i], pad[2 * i + 1]
+        width[x.ndim - 1 - i] = (max(before, 0), max(after, 0))
+        # a negative width crops that side, as in PyTorch
+        crop[x.ndim - 1 - i] = slice(max(-before, 0), x.shape[x.ndim - 1 - i] - max(-after, 0))
+    if min(pad, default=0) < 0:
+        x = x[tuple(crop)]
     return shape_ops.Pad.apply(x, pad_width=tuple(width), value=value)
 
 

@@ -61,6 +61,18 @@ from npgrad.nn.modules.normalization import (
     InstanceNorm2d,
     LayerNorm,
 )
+from npgrad.nn.modules.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ZeroPad1d,
+    ZeroPad2d,
+)
 from npgrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from npgrad.nn.modules.transformer import (
     MultiheadAttention,
@@ -70,4 +82,5 @@ from npgrad.nn.modules.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from npgrad.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from npgrad.nn.parameter import Parameter

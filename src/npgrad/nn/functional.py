@@ -130,15 +130,53 @@ def log_softmax(input, dim=None, dtype=None):  # noqa: A002
 def pad(input, pad, mode="constant", value=None):  # noqa: A002
     """Pad the last dims; ``pad`` lists (before, after) pairs from the last dim backwards.
 
-    Only ``mode="constant"`` is supported so far (reflect/replicate/circular raise).
+    Modes as PyTorch's: ``"constant"`` (``value``, default 0), ``"reflect"`` (mirrored without
+    repeating the edge: needs pad < size), ``"replicate"`` (the edge repeated) and
+    ``"circular"`` (wrapped around: needs pad <= size). The non-constant ones pick input elements
+    by index, so the gradient of a padded element goes back to the one it copies.
 
     >>> import npgrad
     >>> npgrad.nn.functional.pad(npgrad.ones(1, 2), (1, 2), "constant", 0).tolist()
     [[0.0, 1.0, 1.0, 0.0, 0.0]]
+    >>> npgrad.nn.functional.pad(npgrad.tensor([[1.0, 2.0, 3.0]]), (2, 1), "reflect").tolist()
+    [[3.0, 2.0, 1.0, 2.0, 3.0, 2.0]]
     """
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported yet; use 'constant'")
-    return _constant_pad(input, pad, 0.0 if value is None else value)
+    if mode == "constant":
+        return _constant_pad(input, pad, 0.0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise ValueError(
+            f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
+        )
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ShapeError(
+            f"pad: expected an even number of pad sizes for at most {input.ndim} dims, got {pad}"
+        )
+    out = input
+    for i in range(len(pad) // 2):
+        dim, (before, after) = input.ndim - 1 - i, pad[2 * i : 2 * i + 2]
+        out = out.index_select(dim, _pad_indices(input.shape[dim], before, after, mode))
+    return out
+
+
+def _pad_indices(size, before, after, mode):
+    """Which input positions the padded positions of one dim copy (negative pads crop)."""
+    kept = size + min(before, 0) + min(after, 0)  # what a negative pad (a crop) leaves
+    limit = size - 1 if mode == "reflect" else kept
+    if mode != "replicate" and max(before, after) > limit:
+        raise ShapeError(
+            f"pad: {mode} padding of ({before}, {after}) needs a dim of size more than "
+            f"{max(before, after) - (mode == 'circular')} (after cropping), got {size}"
+        )
+    positions = numpy.arange(-before, size + after)
+    if mode == "reflect":  # ... 2 1 | 0 1 2 ... n-1 | n-2 n-3 ...
+        positions = numpy.abs(positions)
+        positions = numpy.where(positions > size - 1, 2 * (size - 1) - positions, positions)
+    elif mode == "replicate":
+        positions = numpy.clip(positions, 0, size - 1)
+    else:  # wrapped around within what a negative pad (a crop) leaves, as in PyTorch
+        start = max(-before, 0)
+        positions = start + (numpy.arange(-max(before, 0), kept + max(after, 0)) % kept)
+    return positions
 
 
 def linear(input, weight, bias=None):  # noqa: A002
@@ -520,6 +558,105 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):  # noqa: A002
     """Max-pool (N, C, L) input to ``output_size`` (PyTorch's adaptive windows)."""
     size = (1, _single(output_size))
     return _as_2d_pool(input, "adaptive_max_pool1d", adaptive_max_pool2d, size, return_indices)
+
+
+def interpolate(
+    input,  # noqa: A002
+    size=None,
+    scale_factor=None,
+    mode="nearest",
+    align_corners=None,
+    recompute_scale_factor=None,
+    antialias=False,
+):
+    """Resize the spatial dims of (N, C, L) or (N, C, H, W) input to ``size`` or by
+    ``scale_factor``. Matches ``torch.nn.functional.interpolate`` for the modes ``"nearest"``,
+    ``"nearest-exact"``, ``"linear"`` / ``"bilinear"`` (with ``align_corners``) and ``"area"``.
+
+    Nearest modes pick input elements by index; linear ones are one matrix product per dim,
+    each output row mixing its two nearest inputs, so gradients follow both exactly.
+
+    >>> import npgrad
+    >>> x = npgrad.tensor([[[1.0, 2.0]]])
+    >>> npgrad.nn.functional.interpolate(x, scale_factor=2).tolist()
+    [[[1.0, 1.0, 2.0, 2.0]]]
+    >>> npgrad.nn.functional.interpolate(x, size=5, mode="linear", align_corners=True).tolist()
+    [[[1.0, 1.25, 1.5, 1.75, 2.0]]]
+    """
+    spatial = input.ndim - 2
+    linear_modes = {1: "linear", 2: "bilinear"}
+    if spatial not in (1, 2):
+        raise ShapeError(
+            f"interpolate: expected (N, C, L) or (N, C, H, W) input, got shape {input.shape}"
+        )
+    if mode in ("linear", "bilinear", "bicubic", "trilinear") and mode != linear_modes[spatial]:
+        raise NotImplementedError(
+            f"interpolate: mode {mode!r} with {input.ndim}-D input is not supported "
+            f"(use {linear_modes[spatial]!r})"
+        )
+    if mode not in ("nearest", "nearest-exact", "area", linear_modes[spatial]):
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported yet")
+    if align_corners is not None and mode not in linear_modes.values():
+        raise ValueError(
+            "interpolate: align_corners can only be set with the linear modes (as in PyTorch)"
+        )
+    if antialias:
+        raise NotImplementedError("interpolate: antialias is not supported yet")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: give exactly one of size and scale_factor")
+    in_sizes = input.shape[2:]
+    if size is not None:
+        out_sizes = (size,) * spatial if isinstance(size, int) else tuple(size)
+        scales = [None] * spatial
+    else:
+        factors = (
+            (scale_factor,) * spatial
+            if isinstance(scale_factor, int | float)
+            else tuple(scale_factor)
+        )
+        out_sizes = tuple(math.floor(n * f) for n, f in zip(in_sizes, factors, strict=True))
+        # PyTorch maps positions with the given factor unless asked to recompute it
+        scales = [None if recompute_scale_factor else 1 / f for f in factors]
+    if len(out_sizes) != spatial or min(out_sizes) <= 0:
+        raise ValueError(
+            f"interpolate: output size {out_sizes} does not fit input of shape {input.shape}"
+        )
+    if mode == "area":
+        pool = adaptive_avg_pool1d if spatial == 1 else adaptive_avg_pool2d
+        return pool(input, out_sizes)
+    out = input
+    for d in range(spatial):
+        dim, n_in, n_out = 2 + d, in_sizes[d], out_sizes[d]
+        scale = scales[d] if scales[d] is not None else n_in / n_out
+        if mode.startswith("nearest"):
+            offset = 0.5 if mode == "nearest-exact" else 0.0
+            sources = numpy.floor((numpy.arange(n_out) + offset) * scale).astype(numpy.int64)
+            out = out.index_select(dim, numpy.minimum(sources, n_in - 1))
+        else:
+            weights = Tensor(_linear_weights(n_in, n_out, scale, align_corners, out._data.dtype))
+            out = (out.movedim(dim, -1) @ weights.T).movedim(-1, dim)
+    return out
+
+
+def _linear_weights(n_in, n_out, scale, align_corners, dtype):
+    """(n_out, n_in) matrix of linear interpolation: row i mixes the two inputs around the
+    source position of output i (PyTorch's coordinate rules)."""
+    if align_corners:
+        positions = numpy.arange(n_out) * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+    else:  # pixel centres: output i sits at (i + 0.5) * scale - 0.5, never left of input 0
+        positions = numpy.maximum((numpy.arange(n_out) + 0.5) * scale - 0.5, 0.0)
+    low = numpy.minimum(numpy.floor(positions).astype(numpy.int64), n_in - 1)
+    high = numpy.minimum(low + 1, n_in - 1)
+    frac = positions - low
+    weights = numpy.zeros((n_out, n_in))
+    numpy.add.at(weights, (numpy.arange(n_out), low), 1 - frac)
+    numpy.add.at(weights, (numpy.arange(n_out), high), frac)
+    return weights.astype(dtype if numpy.dtype(dtype).kind == "f" else numpy.float32)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):  # noqa: A002
+    """``interpolate`` under its older name."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002

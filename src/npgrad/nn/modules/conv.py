@@ -40,15 +40,16 @@ class _ConvNd(Module):
                 f"{type(self).__name__}: in_channels ({in_channels}) and out_channels "
                 f"({out_channels}) must both be divisible by groups ({groups})"
             )
-        if padding_mode != "zeros":
-            raise NotImplementedError(
-                f"{type(self).__name__}: padding_mode {padding_mode!r} is not supported yet"
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(
+                f"{type(self).__name__}: padding_mode must be 'zeros', 'reflect', 'replicate' "
+                f"or 'circular', got {padding_mode!r}"
             )
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _tuple(kernel_size, self.dims)
         self.stride, self.dilation = _tuple(stride, self.dims), _tuple(dilation, self.dims)
         self.padding = padding if isinstance(padding, str) else _tuple(padding, self.dims)
-        self.groups = groups
+        self.groups, self.padding_mode = groups, padding_mode
         # (out, in / groups, *kernel); a transposed convolution's is (in, out / groups, *kernel)
         shape = (in_channels, out_channels) if self.transposed else (out_channels, in_channels)
         self.weight = Parameter(empty(shape[0], shape[1] // groups, *self.kernel_size, dtype=dtype))
@@ -65,6 +66,21 @@ class _ConvNd(Module):
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
+    def _padded(self, input):  # noqa: A002
+        """(input, padding left for the convolution): with a padding_mode other than zeros the
+        input is padded here (``F.pad`` in that mode) and the convolution pads nothing."""
+        if self.padding_mode == "zeros":
+            return input, self.padding
+        if self.padding == "valid":
+            return input, (0,) * self.dims
+        if self.padding == "same":  # the total d (k - 1) split as conv2d does: more after
+            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size, strict=True)]
+            widths = [(total // 2, total - total // 2) for total in totals]
+        else:
+            widths = [(p, p) for p in self.padding]
+        flat = [w for pair in reversed(widths) for w in pair]  # F.pad: last dim first
+        return F.pad(input, flat, self.padding_mode), (0,) * self.dims
+
     def extra_repr(self):
         text = (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -76,6 +92,8 @@ class _ConvNd(Module):
             text += f", dilation={self.dilation}"
         if self.groups != 1:
             text += f", groups={self.groups}"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
         if self.bias is None:
             text += ", bias=False"
         return text
@@ -93,8 +111,9 @@ class Conv2d(_ConvNd):
     dims = 2
 
     def forward(self, input):  # noqa: A002
+        input, padding = self._padded(input)  # noqa: A001
         return F.conv2d(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+            input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
         )
 
 
@@ -104,7 +123,8 @@ class Conv1d(_ConvNd):
     dims = 1
 
     def forward(self, input):  # noqa: A002
-        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        input, padding = self._padded(input)  # noqa: A001
+        padding = padding if isinstance(padding, str) else padding[0]
         return F.conv1d(
             input, self.weight, self.bias, self.stride[0], padding, self.dilation[0], self.groups
         )
@@ -133,6 +153,10 @@ class _ConvTransposeNd(_ConvNd):
     ):
         if isinstance(padding, str):
             raise ValueError(f"{type(self).__name__}: padding must be ints, not {padding!r}")
+        if padding_mode != "zeros":
+            raise ValueError(
+                f"{type(self).__name__}: only padding_mode 'zeros' is supported (as in PyTorch)"
+            )
         super().__init__(
             in_channels,
             out_channels,
