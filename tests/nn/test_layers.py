@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helpers import check_grad, check_layer, check_op, needs_torch, torch
+from helpers import assert_param_grads_match, check_grad, check_layer, check_op, needs_torch, torch
 
 import npgrad
 from npgrad import nn
@@ -137,11 +137,25 @@ def test_group_and_instance_norm_errors():
         ("Hardswish", {}),
         ("Softmax", {"dim": 1}),
         ("LogSoftmax", {"dim": -1}),
+        ("CELU", {"alpha": 0.7}),
+        ("PReLU", {}),
+        ("PReLU", {"num_parameters": 4, "init": 0.1}),
+        ("RReLU", {}),  # (eval mode in check_layer: the mean slope)
+        ("GLU", {"dim": 1}),
+        ("Softmin", {"dim": 1}),
+        ("Threshold", {"threshold": 0.3, "value": -1.0}),
+        ("Tanhshrink", {}),
+        ("Softshrink", {"lambd": 0.4}),
+        ("Hardshrink", {"lambd": 0.4}),
     ],
 )
 def test_activation_modules(name, kwargs):
     vals = [np.linspace(-4.1, 4.3, 12).reshape(3, 4)]  # avoids the kinks exactly
-    check_layer(getattr(nn, name)(**kwargs), getattr(TNN, name)(**kwargs), (3, 4), vals=vals)
+    ours, theirs = getattr(nn, name)(**kwargs), getattr(TNN, name)(**kwargs)
+    if name == "RReLU":
+        ours.eval(), theirs.eval()
+    # (torch's CELU gradient is computed less exactly than npgrad's: 1e-8)
+    check_layer(ours, theirs, (3, 4), vals=vals, atol=1e-7 if name == "CELU" else 1e-6)
 
 
 @needs_torch
@@ -239,3 +253,79 @@ def test_init_orthogonal_zeros_ones_and_gain():
     assert nn.init.calculate_gain("leaky_relu", 0.2) == np.sqrt(2 / 1.04)
     with pytest.raises(ValueError, match="unsupported"):
         nn.init.calculate_gain("swish")
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda m: m.PixelShuffle(2), (2, 8, 3, 4)),
+        (lambda m: m.PixelUnshuffle(2), (2, 2, 4, 6)),
+        (lambda m: m.Softmax2d(), (2, 3, 2, 2)),
+        (lambda m: m.Unfold((2, 3), padding=1, stride=2), (2, 3, 5, 6)),
+        (lambda m: m.Fold((5, 6), (2, 3), padding=1, stride=2), (2, 18, 9)),
+        (lambda m: m.Fold(4, 2), (1, 8, 9)),
+        (lambda m: m.LocalResponseNorm(3), (2, 5, 3, 3)),
+        (lambda m: m.LocalResponseNorm(4, alpha=0.1, beta=0.5, k=2.0), (2, 6, 4)),
+        (lambda m: m.RMSNorm(4), (3, 4)),
+        (lambda m: m.RMSNorm((2, 3), eps=1e-3), (2, 2, 3)),
+        (lambda m: m.RMSNorm(4, elementwise_affine=False), (3, 4)),
+        (lambda m: m.Dropout1d(0.5).eval(), (2, 3, 4)),
+    ],
+)
+def test_more_layers(make, shape):
+    check_layer(make(nn), make(TNN), shape)
+
+
+@needs_torch
+def test_two_input_layers():
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.standard_normal((4, 3)), rng.standard_normal((4, 5))
+    ours, theirs = nn.Bilinear(3, 5, 2).double(), TNN.Bilinear(3, 5, 2).double()
+    ours.load_state_dict(theirs.state_dict())
+    out = ours(npgrad.tensor(x1), npgrad.tensor(x2))
+    expected = theirs(torch.tensor(x1), torch.tensor(x2))
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), atol=1e-12)
+    out.sum().backward()
+    expected.sum().backward()
+    assert_param_grads_match(ours, theirs, atol=1e-12)
+    y = rng.standard_normal((4, 3))
+    for name, kwargs in [("CosineSimilarity", {"dim": 1}), ("PairwiseDistance", {"p": 1.0})]:
+        got = getattr(nn, name)(**kwargs)(npgrad.tensor(x1), npgrad.tensor(y))
+        want = getattr(TNN, name)(**kwargs)(torch.tensor(x1), torch.tensor(y))
+        np.testing.assert_allclose(got.numpy(), want.numpy(), atol=1e-12)
+
+
+def test_bilinear_gradcheck_and_init():
+    layer = nn.Bilinear(3, 2, 4).double()
+    assert np.abs(layer.weight.numpy()).max() <= 1 / np.sqrt(3)
+    rng = np.random.default_rng(0)
+    x1 = npgrad.tensor(rng.normal(size=(2, 3)), requires_grad=True)
+    x2 = npgrad.tensor(rng.normal(size=(2, 2)), requires_grad=True)
+    report = npgrad.diagnostics.gradcheck(
+        lambda a, b, *params: layer(a, b), [x1, x2, *layer.parameters()]
+    )
+    assert report.passed
+
+
+def test_lazy_linear_and_parameter_containers():
+    lazy = nn.LazyLinear(3)
+    assert lazy.weight is None and list(lazy.parameters()) == []
+    out = lazy(npgrad.ones(2, 5))
+    assert out.shape == (2, 3) and lazy.weight.shape == (3, 5) and lazy.in_features == 5
+    assert len(list(lazy.parameters())) == 2
+    model = nn.Module()
+    model.scales = nn.ParameterList([npgrad.ones(2), npgrad.zeros(3)])
+    model.scales.append(npgrad.ones(1))
+    model.named = nn.ParameterDict({"a": npgrad.ones(2)})
+    model.named["b"] = nn.Parameter(npgrad.zeros(1))
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["scales.0", "scales.1", "scales.2", "named.a", "named.b"]
+    assert list(model.state_dict()) == names
+    assert len(model.scales) == 3 and model.scales[-1].shape == (1,) and "b" in model.named
+    assert all(p.requires_grad for p in model.parameters())
+    if torch is not None:  # the same names as torch's containers
+        theirs = TNN.Module()
+        theirs.scales = TNN.ParameterList([TNN.Parameter(torch.ones(2)) for _ in range(3)])
+        theirs.named = TNN.ParameterDict({"a": torch.ones(2), "b": torch.ones(1)})
+        assert [name for name, _ in theirs.named_parameters()] == names

@@ -208,3 +208,72 @@ def test_cross_entropy_gradcheck_with_everything():
         ),
         np.random.default_rng(0).normal(size=(5, 4)),
     )
+
+
+PLUS_MINUS = [1.0, -1.0, 1.0, -1.0, 1.0]
+# (name, input shapes, fixed targets (not differentiated), keyword options)
+MORE_LOSSES = [
+    ("margin_ranking_loss", [(5,), (5,)], [PLUS_MINUS], {"margin": 0.3}),
+    ("hinge_embedding_loss", [(5,)], [[1.0, -1.0, 0.0, -1.0, 1.0]], {"margin": 0.5}),
+    ("soft_margin_loss", [(5,)], [PLUS_MINUS], {}),
+    ("multilabel_soft_margin_loss", [(3, 4)], [[[1, 0, 0, 1], [0, 0, 1, 1], [1, 1, 1, 0]]], {}),
+    ("multi_margin_loss", [(3, 4)], [[0, 3, 1]], {}),
+    ("multi_margin_loss", [(3, 4)], [[0, 3, 1]], {"p": 2, "margin": 0.5}),
+    ("cosine_embedding_loss", [(5, 3), (5, 3)], [PLUS_MINUS], {"margin": 0.2}),
+    ("triplet_margin_loss", [(4, 3), (4, 3), (4, 3)], [], {}),
+    ("triplet_margin_loss", [(4, 3), (4, 3), (4, 3)], [], {"p": 1, "swap": True}),
+    ("poisson_nll_loss", [(6,)], [[0.0, 1.0, 2.0, 3.0, 5.0, 0.0]], {}),
+    ("poisson_nll_loss", [(6,)], [[0.0, 1.0, 2.0, 3.0, 5.0, 0.0]], {"full": True}),
+]
+
+
+@pytest.mark.parametrize("name, shapes, targets, options", MORE_LOSSES, ids=str)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_more_losses(name, shapes, targets, options, reduction):
+    def call(library, functional):
+        fixed = [
+            library.tensor(
+                np.array(t, dtype=np.int64 if name == "multi_margin_loss" else np.float64)
+            )
+            for t in targets
+        ]
+        return lambda *xs: getattr(functional, name)(*xs, *fixed, reduction=reduction, **options)
+
+    check_op(shapes, torch_fn=call(torch, TF) if torch else None, npgrad_fn=call(npgrad, F))
+
+
+@pytest.mark.parametrize("var_shape, full", [((4, 3), False), ((4,), True), ((4, 1), False)])
+def test_gaussian_nll_loss(var_shape, full):
+    """Positive variances, one per element or one per sample; full adds 0.5 log(2 pi)."""
+    check_op(
+        [(4, 3), (4, 3), var_shape],
+        torch_fn=lambda x, y, v: TF.gaussian_nll_loss(x, y, v.abs() + 0.1, full=full),
+        npgrad_fn=lambda x, y, v: F.gaussian_nll_loss(x, y, v.abs() + 0.1, full=full),
+    )
+    with pytest.raises(OutOfRangeError, match="negative"):
+        F.gaussian_nll_loss(npgrad.ones(2), npgrad.ones(2), -npgrad.ones(2))
+
+
+@needs_torch
+def test_more_loss_modules():
+    rng = np.random.default_rng(0)
+    a, b, c = (rng.standard_normal((5, 3)) for _ in range(3))
+    signs, flat_signs = np.sign(rng.standard_normal((5, 3))), np.array(PLUS_MINUS)
+    cases = [
+        ("MarginRankingLoss", {"margin": 0.1}, [a[:, 0], b[:, 0], flat_signs]),
+        ("CosineEmbeddingLoss", {"margin": 0.2}, [a, b, flat_signs]),
+        ("TripletMarginLoss", {"margin": 0.5}, [a, b, c]),
+        ("SoftMarginLoss", {}, [a, signs]),
+        ("HingeEmbeddingLoss", {}, [a, signs]),
+        ("MultiLabelSoftMarginLoss", {}, [a, (signs > 0).astype(float)]),
+        ("PoissonNLLLoss", {}, [a, np.abs(b).round()]),
+        ("GaussianNLLLoss", {}, [a, b, np.abs(c) + 0.1]),
+    ]
+    for name, args, arrays in cases:
+        ours = getattr(npgrad.nn, name)(**args)(*(npgrad.tensor(x) for x in arrays))
+        theirs = getattr(torch.nn, name)(**args)(*(torch.tensor(x) for x in arrays))
+        np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-10, err_msg=name)
+    labels = np.array([0, 2, 1, 2, 0])
+    ours = npgrad.nn.MultiMarginLoss(margin=0.5)(npgrad.tensor(a), npgrad.tensor(labels))
+    theirs = torch.nn.MultiMarginLoss(margin=0.5)(torch.tensor(a), torch.tensor(labels))
+    np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-10)

@@ -5,9 +5,12 @@ Named and behaving as ``torch.nn``.
 
 from npgrad.nn import functional, init, utils
 from npgrad.nn.modules.activation import (
+    CELU,
     ELU,
     GELU,
+    GLU,
     SELU,
+    Hardshrink,
     Hardsigmoid,
     Hardswish,
     Hardtanh,
@@ -15,16 +18,29 @@ from npgrad.nn.modules.activation import (
     LogSigmoid,
     LogSoftmax,
     Mish,
+    PReLU,
     ReLU,
     ReLU6,
+    RReLU,
     Sigmoid,
     SiLU,
     Softmax,
+    Softmax2d,
+    Softmin,
     Softplus,
+    Softshrink,
     Softsign,
     Tanh,
+    Tanhshrink,
+    Threshold,
 )
-from npgrad.nn.modules.container import ModuleDict, ModuleList, Sequential
+from npgrad.nn.modules.container import (
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+)
 from npgrad.nn.modules.conv import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -39,18 +55,45 @@ from npgrad.nn.modules.conv import (
     MaxPool1d,
     MaxPool2d,
 )
-from npgrad.nn.modules.layers import Dropout, Dropout2d, Embedding, Flatten, Unflatten
-from npgrad.nn.modules.linear import Identity, Linear
+from npgrad.nn.modules.layers import (
+    CosineSimilarity,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Embedding,
+    Flatten,
+    Fold,
+    PairwiseDistance,
+    PixelShuffle,
+    PixelUnshuffle,
+    Unflatten,
+    Unfold,
+)
+from npgrad.nn.modules.linear import (
+    Bilinear,
+    Identity,
+    LazyLinear,
+    Linear,
+)
 from npgrad.nn.modules.loss import (
     BCELoss,
     BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CrossEntropyLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
+    MarginRankingLoss,
     MSELoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
     NLLLoss,
+    PoissonNLLLoss,
     SmoothL1Loss,
+    SoftMarginLoss,
+    TripletMarginLoss,
 )
 from npgrad.nn.modules.module import Module
 from npgrad.nn.modules.normalization import (
@@ -60,6 +103,8 @@ from npgrad.nn.modules.normalization import (
     InstanceNorm1d,
     InstanceNorm2d,
     LayerNorm,
+    LocalResponseNorm,
+    RMSNorm,
 )
 from npgrad.nn.modules.padding import (
     CircularPad1d,

@@ -112,6 +112,65 @@ def hardswish(input, inplace=False):  # noqa: A002
     return input * hardsigmoid(input)
 
 
+def celu(input, alpha=1.0, inplace=False):  # noqa: A002
+    """max(0, x) + min(0, alpha (e^(x / alpha) - 1)): ELU scaled to stay smooth for any alpha."""
+    return activation.ELU.apply(input / alpha, alpha=1.0) * alpha
+
+
+def prelu(input, weight):  # noqa: A002
+    """x for x >= 0, weight * x otherwise, with one learned slope per channel (dim 1) or one
+    for all."""
+    if weight.numel() > 1 and (input.ndim < 2 or input.shape[1] != weight.numel()):
+        raise ShapeError(
+            f"prelu: {weight.numel()} slopes do not fit input of shape {input.shape} "
+            f"(one per channel, dim 1)"
+        )
+    slopes = weight.reshape((1, -1) + (1,) * (input.ndim - 2)) if input.ndim >= 2 else weight
+    return npgrad.where(input._data >= 0, input, input * slopes)
+
+
+def rrelu(input, lower=1 / 8, upper=1 / 3, training=False, inplace=False):  # noqa: A002
+    """Leaky ReLU with a random slope from U(lower, upper) per element in training and their
+    mean in eval (Xu et al., 2015)."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2)
+    slopes = default_generator().uniform(lower, upper, input.shape).astype(input._data.dtype)
+    return npgrad.where(input._data >= 0, input, input * Tensor(slopes))
+
+
+def glu(input, dim=-1):  # noqa: A002
+    """a * sigmoid(b), with a and b the two halves of ``input`` along ``dim``."""
+    if input.shape[dim] % 2:
+        raise ShapeError(f"glu: dim {dim} of shape {input.shape} must have an even size")
+    first, second = input.chunk(2, dim)
+    return first * second.sigmoid()
+
+
+def softmin(input, dim=None, dtype=None):  # noqa: A002
+    """softmax(-x) along ``dim``."""
+    return softmax(-input, dim, dtype)
+
+
+def threshold(input, threshold, value, inplace=False):  # noqa: A002
+    """x where x > threshold, else ``value``."""
+    return input.masked_fill(input._data <= threshold, value)
+
+
+def tanhshrink(input):  # noqa: A002
+    """x - tanh(x)."""
+    return input - input.tanh()
+
+
+def softshrink(input, lambd=0.5):  # noqa: A002
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    return input - input.clamp(-lambd, lambd)
+
+
+def hardshrink(input, lambd=0.5):  # noqa: A002
+    """x where |x| > lambd, else 0."""
+    return input.masked_fill(numpy.abs(input._data) <= lambd, 0.0)
+
+
 def softmax(input, dim=None, dtype=None):  # noqa: A002
     """exp(x_i) / sum_j exp(x_j) along ``dim``."""
     source = input if dtype is None else input.to(dtype)
@@ -659,6 +718,110 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
+def dropout1d(input, p=0.5, training=True, inplace=False):  # noqa: A002
+    """Zero whole channels of (N, C, L) input with probability ``p``, scale the rest."""
+    return _dropout(input, p, training, input.shape[:-1] + (1,))
+
+
+def pixel_shuffle(input, upscale_factor):  # noqa: A002
+    """(N, C r^2, H, W) -> (N, C, H r, W r): each group of r^2 channels becomes an r x r block
+    of pixels (sub-pixel convolution, Shi et al., 2016)."""
+    r = upscale_factor
+    *batch, channels, height, width = input.shape
+    if channels % (r * r):
+        raise ShapeError(
+            f"pixel_shuffle: {channels} channels are not divisible by upscale_factor^2 = {r * r}"
+        )
+    out = input.reshape(-1, channels // (r * r), r, r, height, width)
+    out = out.permute(0, 1, 4, 2, 5, 3)  # (N, C, H, r, W, r)
+    return out.reshape(*batch, channels // (r * r), height * r, width * r)
+
+
+def pixel_unshuffle(input, downscale_factor):  # noqa: A002
+    """The inverse of ``pixel_shuffle``: (N, C, H r, W r) -> (N, C r^2, H, W)."""
+    r = downscale_factor
+    *batch, channels, height, width = input.shape
+    if height % r or width % r:
+        raise ShapeError(
+            f"pixel_unshuffle: {height}x{width} is not divisible by downscale_factor {r}"
+        )
+    out = input.reshape(-1, channels, height // r, r, width // r, r)
+    out = out.permute(0, 1, 3, 5, 2, 4)  # (N, C, r, r, H, W)
+    return out.reshape(*batch, channels * r * r, height // r, width // r)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p along the last dim (eps keeps the gradient finite at 0)."""
+    return (x1 - x2 + eps).norm(p, dim=-1, keepdim=keepdim)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y_k = x1^T W_k x2 + b_k, with weight (out, in1, in2)."""
+    out = npgrad.einsum("...i,kij,...j->...k", input1, weight, input2)
+    return out if bias is None else out + bias
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):  # noqa: A002
+    """x / (k + alpha * mean of x^2 over ``size`` neighbouring channels)^beta (AlexNet's
+    normalisation; the window is centred, zero-padded at the ends, as in PyTorch)."""
+    if input.ndim < 3:
+        raise ShapeError(f"local_response_norm: expected (N, C, *) input, got {input.shape}")
+    squares = input * input
+    widths = (0, 0) * (input.ndim - 2) + (size // 2, (size - 1) // 2)
+    padded = _constant_pad(squares, widths, 0.0)
+    channels = input.shape[1]
+    window = sum(padded[:, i : i + channels] for i in range(size)) / size
+    return input / (window * alpha + k) ** beta
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
+    """Sliding blocks of (N, C, H, W) input as columns: (N, C kh kw, L), L the block count
+    (im2col, as ``torch.nn.functional.unfold``). Built as a grouped convolution with one-hot
+    filters, so the gradient is the convolution's."""
+    kernel = _pair(kernel_size, "kernel_size")
+    channels = input.shape[1]
+    picks = _one_hot_filters(channels, kernel, input._data.dtype)
+    columns = conv2d(input, picks, None, stride, padding, dilation, groups=channels)
+    return columns.flatten(2)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
+    """The adjoint of ``unfold``: columns (N, C kh kw, L) summed back into (N, C, H, W) (col2im,
+    as ``torch.nn.functional.fold``); overlapping blocks add up."""
+    kernel, size = _pair(kernel_size, "kernel_size"), _pair(output_size, "output_size")
+    stride, padding, dilation = (
+        _pair(stride, "stride"),
+        _pair(padding, "padding"),
+        _pair(dilation, "dilation"),
+    )
+    blocks = [
+        conv.output_size(size[d], kernel[d], stride[d], padding[d], dilation[d]) for d in range(2)
+    ]
+    area = kernel[0] * kernel[1]
+    if input.ndim != 3 or input.shape[1] % area or input.shape[2] != blocks[0] * blocks[1]:
+        raise ShapeError(
+            f"fold: input of shape {input.shape} does not fit {kernel} blocks over {size} "
+            f"(expected (N, C * {area}, {blocks[0] * blocks[1]}))"
+        )
+    channels = input.shape[1] // area
+    grid = input.reshape(input.shape[0], input.shape[1], *blocks)
+    extra = [
+        size[d]
+        - conv.transposed_output_size(blocks[d], kernel[d], stride[d], padding[d], 0, dilation[d])
+        for d in range(2)
+    ]
+    picks = _one_hot_filters(channels, kernel, input._data.dtype)
+    return conv_transpose2d(grid, picks, None, stride, padding, tuple(extra), channels, dilation)
+
+
+def _one_hot_filters(channels, kernel, dtype):
+    """(C kh kw, 1, kh, kw) filters, filter (c, i, j) picking tap (i, j): unfold's convolution."""
+    area = kernel[0] * kernel[1]
+    picks = numpy.zeros((channels * area, 1, *kernel), dtype=dtype)
+    picks.reshape(channels, area, area)[:, numpy.arange(area), numpy.arange(area)] = 1
+    return Tensor(picks)
+
+
 def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
     """Zero whole channels of (N, C, H, W) input with probability ``p``, scale the rest."""
     return _dropout(input, p, training, input.shape[:2] + (1,) * (input.ndim - 2))
@@ -719,6 +882,23 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # no
     axes = tuple(range(input.ndim - count, input.ndim))
     param_shape = (1,) * (input.ndim - count) + normalized_shape
     return norm.Normalize.apply(input, weight, bias, axes=axes, eps=eps, param_shape=param_shape)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):  # noqa: A002
+    """x / sqrt(mean(x^2) + eps) over the last dims, times ``weight`` (Zhang & Sennrich, 2019);
+    ``eps`` defaults to the dtype's machine epsilon, as in PyTorch."""
+    normalized_shape = tuple(
+        (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+    )
+    if input.shape[input.ndim - len(normalized_shape) :] != normalized_shape:
+        raise ShapeError(
+            f"rms_norm: expected input with shape (*, {', '.join(map(str, normalized_shape))}), "
+            f"but got input of shape {input.shape}"
+        )
+    dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
+    eps = numpy.finfo(input.dtype).eps if eps is None else eps
+    out = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
 
 
 def batch_norm(
@@ -1258,6 +1438,113 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if reduction == "batchmean":
         return values.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(values, reduction, "kl_div")
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    """max(0, -y (x1 - x2) + margin): x1 should rank above x2 where y = 1, below where y = -1."""
+    values = (-target * (input1 - input2) + margin).clamp(min=0.0)
+    return _reduce(values, reduction, "margin_ranking_loss")
+
+
+def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):  # noqa: A002
+    """x where y = 1, max(0, margin - x) where y = -1 (x: a distance)."""
+    target = _array_of(target)  # (PyTorch's sum of both terms, for labels other than +-1 too)
+    values = (margin - input).clamp(min=0.0).masked_fill(target == 1, 0.0) + input.masked_fill(
+        target == -1, 0.0
+    )
+    return _reduce(values, reduction, "hinge_embedding_loss")
+
+
+def soft_margin_loss(input, target, reduction="mean"):  # noqa: A002
+    """log(1 + e^(-y x)) for labels y in {1, -1} (a two-class logistic loss)."""
+    return _reduce(softplus(-target * input), reduction, "soft_margin_loss")
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):  # noqa: A002
+    """Per sample, the mean over classes of -(y log sigmoid(x) + (1 - y) log sigmoid(-x))."""
+    values = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        values = values * weight
+    return _reduce(values.mean(dim=-1), reduction, "multilabel_soft_margin_loss")
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean"):  # noqa: A002
+    """Per sample: sum over classes i != y of max(0, margin - x[y] + x[i])^p, over the class
+    count (the multi-class hinge loss)."""
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}")
+    labels = numpy.asarray(_array_of(target)).reshape(-1, 1)
+    scores = input if input.ndim == 2 else input.reshape(1, -1)
+    correct = scores.gather(1, labels)
+    hinge = (scores - correct + margin).clamp(min=0.0)
+    if p == 2:
+        hinge = hinge * hinge
+    if weight is not None:
+        hinge = hinge * Tensor(_array_of(weight)[labels])
+    others = numpy.arange(scores.shape[1]) != labels  # the true class does not count
+    values = (hinge * Tensor(others.astype(scores._data.dtype))).sum(dim=1) / scores.shape[1]
+    return _reduce(
+        values if input.ndim == 2 else values.reshape(()), reduction, "multi_margin_loss"
+    )
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1."""
+    cosine = cosine_similarity(input1, input2, dim=-1)
+    values = npgrad.where(_array_of(target) == 1, 1 - cosine, (cosine - margin).clamp(min=0.0))
+    return _reduce(values, reduction, "cosine_embedding_loss")
+
+
+def triplet_margin_loss(
+    anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction="mean"
+):
+    """max(d(a, p) - d(a, n) + margin, 0) with d the p-norm distance; ``swap`` also measures
+    the negative from the positive and keeps the nearer (Balntas et al., 2016)."""
+    to_positive = pairwise_distance(anchor, positive, p, eps)
+    to_negative = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        to_negative = to_negative.minimum(pairwise_distance(positive, negative, p, eps))
+    values = (to_positive - to_negative + margin).clamp(min=0.0)
+    return _reduce(values, reduction, "triplet_margin_loss")
+
+
+def poisson_nll_loss(
+    input,  # noqa: A002
+    target,
+    log_input=True,
+    full=False,
+    size_average=None,
+    eps=1e-8,
+    reduce=None,
+    reduction="mean",
+):
+    """Negative log-likelihood of ``target`` counts under a Poisson of rate e^x
+    (``log_input``) or x; ``full`` adds Stirling's approximation of log(target!)."""
+    # rate e^x, or x (eps keeps log finite at 0)
+    values = input.exp() - target * input if log_input else input - target * (input + eps).log()
+    if full:
+        counts = _array_of(target)
+        stirling = (
+            counts * numpy.log(numpy.where(counts > 1, counts, 1))
+            - counts
+            + 0.5 * numpy.log(2 * math.pi * numpy.where(counts > 1, counts, 1))
+        )
+        values = values + Tensor(numpy.where(counts > 1, stirling, 0).astype(input._data.dtype))
+    return _reduce(values, reduction, "poisson_nll_loss")
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):  # noqa: A002
+    """Negative log-likelihood of ``target`` under N(input, var): 0.5 (log var + (x - y)^2 /
+    var), var clamped at ``eps`` (and + 0.5 log(2 pi) with ``full``)."""
+    if var.ndim == input.ndim - 1 or (var.ndim == input.ndim and var.shape[-1] == 1):
+        var = var.reshape(*input.shape[:-1], 1)  # one variance per sample
+    if (var._data < 0).any():
+        raise OutOfRangeError("gaussian_nll_loss: var has negative entries")
+    var = var.clamp(min=eps)
+    values = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        values = values + 0.5 * math.log(2 * math.pi)
+    return _reduce(values, reduction, "gaussian_nll_loss")
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):

@@ -1,8 +1,10 @@
-"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``."""
+"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList``,
+``ParameterDict``."""
 
 from collections import OrderedDict
 
 from npgrad.nn.modules.module import Module
+from npgrad.nn.parameter import Parameter
 
 
 class Sequential(Module):
@@ -117,3 +119,96 @@ class ModuleDict(Module):
 
     def items(self):
         return self._modules.items()
+
+
+class ParameterList(Module):
+    """A list of parameters that are registered (a plain list would hide them from
+    ``parameters()``, the optimizer and ``state_dict``). Plain tensors are made Parameters."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        for value in values or []:
+            self.append(value)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ParameterList(list(self._parameters.values())[index])
+        return self._parameters[str(index % len(self))]
+
+    def __setitem__(self, index, value):
+        self.register_parameter(str(index % len(self)), _as_parameter(value))
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def append(self, value):
+        """Add ``value`` at the end."""
+        self.register_parameter(str(len(self)), _as_parameter(value))
+        return self
+
+    def extend(self, values):
+        """Add several parameters at the end."""
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self):
+        return _describe(self._parameters)
+
+
+class ParameterDict(Module):
+    """A dict of named parameters that are registered."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        for name, value in dict(parameters or {}).items():
+            self[name] = value
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        self.register_parameter(key, _as_parameter(value))
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def values(self):
+        return self._parameters.values()
+
+    def items(self):
+        return self._parameters.items()
+
+    def update(self, parameters):
+        """Add or replace parameters from a dict or (name, value) pairs."""
+        for name, value in dict(parameters).items():
+            self[name] = value
+
+    def extra_repr(self):
+        return _describe(self._parameters)
+
+
+def _describe(parameters):
+    return "\n".join(
+        f"({name}): Parameter of shape {tuple(p.shape)} ({p.dtype})"
+        for name, p in parameters.items()
+    )
+
+
+def _as_parameter(value):
+    return value if isinstance(value, Parameter) else Parameter(value)

@@ -55,3 +55,57 @@ class Linear(Module):
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
         )
+
+
+class Bilinear(Module):
+    """y_k = x1^T W_k x2 + b_k, weight (out, in1, in2) and bias from U(-1/sqrt(in1),
+    1/sqrt(in1)) as PyTorch. Matches ``torch.nn.Bilinear``."""
+
+    def __init__(
+        self, in1_features, in2_features, out_features, bias=True, dtype=None, device=None
+    ):
+        super().__init__()
+        self.in1_features, self.in2_features = in1_features, in2_features
+        self.out_features = out_features
+        self.weight = Parameter(empty(out_features, in1_features, in2_features, dtype=dtype))
+        self.register_parameter(
+            "bias", Parameter(empty(out_features, dtype=dtype)) if bias else None
+        )
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        bound = 1 / math.sqrt(self.in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
+        )
+
+
+class LazyLinear(Linear):
+    """A ``Linear`` whose ``in_features`` is read from the first input (PyTorch's lazy module):
+    its weight does not exist until the first forward, so build the optimizer after one."""
+
+    def __init__(self, out_features, bias=True, dtype=None, device=None):
+        Module.__init__(self)
+        self.in_features, self.out_features, self._dtype = 0, out_features, dtype
+        self.register_parameter("weight", None)
+        self.register_parameter("bias", None)
+        self._with_bias = bias
+
+    def forward(self, input):  # noqa: A002
+        if self.weight is None:
+            self.in_features = input.shape[-1]
+            dtype = self._dtype or input.dtype
+            self.weight = Parameter(empty(self.out_features, self.in_features, dtype=dtype))
+            if self._with_bias:
+                self.bias = Parameter(empty(self.out_features, dtype=dtype))
+            self.reset_parameters()
+        return super().forward(input)
