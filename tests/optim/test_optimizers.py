@@ -95,6 +95,19 @@ OPTIMIZERS = {
     "adagrad": lambda lib, p: lib.Adagrad(
         p, lr=0.1, lr_decay=0.01, weight_decay=0.01, initial_accumulator_value=0.1
     ),
+    "adamax": lambda lib, p: lib.Adamax(p, lr=0.01),
+    "adamax_wd": lambda lib, p: lib.Adamax(p, lr=0.01, betas=(0.8, 0.9), weight_decay=0.1),
+    "nadam": lambda lib, p: lib.NAdam(p, lr=0.01),
+    "nadam_options": lambda lib, p: lib.NAdam(
+        p, lr=0.01, weight_decay=0.1, momentum_decay=0.01, decoupled_weight_decay=True
+    ),
+    "nadam_l2": lambda lib, p: lib.NAdam(p, lr=0.01, weight_decay=0.1, maximize=True),
+    # (beta2 0.9: rho_t passes 5 at step 6 of the 20, so both of RAdam's branches run)
+    "radam": lambda lib, p: lib.RAdam(p, lr=0.01, betas=(0.9, 0.9)),
+    "radam_options": lambda lib, p: lib.RAdam(
+        p, lr=0.01, betas=(0.9, 0.8), weight_decay=0.1, decoupled_weight_decay=True
+    ),
+    "radam_default": lambda lib, p: lib.RAdam(p, lr=0.01, weight_decay=0.05),
 }
 
 
@@ -125,13 +138,42 @@ SCHEDULERS = {
         o, max_lr=0.2, epochs=5, steps_per_epoch=5, anneal_strategy="linear", three_phase=True
     ),
     "plateau": lambda lib, o: lib.ReduceLROnPlateau(o, factor=0.5, patience=2, cooldown=1),
+    "constant": lambda lib, o: lib.ConstantLR(o, factor=0.25, total_iters=4),
+    "polynomial": lambda lib, o: lib.PolynomialLR(o, total_iters=12, power=2.0),
+    "multiplicative": lambda lib, o: lib.MultiplicativeLR(o, lambda epoch: 0.9 + 0.01 * epoch),
+    "warm_restarts": lambda lib, o: lib.CosineAnnealingWarmRestarts(o, T_0=4, eta_min=0.01),
+    "warm_restarts_mult": lambda lib, o: lib.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2),
+    "cyclic": lambda lib, o: lib.CyclicLR(o, 0.01, 0.1, step_size_up=3),
+    "cyclic_triangular2": lambda lib, o: lib.CyclicLR(
+        o, 0.01, 0.1, step_size_up=2, step_size_down=4, mode="triangular2"
+    ),
+    "cyclic_exp_range": lambda lib, o: lib.CyclicLR(
+        o, 0.01, 0.1, step_size_up=3, mode="exp_range", gamma=0.9, base_momentum=0.5
+    ),
+    "sequential": lambda lib, o: lib.SequentialLR(
+        o,
+        [lib.LinearLR(o, start_factor=0.1, total_iters=4), lib.CosineAnnealingLR(o, T_max=10)],
+        milestones=[4],
+    ),
+    "sequential_three": lambda lib, o: lib.SequentialLR(
+        o,
+        [
+            lib.ConstantLR(o, factor=0.5, total_iters=2),
+            lib.ExponentialLR(o, gamma=0.8),
+            lib.StepLR(o, step_size=2),
+        ],
+        milestones=[3, 9],
+    ),
+    "chained": lambda lib, o: lib.ChainedScheduler(
+        [lib.ConstantLR(o, factor=0.1, total_iters=3), lib.ExponentialLR(o, gamma=0.9)]
+    ),
 }
 
 
 @pytest.mark.parametrize("name", list(SCHEDULERS))
 def test_scheduler_parity(name):
     make_optimizer = OPTIMIZERS["sgd_momentum"]
-    if name.startswith("onecycle"):
+    if name.startswith("onecycle") or name == "cyclic_exp_range":  # (Adam's beta1 cycles)
         make_optimizer = OPTIMIZERS["adam"]
     train_pair(make_optimizer, SCHEDULERS[name])
 

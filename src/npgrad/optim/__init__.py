@@ -4,6 +4,9 @@ from npgrad.optim import lr_scheduler
 from npgrad.optim.adadelta import Adadelta
 from npgrad.optim.adagrad import Adagrad
 from npgrad.optim.adam import Adam, AdamW
+from npgrad.optim.adamax import Adamax
+from npgrad.optim.nadam import NAdam
 from npgrad.optim.optimizer import Optimizer
+from npgrad.optim.radam import RAdam
 from npgrad.optim.rmsprop import RMSprop
 from npgrad.optim.sgd import SGD

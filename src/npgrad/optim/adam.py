@@ -1,4 +1,4 @@
-"""Adam and AdamW."""
+"""Adam and AdamW, and the set-up Adam's relatives share (``_AdamFamily``)."""
 
 import math
 
@@ -44,9 +44,7 @@ class Adam(Optimizer):
         check_nonnegative("learning rate", lr)
         check_nonnegative("epsilon value", eps)
         check_nonnegative("weight_decay value", weight_decay)
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {beta} (must be in [0, 1))")
+        _check_betas(betas)
         defaults = dict(
             lr=lr,
             betas=tuple(betas),
@@ -144,3 +142,42 @@ class AdamW(Adam):
         maximize=False,
     ):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
+
+
+def _check_betas(betas):
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta} (must be in [0, 1))")
+
+
+class _AdamFamily(Optimizer):
+    """Shared set-up: lr, betas, eps, weight decay (L2, or decoupled as AdamW's), maximize."""
+
+    state_names = ("exp_avg", "exp_avg_sq")
+
+    def __init__(self, params, lr, betas, eps, weight_decay, maximize, **extra):
+        check_nonnegative("learning rate", lr)
+        check_nonnegative("epsilon value", eps)
+        check_nonnegative("weight_decay value", weight_decay)
+        _check_betas(betas)
+        defaults = dict(
+            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, maximize=maximize
+        )
+        super().__init__(params, {**defaults, **extra})
+
+    def step(self, closure=None):
+        """Perform one update; ``closure`` re-evaluates the model and returns the loss."""
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            lr, weight_decay = group["lr"], group["weight_decay"]
+            for param, grad, state in self._params_with_grad(group):
+                if not state:
+                    state["step"] = 0
+                    state.update((name, numpy.zeros_like(param)) for name in self.state_names)
+                state["step"] += 1
+                if weight_decay and group.get("decoupled_weight_decay", False):
+                    param *= 1 - lr * weight_decay  # decoupled, as AdamW
+                elif weight_decay:
+                    grad = grad + weight_decay * param  # an L2 penalty in the gradient
+                param -= self._direction(state, grad, group)
+        return loss

@@ -149,6 +149,233 @@ class LinearLR(LRScheduler):
         return base_lr * (self.start_factor + (self.end_factor - self.start_factor) * progress)
 
 
+class ConstantLR(LRScheduler):
+    """lr = initial_lr * factor for the first ``total_iters`` epochs, then initial_lr."""
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if not 0 <= factor <= 1:
+            raise ValueError("ConstantLR: factor must be in [0, 1]")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, epoch):
+        return base_lr * (self.factor if epoch < self.total_iters else 1.0)
+
+
+class PolynomialLR(LRScheduler):
+    """lr = initial_lr * (1 - min(epoch, total_iters) / total_iters) ** power."""
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, epoch):
+        return base_lr * (1 - min(epoch, self.total_iters) / self.total_iters) ** self.power
+
+
+class MultiplicativeLR(LRScheduler):
+    """lr = previous lr * lr_lambda(epoch): initial_lr times the product of the factors of
+    epochs 1..epoch (one function, or one per group)."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        groups = len(optimizer.param_groups)
+        self.lr_lambdas = (
+            list(lr_lambda) if isinstance(lr_lambda, list | tuple) else [lr_lambda] * groups
+        )
+        if len(self.lr_lambdas) != groups:
+            raise ValueError(f"expected {groups} lr_lambdas, got {len(self.lr_lambdas)}")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [
+            base * math.prod(fn(epoch) for epoch in range(1, self.last_epoch + 1))
+            for base, fn in zip(self.base_lrs, self.lr_lambdas, strict=True)
+        ]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing from initial_lr to eta_min over T_0 epochs, then again from the top,
+    each cycle T_mult times longer (SGDR, Loshchilov & Hutter, 2017). ``step(epoch)`` takes
+    fractional epochs, e.g. ``epoch + batch / batches``."""
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):  # noqa: N803
+        if not isinstance(T_0, int) or T_0 <= 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts: T_0 must be a positive int, got {T_0}")
+        if not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(
+                f"CosineAnnealingWarmRestarts: T_mult must be an int >= 1, got {T_mult}"
+            )
+        self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, epoch):
+        if self.T_mult == 1:
+            position, length = epoch % self.T_0, self.T_0
+        else:  # cycle n starts at T_0 (T_mult^n - 1) / (T_mult - 1)
+            n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+            start = self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
+            position, length = epoch - start, self.T_0 * self.T_mult**n
+        cosine = (1 + math.cos(math.pi * position / length)) / 2
+        return self.eta_min + (base_lr - self.eta_min) * cosine
+
+
+class CyclicLR(LRScheduler):
+    """The rate cycles between ``base_lr`` and ``max_lr`` (Smith, 2017): up over
+    ``step_size_up`` steps, down over ``step_size_down``; "triangular2" halves the height every
+    cycle, "exp_range" scales it by gamma^step. Stepped once per batch. With
+    ``cycle_momentum`` the momentum (or Adam's beta1) cycles the opposite way."""
+
+    def __init__(
+        self,
+        optimizer,
+        base_lr,
+        max_lr,
+        step_size_up=2000,
+        step_size_down=None,
+        mode="triangular",
+        gamma=1.0,
+        scale_fn=None,
+        scale_mode="cycle",
+        cycle_momentum=True,
+        base_momentum=0.8,
+        max_momentum=0.9,
+        last_epoch=-1,
+    ):
+        groups = optimizer.param_groups
+        base_lrs = list(base_lr) if isinstance(base_lr, list | tuple) else [base_lr] * len(groups)
+        if last_epoch == -1:
+            for group, lr in zip(groups, base_lrs, strict=True):
+                group["lr"] = group["initial_lr"] = lr
+        self.max_lrs = list(max_lr) if isinstance(max_lr, list | tuple) else [max_lr] * len(groups)
+        down = step_size_up if step_size_down is None else step_size_down
+        self.total_size = float(step_size_up + down)
+        self.step_ratio = step_size_up / self.total_size
+        if scale_fn is None and mode not in ("triangular", "triangular2", "exp_range"):
+            raise ValueError(
+                f"CyclicLR: mode must be triangular, triangular2 or exp_range, got {mode!r}"
+            )
+        self.mode, self.gamma = mode, gamma
+        self.scale_fn = (
+            scale_fn
+            or {
+                "triangular": lambda x: 1.0,
+                "triangular2": lambda x: 1 / (2.0 ** (x - 1)),
+                "exp_range": lambda x: gamma**x,
+            }[mode]
+        )
+        self.scale_mode = (
+            scale_mode
+            if scale_fn is not None
+            else ("iterations" if mode == "exp_range" else "cycle")
+        )
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.use_beta1 = "betas" in optimizer.defaults
+            if not self.use_beta1 and "momentum" not in optimizer.defaults:
+                raise ValueError("optimizer must support momentum or beta1 with cycle_momentum")
+            count = len(groups)
+            self.base_momentums = (
+                list(base_momentum)
+                if isinstance(base_momentum, list | tuple)
+                else [base_momentum] * count
+            )
+            self.max_momentums = (
+                list(max_momentum)
+                if isinstance(max_momentum, list | tuple)
+                else [max_momentum] * count
+            )
+            if last_epoch == -1:
+                for group, momentum in zip(groups, self.max_momentums, strict=True):
+                    self._set_momentum(group, momentum)
+        super().__init__(optimizer, last_epoch)
+
+    def _set_momentum(self, group, value):
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def _position(self):
+        """(cycle number, fraction of the cycle's height reached) at ``last_epoch``."""
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            return cycle, x / self.step_ratio
+        return cycle, (x - 1) / (self.step_ratio - 1)
+
+    def get_lr(self):
+        cycle, height = self._position()
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [
+            base + (peak - base) * height * scale
+            for base, peak in zip(self.base_lrs, self.max_lrs, strict=True)
+        ]
+        if self.cycle_momentum:
+            for group, low, high in zip(
+                self.optimizer.param_groups, self.base_momentums, self.max_momentums, strict=True
+            ):
+                self._set_momentum(group, high - (high - low) * height * scale)
+        return lrs
+
+
+class SequentialLR(LRScheduler):
+    """One scheduler after another: ``schedulers[i]`` runs from ``milestones[i - 1]``, its
+    epochs counted from there (e.g. a linear warm-up, then cosine annealing)."""
+
+    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(
+                f"SequentialLR: expected {len(schedulers) - 1} milestones for "
+                f"{len(schedulers)} schedulers, got {len(milestones)}"
+            )
+        if any(scheduler.optimizer is not optimizer for scheduler in schedulers):
+            raise ValueError("SequentialLR: every scheduler must drive the same optimizer")
+        self._schedulers, self._milestones = list(schedulers), list(milestones)
+        super().__init__(optimizer, last_epoch)
+
+    def step(self, epoch=None):
+        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
+        index = bisect_right(self._milestones, self.last_epoch)
+        start = self._milestones[index - 1] if index else 0
+        self._schedulers[index].step(self.last_epoch - start)  # sets the groups' rates
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+
+class ChainedScheduler(LRScheduler):
+    """Several schedules at once: their factors multiply (e.g. a constant warm-up factor on
+    top of exponential decay). Each scheduler is stepped too, so each keeps its own count."""
+
+    def __init__(self, schedulers, optimizer=None):
+        optimizer = optimizer or schedulers[0].optimizer
+        if any(scheduler.optimizer is not optimizer for scheduler in schedulers):
+            raise ValueError("ChainedScheduler: every scheduler must drive the same optimizer")
+        self._schedulers = list(schedulers)
+        self.optimizer = optimizer
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = 0
+        self._apply()
+
+    def step(self, epoch=None):
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self.last_epoch += 1
+        self._apply()
+
+    def _apply(self):
+        """Each group's rate: its initial rate times every scheduler's current factor."""
+        factors = [1.0] * len(self.base_lrs)
+        for scheduler in self._schedulers:
+            for i, (lr, base) in enumerate(
+                zip(scheduler.get_lr(), scheduler.base_lrs, strict=True)
+            ):
+                factors[i] *= lr / base if base else 0.0
+        for group, base, factor in zip(
+            self.optimizer.param_groups, self.base_lrs, factors, strict=True
+        ):
+            group["lr"] = base * factor
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+
 class OneCycleLR(LRScheduler):
     """The 1cycle policy: warm up to ``max_lr``, then anneal far below the start (Smith, 2018).
 
