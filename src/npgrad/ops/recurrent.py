@@ -70,6 +70,8 @@ class LSTM(Function):
     c_t = sigmoid(f) c_{t-1} + sigmoid(i) tanh(g) and h_t = sigmoid(o) tanh(c_t).
     The output stacks h_1..h_T and then c_T: shape (T + 1, N, H), so that the final cell state
     is differentiable too (an op has one output). ``reverse=True`` runs from t = T down to 1.
+    With ``all_cells`` every c_t follows instead of c_T alone, shape (2T, N, H): sequences of
+    different lengths (packed) take their final cell state at their own last step.
 
     Inside the loop everything is transposed, (features, N): a step's gates are then
     z^T = W_hh h^T + (x_t W_ih^T)^T, one GEMM straight into a (4H, N) array whose gate blocks are
@@ -78,7 +80,7 @@ class LSTM(Function):
     """
 
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False, all_cells=False):
         steps, batch, _ = x.shape
         hidden = w_hh.shape[1]
         _check_shapes("lstm", x, (h0, c0), w_ih, w_hh)
@@ -100,7 +102,8 @@ class LSTM(Function):
             w_ih_ext = xp.concatenate([w_ih, sum(biases)[:, None]], axis=1)
         # every step's input projection, (T, 4H, N): z^T = W_ih x_t^T + b, one batched GEMM
         xp.matmul(_lstm_internal(w_ih_ext, hidden, True), x.transpose(0, 2, 1), out=acts)
-        out = buffers.empty((steps + 1, batch, hidden), dtype)  # h_1..h_T, then c_T
+        # h_1..h_T, then c_T (or c_1..c_T)
+        out = buffers.empty((steps + (steps if all_cells else 1), batch, hidden), dtype)
         recurrent = xp.empty((4 * hidden, batch), dtype=acts.dtype)
         h, c = h0.T, xp.ascontiguousarray(c0.T)
         for t in range(steps):
@@ -114,10 +117,13 @@ class LSTM(Function):
             c = xp.multiply(f, c, out=cs[t])
             c += i * g
             h = xp.multiply(o, xp.tanh(c), out=out[steps - 1 - t if reverse else t].T)
-        out[steps] = c.T
+        if all_cells:
+            out[steps:] = (cs[::-1] if reverse else cs).transpose(0, 2, 1)
+        else:
+            out[steps] = c.T
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, acts, cs, out)
         ctx.has_bias = (b_ih is not None, b_hh is not None)
-        ctx.reverse = reverse
+        ctx.reverse, ctx.all_cells = reverse, all_cells
         return out
 
     @staticmethod
@@ -137,7 +143,10 @@ class LSTM(Function):
         do, di, df, dg = dz.reshape(4, hidden, batch)
         dh, dc, tanh_c = (xp.empty((hidden, batch), dtype=acts.dtype) for _ in range(3))
         dh_next = xp.zeros((hidden, batch), dtype=acts.dtype)
-        dc_next = xp.ascontiguousarray(grad[steps].T)
+        if ctx.all_cells:  # each step's cell state is an output: its gradient joins there
+            dc_next = xp.zeros((hidden, batch), dtype=acts.dtype)
+        else:
+            dc_next = xp.ascontiguousarray(grad[steps].T)
         c0_t = xp.ascontiguousarray(c0.T)
         w_scratch, x_scratch = xp.empty_like(grad_w_hh), xp.empty_like(grad_w_ih)
         for t in range(steps - 1, -1, -1):
@@ -151,6 +160,8 @@ class LSTM(Function):
             dc *= o
             dc *= dh
             dc += dc_next
+            if ctx.all_cells:
+                dc += grad[steps + place].T
             xp.subtract(1, a[: 3 * hidden], out=dz[: 3 * hidden])  # sigmoid' = s (1 - s)
             dz[: 3 * hidden] *= a[: 3 * hidden]
             xp.multiply(g, g, out=dg)  # tanh' = 1 - g^2

@@ -3,14 +3,17 @@ fused op per layer and direction."""
 
 import math
 
+import numpy
+
 from npgrad.nn import functional as F
 from npgrad.nn import init
 from npgrad.nn.modules.module import Module
 from npgrad.nn.parameter import Parameter
+from npgrad.nn.utils.rnn import PackedSequence, _packed_positions, _padded_sorted
 from npgrad.ops.recurrent import GRU as _GRUOp
 from npgrad.ops.recurrent import LSTM as _LSTMOp
 from npgrad.ops.recurrent import RNN as _RNNOp
-from npgrad.tensor import cat, empty, stack, zeros
+from npgrad.tensor import Tensor, _array_of, cat, empty, stack, zeros
 
 
 class _RecurrentBase(Module):
@@ -78,6 +81,8 @@ class _RecurrentBase(Module):
         return (getattr(self, f"weight_ih_{name}"), getattr(self, f"weight_hh_{name}"), *bias)
 
     def forward(self, input, hx=None):  # noqa: A002
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         unbatched = input.ndim == 2
         if unbatched:
             input = input.unsqueeze(1)  # noqa: A001
@@ -112,6 +117,53 @@ class _RecurrentBase(Module):
             output, finals = output.squeeze(1), [f.squeeze(1) for f in finals]
         elif self.batch_first:
             output = output.transpose(0, 1)
+        return output, self._pack_states(finals)
+
+    def _forward_packed(self, packed, hx):
+        """Sequences of different lengths: run on the padded batch (sorted by length), each
+        sequence's final state taken at its own last step, its reverse direction run on it
+        reversed within its length, and the padding's outputs zeroed. Outputs at a sequence's
+        own steps never depend on the padding after it, so nothing else needs masking."""
+        padded, lengths = _padded_sorted(packed)  # (T, N, I), longest first
+        steps, batch = padded.shape[:2]
+        directions = 2 if self.bidirectional else 1
+        shape = (self.num_layers * directions, batch, self.hidden_size)
+        if hx is not None and packed.sorted_indices is not None:  # given in the original order
+            order = _array_of(packed.sorted_indices)
+            hx = tuple(h[:, order] for h in hx) if isinstance(hx, tuple) else hx[:, order]
+        states = self._initial_states(hx, shape, padded.dtype, False)
+        time = numpy.arange(steps)[:, None]
+        valid = time < lengths[None, :]  # (T, N)
+        keep = Tensor(valid[:, :, None].astype(padded.dtype))
+        flipped = (numpy.where(valid, lengths[None, :] - 1 - time, time), numpy.arange(batch))
+        finals = [[] for _ in states]
+        layer_input = padded
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction, suffix in enumerate(["", "_reverse"][:directions]):
+                index = layer * directions + direction
+                source = layer_input[flipped] if direction else layer_input
+                sequence, last = self._run(
+                    source,
+                    [state[index] for state in states],
+                    self._layer_params(f"l{layer}{suffix}"),
+                    False,
+                    steps,
+                    last=lengths - 1,
+                )
+                sequence = sequence * keep
+                outputs.append(sequence[flipped] if direction else sequence)
+                for kind, value in zip(finals, last, strict=True):
+                    kind.append(value)
+            layer_input = outputs[0] if directions == 1 else cat(outputs, dim=2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout)
+        times, columns, _ = _packed_positions(lengths)
+        output = packed._replace(data=layer_input[times, columns])
+        finals = [stack(kind) for kind in finals]
+        if packed.unsorted_indices is not None:  # back to the original batch order
+            order = _array_of(packed.unsorted_indices)
+            finals = [f[:, order] for f in finals]
         return output, self._pack_states(finals)
 
     def extra_repr(self):
@@ -150,7 +202,11 @@ class LSTM(_RecurrentBase):
             return [zeros(*shape, dtype=dtype), zeros(*shape, dtype=dtype)]
         return [t.unsqueeze(1) if unbatched else t for t in hx]
 
-    def _run(self, layer_input, states, params, reverse, steps):
+    def _run(self, layer_input, states, params, reverse, steps, last=None):
+        if last is not None:  # per-sequence last steps: every cell state is needed
+            result = _LSTMOp.apply(layer_input, *states, *params, all_cells=True)
+            columns = numpy.arange(layer_input.shape[1])
+            return result[:steps], (result[last, columns], result[steps + last, columns])
         result = _LSTMOp.apply(layer_input, *states, *params, reverse=reverse)
         # h_n straight from the op's output (not from `sequence`): one indexing node less
         last = result[0] if reverse else result[steps - 1]
@@ -180,9 +236,9 @@ class GRU(_RecurrentBase):
             return [zeros(*shape, dtype=dtype)]
         return [hx.unsqueeze(1) if unbatched else hx]
 
-    def _run(self, layer_input, states, params, reverse, steps):
+    def _run(self, layer_input, states, params, reverse, steps, last=None):
         sequence = _GRUOp.apply(layer_input, *states, *params, reverse=reverse)
-        return sequence, (sequence[0] if reverse else sequence[steps - 1],)
+        return sequence, (_final(sequence, reverse, steps, last),)
 
     def _pack_states(self, finals):
         return finals[0]
@@ -213,11 +269,11 @@ class RNN(_RecurrentBase):
             return [zeros(*shape, dtype=dtype)]
         return [hx.unsqueeze(1) if unbatched else hx]
 
-    def _run(self, layer_input, states, params, reverse, steps):
+    def _run(self, layer_input, states, params, reverse, steps, last=None):
         sequence = _RNNOp.apply(
             layer_input, *states, *params, reverse=reverse, nonlinearity=self.nonlinearity
         )
-        return sequence, (sequence[0] if reverse else sequence[steps - 1],)
+        return sequence, (_final(sequence, reverse, steps, last),)
 
     def _pack_states(self, finals):
         return finals[0]
@@ -225,6 +281,14 @@ class RNN(_RecurrentBase):
     def extra_repr(self):
         text = super().extra_repr()
         return text if self.nonlinearity == "tanh" else f"{text}, nonlinearity='relu'"
+
+
+def _final(sequence, reverse, steps, last):
+    """The final hidden state in a sequence of them: at step T (step 1 in reverse), or at each
+    sequence's own ``last`` step."""
+    if last is not None:
+        return sequence[last, numpy.arange(sequence.shape[1])]
+    return sequence[0] if reverse else sequence[steps - 1]
 
 
 class _CellBase(Module):
