@@ -235,5 +235,5 @@ import math as _math  # noqa: E402
 
 e, pi, inf, nan = _math.e, _math.pi, _math.inf, _math.nan  # PyTorch's constants
 
-from npgrad import data, diagnostics, io, nn, optim, train, utils  # noqa: E402 - built on the above
+from npgrad import data, diagnostics, distributions, io, nn, optim, train, utils  # noqa: E402, I001
 from npgrad.io import load, save  # noqa: E402

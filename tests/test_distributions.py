@@ -1,0 +1,134 @@
+"""Distributions: log_prob, entropy and KL against torch (values and gradients), sampling."""
+
+import numpy as np
+import pytest
+from helpers import check_op, needs_torch, torch
+
+import npgrad
+from npgrad import distributions as D
+
+TD = torch.distributions if torch else None
+VALUES = np.array([0, 3, 2])
+
+
+@pytest.mark.parametrize("parameter", ["logits", "probs"])
+def test_categorical_log_prob_and_entropy(parameter):
+    def make(lib, x):
+        return lib.Categorical(**{parameter: x})
+
+    check_op(
+        [(3, 4)],
+        torch_fn=lambda x: make(TD, x).log_prob(torch.tensor(VALUES)) + make(TD, x).entropy(),
+        npgrad_fn=lambda x: make(D, x).log_prob(npgrad.tensor(VALUES)) + make(D, x).entropy(),
+        low=0.1,
+    )
+
+
+def test_bernoulli_normal_uniform():
+    y = npgrad.tensor([1.0, 0.0, 1.0, 1.0])
+    check_op(
+        [(4,)],
+        torch_fn=lambda z: (
+            TD.Bernoulli(logits=z).log_prob(torch.tensor(y.numpy()))
+            + TD.Bernoulli(logits=z).entropy()
+        ),
+        npgrad_fn=lambda z: D.Bernoulli(logits=z).log_prob(y) + D.Bernoulli(logits=z).entropy(),
+    )
+    check_op(
+        [(4,), (4,), (4,)],
+        torch_fn=lambda m, s, x: (
+            TD.Normal(m, s.abs() + 0.5).log_prob(x)
+            + TD.Normal(m, s.abs() + 0.5).entropy()
+            + TD.Normal(m, s.abs() + 0.5).cdf(x)
+        ),
+        npgrad_fn=lambda m, s, x: (
+            D.Normal(m, s.abs() + 0.5).log_prob(x)
+            + D.Normal(m, s.abs() + 0.5).entropy()
+            + D.Normal(m, s.abs() + 0.5).cdf(x)
+        ),
+    )
+    check_op(
+        [(4,), (4,)],
+        torch_fn=lambda a, w: (
+            TD.Uniform(a, a + w.abs() + 1).log_prob(a + 0.5)
+            + TD.Uniform(a, a + w.abs() + 1).entropy()
+        ),
+        npgrad_fn=lambda a, w: (
+            D.Uniform(a, a + w.abs() + 1).log_prob(a + 0.5)
+            + D.Uniform(a, a + w.abs() + 1).entropy()
+        ),
+    )
+
+
+@pytest.mark.parametrize("kind", ["Normal", "Categorical", "Bernoulli"])
+def test_kl_divergence(kind):
+    def make(lib, a, b):
+        if kind == "Normal":
+            return lib.Normal(a, b.abs() + 0.5)
+        return getattr(lib, kind)(logits=a + b)
+
+    check_op(
+        [(3, 4)] * 4,
+        torch_fn=lambda a, b, c, d: TD.kl_divergence(make(TD, a, b), make(TD, c, d)),
+        npgrad_fn=lambda a, b, c, d: D.kl_divergence(make(D, a, b), make(D, c, d)),
+    )
+
+
+def test_sampling_frequencies_shapes_and_seeds():
+    npgrad.manual_seed(0)
+    policy = D.Categorical(probs=npgrad.tensor([[0.1, 0.6, 0.3], [1.0, 0.0, 0.0]]))
+    draws = policy.sample((5000,))
+    assert draws.shape == (5000, 2) and draws.dtype == npgrad.int64
+    counts = np.bincount(draws.numpy()[:, 0], minlength=3) / 5000
+    np.testing.assert_allclose(counts, [0.1, 0.6, 0.3], atol=0.03)
+    assert (draws.numpy()[:, 1] == 0).all()
+    npgrad.manual_seed(0)
+    assert (policy.sample((5000,)).numpy() == draws.numpy()).all()  # repeatable
+    normal = D.Normal(npgrad.tensor([1.0, -2.0]), npgrad.tensor([0.5, 2.0]))
+    x = normal.sample((20000,)).numpy()
+    np.testing.assert_allclose(x.mean(0), [1.0, -2.0], atol=0.05)
+    np.testing.assert_allclose(x.std(0), [0.5, 2.0], rtol=0.05)
+    coin = D.Bernoulli(probs=npgrad.tensor([0.25])).sample((8000,))
+    assert abs(coin.numpy().mean() - 0.25) < 0.02
+
+
+def test_rsample_carries_the_gradient():
+    loc = npgrad.tensor([0.5, 1.5], requires_grad=True)
+    scale = npgrad.tensor([1.0, 2.0], requires_grad=True)
+    sample = D.Normal(loc, scale).rsample((1000,))
+    sample.mean().backward()
+    np.testing.assert_allclose(loc.grad.numpy(), [0.5, 0.5], rtol=1e-5)  # d mean / d loc
+    assert D.Normal(loc, scale).sample().requires_grad is False
+
+
+def test_policy_gradient_learns_a_bandit():
+    """REINFORCE on a 3-armed bandit (arm 2 pays): the policy ends up choosing it."""
+    npgrad.manual_seed(0)
+    logits = npgrad.zeros(3, requires_grad=True)
+    optimizer = npgrad.optim.Adam([logits], lr=0.1)
+    for _ in range(150):
+        policy = D.Categorical(logits=logits)
+        actions = policy.sample((16,))
+        rewards = npgrad.tensor((actions.numpy() == 2).astype(np.float32))
+        loss = -(policy.log_prob(actions) * (rewards - rewards.mean())).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert D.Categorical(logits=logits).probs[2].item() > 0.9
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="exactly one of probs and logits"):
+        D.Categorical()
+    with pytest.raises(ValueError, match="scale must be positive"):
+        D.Normal(0.0, 0.0)
+    with pytest.raises(ValueError, match=r"values must be in \[0, 3\)"):
+        D.Categorical(logits=npgrad.zeros(3)).log_prob(npgrad.tensor(3))
+    with pytest.raises(NotImplementedError, match="Normal against Bernoulli"):
+        D.kl_divergence(D.Normal(0.0, 1.0), D.Bernoulli(probs=0.5))
+
+
+@needs_torch
+def test_same_names_as_torch():
+    for name in D.__all__:
+        assert hasattr(torch.distributions, name)
