@@ -1193,6 +1193,53 @@ class Tensor:
         """A copy of self with ``src`` added at ``index`` along ``dim`` (``torch.scatter_add``)."""
         return scatter_add(self, dim, index, src)
 
+    def scatter(self, dim, index, src=None, value=None, reduce=None):
+        """A copy with ``src`` (or ``value``) written at ``index`` along ``dim``."""
+        if reduce is not None:
+            raise NotImplementedError("scatter: reduce is not supported (use scatter_add)")
+        return scatter(self, dim, index, src, value)
+
+    def scatter_(self, dim, index, src=None, value=None, reduce=None):
+        """In place: ``src`` (or ``value``) written at ``index`` along ``dim`` (e.g. one-hot
+        rows: ``zeros(n, c).scatter_(1, labels.unsqueeze(1), 1.0)``)."""
+        if reduce is not None:
+            raise NotImplementedError("scatter_: reduce is not supported (use scatter_add_)")
+        if src is None and value is None:
+            raise ValueError("scatter_: give src or value")
+        axis = _normalize_one_dim(dim, self.ndim, "scatter_")
+        if src is not None and not isinstance(src, Tensor):  # a number: torch's value
+            src, value = None, _array_of(src)
+        index = _array_of(index)
+        return self._inplace(shape_ops.Scatter, src, index=index, axis=axis, value=value)
+
+    def scatter_add_(self, dim, index, src):
+        """In place: ``src`` added at ``index`` along ``dim``."""
+        axis = _normalize_one_dim(dim, self.ndim, "scatter_add_")
+        return self._inplace(_ScatterAddInto, src, index=_array_of(index), axis=axis)
+
+    def index_add(self, dim, index, source, alpha=1):
+        """A copy with ``alpha * source`` added at ``index`` along ``dim``."""
+        return index_add(self, dim, index, source, alpha)
+
+    def index_add_(self, dim, index, source, alpha=1):
+        """In place: ``alpha * source`` added at ``index`` along ``dim``."""
+        axis = _normalize_one_dim(dim, self.ndim, "index_add_")
+        index = xp.asarray(_array_of(index)).reshape(-1)
+        return self._inplace(shape_ops.IndexAdd, source, index=index, axis=axis, alpha=alpha)
+
+    def index_fill_(self, dim, index, value):
+        """In place: ``value`` in every slice ``index`` along ``dim``."""
+        axis = _normalize_one_dim(dim, self.ndim, "index_fill_")
+        mask = numpy.zeros(self.shape[axis], dtype=bool)
+        mask[_array_of(index)] = True
+        shape = [1] * self.ndim
+        shape[axis] = -1
+        return self.masked_fill_(mask.reshape(shape), value)
+
+    def index_fill(self, dim, index, value):
+        """A copy with ``value`` in every slice ``index`` along ``dim``."""
+        return self.clone().index_fill_(dim, index, value)
+
     def index_select(self, dim, index):
         """Select entries along ``dim`` at the integer ``index``."""
         axis = _normalize_one_dim(dim, self.ndim, "index_select")
@@ -1397,6 +1444,19 @@ class Tensor:
         if self._data.size == 1 and spec:
             return format(self.item(), spec)
         return repr(self)
+
+
+class _ScatterAddInto(shape_ops.ScatterAdd):
+    """ScatterAdd with the index as an attribute: the in-place form's argument order."""
+
+    @staticmethod
+    def forward(ctx, x, src, index=None, axis=0):
+        return shape_ops.ScatterAdd.forward(ctx, x, index, src, axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_src = grad[ctx.full_index] if ctx.needs_input_grad[1] else None
+        return grad, grad_src  # dy/dx = 1, dy/dsrc = 1 where each element went
 
 
 def _index_of(index):
@@ -1677,6 +1737,30 @@ def gather(x, dim, index):
             f"input {x.shape}"
         )
     return shape_ops.Gather.apply(x, index, axis=axis)
+
+
+def scatter(x, dim, index, src=None, value=None):
+    """A copy of ``x`` with ``src`` (or the scalar ``value``) written at ``index`` along ``dim``
+    (``torch.scatter``): for dim 0, out[index[i][j]][j] = src[i][j]."""
+    axis = _normalize_one_dim(dim, x.ndim, "scatter")
+    if src is None and value is None:
+        raise ValueError("scatter: give src or value")
+    if src is not None and not isinstance(src, Tensor):  # a number: torch's value
+        src, value = None, _array_of(src)
+    return shape_ops.Scatter.apply(x, src, index=_array_of(index), axis=axis, value=value)
+
+
+def index_add(x, dim, index, source, alpha=1):
+    """A copy of ``x`` with ``alpha * source`` added at the positions ``index`` along ``dim``
+    (``torch.index_add``); repeated indices add up."""
+    axis = _normalize_one_dim(dim, x.ndim, "index_add")
+    index = xp.asarray(_array_of(index)).reshape(-1)
+    if source.shape[axis] != index.shape[0]:
+        raise ShapeError(
+            f"index_add: source of shape {source.shape} has {source.shape[axis]} entries along "
+            f"dim {dim}, but there are {index.shape[0]} indices"
+        )
+    return shape_ops.IndexAdd.apply(x, source, index=index, axis=axis, alpha=alpha)
 
 
 def scatter_add(x, dim, index, src):

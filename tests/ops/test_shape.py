@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helpers import check_grad, check_op, torch
+from helpers import check_grad, check_op, make_inputs, needs_torch, torch
 
 import npgrad
 from npgrad.errors import ShapeError
@@ -175,3 +175,68 @@ def test_shape_errors_name_the_op():
 @pytest.mark.parametrize("dim", [None, 0, 1, -1])
 def test_repeat_interleave(dim):
     check_op([(2, 3)], lambda x: x.repeat_interleave(3, dim=dim))
+
+
+# rows of a (3, 4) target, distinct within each column
+SCATTER_INDEX = np.array([[0, 1, 2, 0], [2, 0, 1, 1]])
+
+
+def test_scatter_writes_and_its_gradients():
+    """Overwritten elements get no gradient from the target; each source element gets the
+    gradient of where it went (indices distinct per column, so the result is defined)."""
+    check_op(
+        [(3, 4), (2, 4)],
+        torch_fn=lambda x, s: x.scatter(0, torch.tensor(SCATTER_INDEX), s),
+        npgrad_fn=lambda x, s: x.scatter(0, npgrad.tensor(SCATTER_INDEX), s),
+    )
+    # a source larger than the index: its unused part gets a zero gradient (torch's backward
+    # rejects this case, so only finite differences check it)
+    for name in ("scatter", "scatter_add"):
+        check_grad(
+            lambda x, s, name=name: getattr(x, name)(0, npgrad.tensor(SCATTER_INDEX), s),
+            *make_inputs([(3, 4), (2, 5)]),
+        )
+    check_op(
+        [(3, 4)],
+        torch_fn=lambda x: x.scatter(1, torch.tensor([[1], [3], [0]]), 2.5),
+        npgrad_fn=lambda x: x.scatter(1, npgrad.tensor([[1], [3], [0]]), 2.5),
+    )
+
+
+def test_index_add_with_repeated_indices():
+    index = [2, 0, 2]
+    check_op(
+        [(3, 4), (3, 3)],
+        torch_fn=lambda x, s: x.index_add(1, torch.tensor(index), s, alpha=2.0),
+        npgrad_fn=lambda x, s: x.index_add(1, npgrad.tensor(index), s, alpha=2.0),
+    )
+
+
+@needs_torch
+def test_inplace_scatter_and_index_helpers_match_torch():
+    labels = [2, 0, 3]
+    ours = npgrad.zeros(3, 4).scatter_(1, npgrad.tensor(labels).unsqueeze(1), 1.0)
+    theirs = torch.zeros(3, 4).scatter_(1, torch.tensor(labels).unsqueeze(1), 1.0)
+    assert ours.tolist() == theirs.tolist()  # the one-hot idiom
+    data = np.random.default_rng(0).standard_normal((3, 4))
+    cases = [
+        ("scatter_add_", (0, SCATTER_INDEX, data[:2])),
+        ("index_add_", (0, [1, 1], data[:2])),
+        ("index_fill_", (1, [0, 2], -1.0)),
+        ("scatter_", (0, SCATTER_INDEX, data[:2])),
+    ]
+    for name, (dim, index, source) in cases:
+        mine = getattr(npgrad.tensor(data.copy()), name)(
+            dim, npgrad.tensor(index), npgrad.tensor(source) if np.ndim(source) else source
+        )
+        reference = getattr(torch.tensor(data.copy()), name)(
+            dim, torch.tensor(index), torch.tensor(source) if np.ndim(source) else source
+        )
+        np.testing.assert_allclose(mine.numpy(), reference.numpy(), err_msg=name)
+    x = npgrad.tensor(data, requires_grad=True)
+    hidden = x * 2
+    hidden.scatter_(1, npgrad.tensor(labels).unsqueeze(1), 5.0)  # in place inside a graph
+    hidden.sum().backward()
+    expected = np.full((3, 4), 2.0)
+    expected[[0, 1, 2], labels] = 0.0
+    np.testing.assert_array_equal(x.grad.numpy(), expected)

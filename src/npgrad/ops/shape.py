@@ -144,16 +144,73 @@ class ScatterAdd(Function):
     @staticmethod
     def forward(ctx, x, index, src, axis=0):
         ctx.full_index = _gather_index(index, axis)
+        ctx.used = tuple(slice(0, size) for size in index.shape)  # src may be larger: its corner
+        ctx.src_shape = src.shape
         y = x.copy()
-        xp.add.at(y, ctx.full_index, src[tuple(slice(0, size) for size in index.shape)])
+        xp.add.at(y, ctx.full_index, src[ctx.used])
         return y
 
     @staticmethod
     def backward(ctx, grad):
         grad_src = None
         if ctx.needs_input_grad[2]:
-            grad_src = grad[ctx.full_index]  # dy/dsrc = 1 at the place each element went
-        return grad, None, grad_src  # dy/dx = 1
+            grad_src = _spread(grad[ctx.full_index], ctx.src_shape, ctx.used)
+        return grad, None, grad_src  # dy/dx = 1, dy/dsrc = 1 at the place each element went
+
+
+def _spread(values, shape, used):
+    """``values`` in the ``used`` corner of a zero array of ``shape`` (no copy when it is all)."""
+    if values.shape == shape:
+        return values
+    out = xp.zeros(shape, dtype=values.dtype)
+    out[used] = values
+    return out
+
+
+class Scatter(Function):
+    """y = x, then y[index[i][j]][j] = src[i][j] for axis 0 (any axis), as torch.scatter; with
+    no ``src``, the scalar ``value`` is written everywhere the index points"""
+
+    @staticmethod
+    def forward(ctx, x, src=None, index=None, axis=0, value=None):
+        ctx.full_index = _gather_index(index, axis)
+        ctx.used = tuple(slice(0, size) for size in index.shape)  # src may be larger: its corner
+        ctx.src_shape = None if src is None else src.shape
+        y = x.copy()
+        if src is None:
+            y[ctx.full_index] = value
+        else:
+            y[ctx.full_index] = src[ctx.used]
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = grad.copy()
+        grad_x[ctx.full_index] = 0  # dy/dx = 0 where overwritten, 1 elsewhere
+        grad_src = None
+        if len(ctx.needs_input_grad) > 1 and ctx.needs_input_grad[1]:
+            grad_src = _spread(grad[ctx.full_index], ctx.src_shape, ctx.used)  # 1 where it went
+        return grad_x, grad_src
+
+
+class IndexAdd(Function):
+    """y = x, then y[..., index[k], ...] += alpha * source[..., k, ...] along ``axis``
+    (torch.index_add; repeated indices add up)"""
+
+    @staticmethod
+    def forward(ctx, x, source, index=None, axis=0, alpha=1):
+        ctx.index, ctx.axis, ctx.alpha = index, axis, alpha
+        y = x.copy()
+        moved = xp.moveaxis(y, axis, 0)  # a view: adding into it adds into y
+        xp.add.at(moved, index, alpha * xp.moveaxis(source, axis, 0))
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_source = None
+        if ctx.needs_input_grad[1]:  # dy/dsource = alpha at the rows it was added to
+            grad_source = ctx.alpha * xp.take(grad, ctx.index, axis=ctx.axis)
+        return grad, grad_source  # dy/dx = 1
 
 
 class Repeat(Function):
