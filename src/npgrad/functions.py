@@ -459,3 +459,103 @@ def finfo(dtype=None):
 
 iinfo = numpy.iinfo  # limits of an integer dtype
 Size = tuple  # shapes are plain tuples: ``npgrad.Size([2, 3]) == (2, 3)``
+
+# linear algebra and the rest of the Tensor methods above
+cumprod, inverse, det, logdet, slogdet, pinverse = (
+    _method(name) for name in ("cumprod", "inverse", "det", "logdet", "slogdet", "pinverse")
+)
+matrix_power, cross, select, take_along_dim, argwhere, diagonal = (
+    _method(name)
+    for name in ("matrix_power", "cross", "select", "take_along_dim", "argwhere", "diagonal")
+)
+scatter, index_add, index_fill = (_method(name) for name in ("scatter", "index_add", "index_fill"))
+
+
+def addmm(input, mat1, mat2, beta=1, alpha=1):  # noqa: A002
+    """beta * input + alpha * (mat1 @ mat2)."""
+    return _as_tensor(input) * beta + (mat1 @ mat2) * alpha
+
+
+def baddbmm(input, batch1, batch2, beta=1, alpha=1):  # noqa: A002
+    """beta * input + alpha * (batch1 @ batch2), batched."""
+    return addmm(input, batch1, batch2, beta, alpha)
+
+
+def tensordot(a, b, dims=2):
+    """Sum of products over the last ``dims`` dims of a and the first of b (or the given
+    pairs of dims), as ``torch.tensordot``."""
+    if isinstance(dims, int):
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    letters = iter("abcdefghijklmnopqrstuvwxyz")
+    subs_a = [next(letters) for _ in range(a.ndim)]
+    subs_b = [next(letters) for _ in range(b.ndim)]
+    for da, db in zip(dims_a, dims_b, strict=True):
+        subs_b[db % b.ndim] = subs_a[da % a.ndim]
+    contracted = {subs_a[d % a.ndim] for d in dims_a}
+    out = [s for s in subs_a if s not in contracted] + [s for s in subs_b if s not in contracted]
+    return einsum(f"{''.join(subs_a)},{''.join(subs_b)}->{''.join(out)}", a, b)
+
+
+def kron(input, other):  # noqa: A002
+    """The Kronecker product of two tensors of the same number of dims."""
+    a, b = _as_tensor(input), _as_tensor(other)
+    if a.ndim != b.ndim:
+        raise ValueError(f"kron: give tensors of the same number of dims, got {a.shape}, {b.shape}")
+    # a[i, j] * b[k, l] laid out at (i * K + k, j * L + l): interleave the dims, then merge
+    expanded_a = a.reshape(*[s for size in a.shape for s in (size, 1)])
+    expanded_b = b.reshape(*[s for size in b.shape for s in (1, size)])
+    product = expanded_a * expanded_b
+    return product.reshape(*(x * y for x, y in zip(a.shape, b.shape, strict=True)))
+
+
+def cdist(x1, x2, p=2.0):
+    """Distances between every row of x1 (..., P, M) and every row of x2 (..., R, M)."""
+    difference = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    if p != 2:
+        return difference.norm(p, dim=-1)
+    squares = (difference * difference).sum(-1)
+    same = squares._data == 0  # zero distance: value 0 and gradient 0, as PyTorch (not inf)
+    return squares.masked_fill(same, 1.0).sqrt().masked_fill(same, 0.0)
+
+
+def dist(input, other, p=2.0):  # noqa: A002
+    """The p-norm of input - other."""
+    return (_as_tensor(input) - other).flatten().norm(p, dim=0)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):  # noqa: A002
+    """(std, mean) along ``dim``."""
+    return (
+        input.std(dim, unbiased, keepdim, correction),
+        input.mean(dim=dim, keepdim=keepdim),
+    )
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):  # noqa: A002
+    """(var, mean) along ``dim``."""
+    return (
+        input.var(dim, unbiased, keepdim, correction),
+        input.mean(dim=dim, keepdim=keepdim),
+    )
+
+
+def nansum(input, dim=None, keepdim=False):  # noqa: A002
+    """The sum with NaNs counted as zero (they get no gradient)."""
+    return input.masked_fill(numpy.isnan(_array_of(input)), 0.0).sum(dim=dim, keepdim=keepdim)
+
+
+def nanmean(input, dim=None, keepdim=False):  # noqa: A002
+    """The mean of the non-NaN elements."""
+    counts = (~numpy.isnan(_array_of(input))).sum(axis=dim, keepdims=keepdim)
+    return nansum(input, dim, keepdim) / Tensor._wrap(numpy.asarray(counts, dtype=input.dtype))
+
+
+def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, device=None):
+    """base ** linspace(start, end, steps)."""
+    from npgrad.tensor import linspace
+
+    exponents = linspace(start, end, steps, dtype=dtype)
+    out = Tensor._wrap(numpy.power(base, exponents._data).astype(exponents.dtype))
+    return out.requires_grad_(requires_grad)

@@ -1286,6 +1286,90 @@ class Tensor:
         rows = xp.arange(max(min(self.shape[0] - top, self.shape[1] - left), 0))
         return self[rows + top, rows + left]
 
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        """The diagonal of the (dim1, dim2) matrices, as the last dim (``torch.diagonal``)."""
+        first = _normalize_one_dim(dim1, self.ndim, "diagonal")
+        second = _normalize_one_dim(dim2, self.ndim, "diagonal")
+        order = [d for d in range(self.ndim) if d not in (first, second)] + [first, second]
+        moved = self.permute(*order)
+        top, left = max(-offset, 0), max(offset, 0)
+        rows = xp.arange(max(min(moved.shape[-2] - top, moved.shape[-1] - left), 0))
+        return moved[..., rows + top, rows + left]
+
+    def cumprod(self, dim):
+        """Cumulative product along ``dim`` (the gradient is exact with zeros too)."""
+        return reduce.CumProd.apply(self, axis=_normalize_one_dim(dim, self.ndim, "cumprod"))
+
+    def inverse(self):
+        """The matrix inverse (``npgrad.linalg.inv``)."""
+        from npgrad import linalg
+
+        return linalg.inv(self)
+
+    def det(self):
+        """The determinant (``npgrad.linalg.det``)."""
+        from npgrad import linalg
+
+        return linalg.det(self)
+
+    def logdet(self):
+        """log det (NaN for a negative determinant)."""
+        from npgrad import linalg
+
+        return linalg.logdet(self)
+
+    def slogdet(self):
+        """(sign, log |det|)."""
+        from npgrad import linalg
+
+        return linalg.slogdet(self)
+
+    def pinverse(self, rcond=1e-15):
+        """The Moore-Penrose pseudo-inverse."""
+        from npgrad import linalg
+
+        return linalg.pinv(self, rcond=rcond)
+
+    def matrix_power(self, n):
+        """A^n."""
+        from npgrad import linalg
+
+        return linalg.matrix_power(self, n)
+
+    def cross(self, other, dim=None):
+        """The cross product along ``dim`` (the first dim of size 3 when None, as PyTorch)."""
+        from npgrad import linalg
+
+        if dim is None:
+            dim = next(d for d, size in enumerate(self.shape) if size == 3)
+        return linalg.cross(self, other, dim)
+
+    def select(self, dim, index):
+        """The slice at ``index`` along ``dim``, that dim removed."""
+        axis = _normalize_one_dim(dim, self.ndim, "select")
+        return self[(slice(None),) * axis + (index,)]
+
+    def take_along_dim(self, indices, dim=None):
+        """Values at ``indices`` along ``dim`` (broadcast against each other; the flattened
+        tensor when ``dim`` is None), as ``torch.take_along_dim``."""
+        index = xp.asarray(_array_of(indices))
+        if dim is None:
+            return self.flatten()[index.reshape(-1)]
+        axis = _normalize_one_dim(dim, self.ndim, "take_along_dim")
+        shape = list(
+            numpy.broadcast_shapes(
+                tuple(1 if d == axis else s for d, s in enumerate(self.shape)),
+                tuple(1 if d == axis else s for d, s in enumerate(index.shape)),
+            )
+        )
+        source_shape, index_shape = list(shape), list(shape)
+        source_shape[axis], index_shape[axis] = self.shape[axis], index.shape[axis]
+        return self.expand(*source_shape).gather(axis, xp.broadcast_to(index, index_shape))
+
+    def argwhere(self):
+        """The indices of the non-zero elements, (n, ndim)."""
+        return self.nonzero()
+
     def trace(self):
         """The sum of a matrix's main diagonal."""
         return self.diag().sum()

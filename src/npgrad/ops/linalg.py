@@ -185,3 +185,190 @@ class Einsum(Function):
             ]
             grads.append(xp.broadcast_to(partial.reshape(shape), operand.shape))
         return tuple(grads)
+
+
+# ----------------------------------------------------------------------- decompositions
+# Matrices are the last two axes; leading axes are a batch. Gradients assume the real case.
+
+
+def _solve_left(a, b):
+    """a^-1 b for batched matrices (b a matrix, or a vector per batch)."""
+    return xp.linalg.solve(a, b)
+
+
+class Inverse(Function):
+    """Y = A^-1"""
+
+    @staticmethod
+    def forward(ctx, a):
+        y = xp.linalg.inv(a)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return -_swap(y) @ grad @ _swap(y)  # dY = -Y dA Y  =>  gA = -Y^T G Y^T
+
+
+def _cofactors(a):
+    """The cofactor matrix det(A) A^-T, valid for singular A too (through the SVD: with
+    A = U S V^T, adj(A)^T = det(U) det(V) U diag(prod_{j != i} s_j) V^T)."""
+    u, s, vh = xp.linalg.svd(a)
+    ones = xp.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+    before = xp.cumprod(xp.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    after = xp.flip(
+        xp.cumprod(xp.concatenate([ones, xp.flip(s, -1)[..., :-1]], axis=-1), axis=-1), -1
+    )
+    signs = xp.linalg.det(u) * xp.linalg.det(vh)
+    return signs[..., None, None] * (u * (before * after)[..., None, :]) @ vh
+
+
+class Det(Function):
+    """y = det(A)"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return xp.asarray(xp.linalg.det(a))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad[..., None, None] * _cofactors(a)  # d det(A) / dA = cofactor(A)
+
+
+class LogAbsDet(Function):
+    """y = log |det(A)| (the sign, piecewise constant, is computed apart)"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return xp.asarray(xp.linalg.slogdet(a)[1])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad[..., None, None] * _swap(xp.linalg.inv(a))  # d log|det A| / dA = A^-T
+
+
+class Solve(Function):
+    """X = A^-1 B (B a matrix, or a vector with ``vector=True``)"""
+
+    @staticmethod
+    def forward(ctx, a, b, vector=False):
+        x = _solve_left(a, b[..., None])[..., 0] if vector else _solve_left(a, b)
+        ctx.save_for_backward(a, x)
+        ctx.vector = vector
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, x = ctx.saved_tensors
+        if ctx.vector:
+            grad_b = _solve_left(_swap(a), grad[..., None])[..., 0]  # gB = A^-T G
+            return -grad_b[..., :, None] * x[..., None, :], grad_b  # gA = -gB X^T
+        grad_b = _solve_left(_swap(a), grad)
+        return -grad_b @ _swap(x), grad_b
+
+
+class Cholesky(Function):
+    """L lower-triangular with L L^T = A (A symmetric positive definite; its lower triangle is
+    read)"""
+
+    @staticmethod
+    def forward(ctx, a, upper=False):
+        lower = xp.linalg.cholesky(a)
+        ctx.save_for_backward(lower)
+        ctx.upper = upper
+        return _swap(lower) if upper else lower
+
+    @staticmethod
+    def backward(ctx, grad):
+        (lower,) = ctx.saved_tensors
+        if ctx.upper:
+            grad = _swap(grad)
+        # gA = L^-T Phi(L^T gL) L^-1, symmetrised; Phi keeps the lower triangle, halving the
+        # diagonal (Murray, 2016)
+        phi = xp.tril(_swap(lower) @ grad)
+        phi -= 0.5 * xp.tril(xp.triu(phi))
+        left = _solve_left(_swap(lower), phi)  # L^-T Phi
+        grad_a = _swap(_solve_left(_swap(lower), _swap(left)))  # (L^-T (L^-T Phi)^T)^T
+        return 0.5 * (grad_a + _swap(grad_a))
+
+
+class Eigh(Function):
+    """Eigenvalues (ascending) and eigenvectors of symmetric A, packed in one output of shape
+    (..., n + 1, n): row 0 the eigenvalues, rows 1..n the eigenvectors (as columns)"""
+
+    @staticmethod
+    def forward(ctx, a, uplo="L"):
+        values, vectors = xp.linalg.eigh(a, UPLO=uplo)
+        ctx.save_for_backward(values, vectors)
+        return xp.concatenate([values[..., None, :], vectors], axis=-2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        values, vectors = ctx.saved_tensors
+        grad_values, grad_vectors = grad[..., 0, :], grad[..., 1:, :]
+        # gA = V (diag(g_w) + F o (V^T gV)) V^T with F_ij = 1 / (w_j - w_i), 0 on the diagonal
+        gaps = values[..., None, :] - values[..., :, None]
+        eye = xp.eye(values.shape[-1], dtype=bool)
+        with xp.errstate(divide="ignore"):
+            inverse_gaps = xp.where(eye, 0.0, 1.0 / xp.where(eye, 1.0, gaps))
+        inner = inverse_gaps * (_swap(vectors) @ grad_vectors)
+        inner = inner + grad_values[..., None, :] * xp.eye(values.shape[-1], dtype=values.dtype)
+        grad_a = vectors @ inner @ _swap(vectors)
+        return 0.5 * (grad_a + _swap(grad_a))
+
+
+class SVDVals(Function):
+    """The singular values of A, descending"""
+
+    @staticmethod
+    def forward(ctx, a):
+        u, s, vh = xp.linalg.svd(a, full_matrices=False)
+        ctx.save_for_backward(u, vh)
+        return s
+
+    @staticmethod
+    def backward(ctx, grad):
+        u, vh = ctx.saved_tensors
+        return (u * grad[..., None, :]) @ vh  # d s_i = u_i^T dA v_i
+
+
+class SingularVectors(Function):
+    """U or V^T of A's reduced SVD (``which``), without a gradient: differentiating through
+    singular vectors is not supported (the singular values are: ``SVDVals``)"""
+
+    @staticmethod
+    def forward(ctx, a, which="U", full_matrices=False):
+        u, _, vh = xp.linalg.svd(a, full_matrices=full_matrices)
+        return u if which == "U" else vh
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError(
+            "svd: gradients through the singular vectors U and Vh are not supported; "
+            "gradients through the singular values (linalg.svdvals) are"
+        )
+
+
+class PInv(Function):
+    """Y = A^+, the Moore-Penrose pseudo-inverse"""
+
+    @staticmethod
+    def forward(ctx, a, rcond=1e-15):
+        y = xp.linalg.pinv(a, rcond=rcond)
+        ctx.save_for_backward(a, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, y = ctx.saved_tensors
+        # where the rank is constant (Golub & Pereyra, 1973):
+        # gA = -Y^T G Y^T + (I - A Y) G^T Y Y^T + Y^T Y G^T (I - Y A)
+        eye_m = xp.eye(a.shape[-2], dtype=a.dtype)
+        eye_n = xp.eye(a.shape[-1], dtype=a.dtype)
+        y_t, g_t = _swap(y), _swap(grad)
+        return -y_t @ grad @ y_t + (eye_m - a @ y) @ g_t @ y @ y_t + y_t @ y @ g_t @ (eye_n - y @ a)

@@ -181,3 +181,34 @@ class CumSum(Function):
     def backward(ctx, grad):
         # dy_i/dx_j = [j <= i]  =>  grad_x_j = sum_{i >= j} grad_i, a reversed cumulative sum
         return xp.flip(xp.cumsum(xp.flip(grad, ctx.axis), axis=ctx.axis), ctx.axis)
+
+
+class CumProd(Function):
+    """y_i = x_1 * ... * x_i along axis"""
+
+    @staticmethod
+    def forward(ctx, x, axis=0):
+        y = xp.cumprod(x, axis=axis)
+        ctx.save_for_backward(x, y)
+        ctx.axis = axis
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        axis = ctx.axis
+        # dy_i/dx_j = prod_{k <= i, k != j} x_k for j <= i. Without zeros that is y_i / x_j,
+        # so grad_x_j = (sum_{i >= j} grad_i y_i) / x_j, a reversed cumulative sum
+        if xp.all(x != 0):
+            flipped = xp.flip(grad * y, axis)
+            return xp.flip(xp.cumsum(flipped, axis=axis), axis) / x
+        # with zeros: each j directly, the products before j times the products after it
+        moved_x, moved_grad = xp.moveaxis(x, axis, -1), xp.moveaxis(grad, axis, -1)
+        size = moved_x.shape[-1]
+        out = xp.zeros_like(moved_x)
+        for j in range(size):
+            before = xp.prod(moved_x[..., :j], axis=-1, keepdims=True)
+            after = xp.cumprod(moved_x[..., j + 1 :], axis=-1)
+            partial = xp.concatenate([xp.ones_like(before), after], axis=-1) * before
+            out[..., j] = (moved_grad[..., j:] * partial).sum(axis=-1)
+        return xp.moveaxis(out, -1, axis)

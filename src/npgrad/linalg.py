@@ -1,0 +1,247 @@
+"""Linear algebra, as ``torch.linalg``: norms, inverses, solves, determinants, decompositions.
+
+Matrices are the last two dims and leading dims are a batch, as in PyTorch. Everything is
+differentiable (real matrices) except the singular vectors of ``svd`` and ``qr``'s factors,
+whose backward raises; ``svdvals`` and ``eigh`` are differentiable.
+
+>>> import npgrad
+>>> a = npgrad.tensor([[2.0, 1.0], [1.0, 3.0]])
+>>> [round(v, 4) for v in npgrad.linalg.solve(a, npgrad.tensor([3.0, 5.0])).tolist()]
+[0.8, 1.4]
+>>> round(npgrad.linalg.det(a).item(), 4)
+5.0
+"""
+
+import math
+from collections import namedtuple
+
+import numpy
+
+from npgrad.errors import ShapeError
+from npgrad.ops import linalg as ops
+from npgrad.tensor import Tensor, _array_of, tensor
+
+SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
+EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
+QRResult = namedtuple("QRResult", ["Q", "R"])
+LstsqResult = namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
+
+
+def _square(a, op):
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise ShapeError(f"linalg.{op}: expected square matrices (..., n, n), got {a.shape}")
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, dtype=None):  # noqa: A002
+    """(sum |x|^ord)^(1/ord) over ``dim`` (all elements by default); inf and -inf are the
+    largest and smallest |x|, 0 counts the non-zeros."""
+    x = x if dtype is None else x.to(dtype)
+    dims = tuple(range(x.ndim)) if dim is None else ((dim,) if isinstance(dim, int) else dim)
+    if ord == math.inf:
+        return x.abs().amax(dim=dims, keepdim=keepdim)
+    if ord == -math.inf:
+        return x.abs().amin(dim=dims, keepdim=keepdim)
+    if ord == 0:
+        return (x != 0).to(x.dtype).sum(dim=dims, keepdim=keepdim)
+    if ord == 2:
+        return (x * x).sum(dim=dims, keepdim=keepdim).sqrt()
+    return (x.abs() ** ord).sum(dim=dims, keepdim=keepdim) ** (1 / ord)
+
+
+def matrix_norm(a, ord="fro", dim=(-2, -1), keepdim=False):  # noqa: A002
+    """A matrix norm over ``dim``: "fro", "nuc" (sum of singular values), 2 / -2 (largest /
+    smallest singular value), 1 / -1 (largest / smallest column sum of |a|), inf / -inf (rows).
+    """
+    rows, columns = dim
+    if ord == "fro":
+        return vector_norm(a, 2, dim=dim, keepdim=keepdim)
+    if ord in ("nuc", 2, -2):
+        rows, columns = rows % a.ndim, columns % a.ndim
+        order = [d for d in range(a.ndim) if d not in (rows, columns)] + [rows, columns]
+        values = svdvals(a.permute(*order))
+        out = values.sum(-1) if ord == "nuc" else values.amax(-1) if ord == 2 else values.amin(-1)
+        return _keep(out, a.ndim, dim) if keepdim else out
+    if ord in (1, -1, math.inf, -math.inf):
+        summed, reduced = (rows, columns) if ord in (1, -1) else (columns, rows)
+        sums = a.abs().sum(dim=summed, keepdim=True)
+        pick = sums.amax if ord > 0 else sums.amin
+        out = pick(dim=reduced, keepdim=True)
+        return out if keepdim else out.squeeze((rows, columns))
+    raise ValueError(f"linalg.matrix_norm: unsupported ord {ord!r}")
+
+
+def _keep(out, ndim, dim):
+    for axis in sorted(d % ndim for d in dim):
+        out = out.unsqueeze(axis)
+    return out
+
+
+def norm(a, ord=None, dim=None, keepdim=False, dtype=None):  # noqa: A002
+    """``vector_norm`` or ``matrix_norm``, as PyTorch picks: a matrix norm when ``ord`` is a
+    string or ``dim`` names two dims (or ``ord`` is given for a 2-D input), else the vector
+    2-norm of all elements."""
+    a = a if dtype is None else a.to(dtype)
+    two_dims = (dim is not None and not isinstance(dim, int) and len(dim) == 2) or (
+        dim is None and ord is not None and a.ndim == 2
+    )
+    if isinstance(ord, str) or two_dims:
+        return matrix_norm(a, "fro" if ord is None else ord, dim or (-2, -1), keepdim)
+    return vector_norm(a, 2 if ord is None else ord, dim, keepdim)
+
+
+def inv(a):
+    """A^-1 (raises numpy.linalg.LinAlgError for a singular matrix)."""
+    _square(a, "inv")
+    return ops.Inverse.apply(a)
+
+
+def det(a):
+    """det(A); its gradient is the cofactor matrix, singular matrices included."""
+    _square(a, "det")
+    return ops.Det.apply(a)
+
+
+def slogdet(a):
+    """(sign, log |det A|): the determinant without overflow."""
+    _square(a, "slogdet")
+    sign = Tensor._wrap(numpy.asarray(numpy.linalg.slogdet(_array_of(a))[0]))
+    return SlogdetResult(sign, ops.LogAbsDet.apply(a))
+
+
+def logdet(a):
+    """log det(A): NaN where the determinant is negative, as PyTorch."""
+    sign, logabsdet = slogdet(a)
+    return logabsdet + Tensor._wrap(numpy.log(numpy.where(sign._data < 0, numpy.nan, 1.0)))
+
+
+def solve(a, b, left=True):
+    """X with A X = B (or X A = B with ``left=False``); B a matrix or a vector."""
+    _square(a, "solve")
+    if not left:
+        return solve(a.mT, b.mT).mT
+    vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+    return ops.Solve.apply(a, b, vector=vector)
+
+
+def cholesky(a, upper=False):
+    """L lower-triangular with L L^T = A (symmetric positive definite)."""
+    _square(a, "cholesky")
+    return ops.Cholesky.apply(a, upper=upper)
+
+
+def eigh(a, UPLO="L"):  # noqa: N803 - PyTorch's name
+    """Eigenvalues (ascending) and orthonormal eigenvectors (columns) of symmetric A."""
+    _square(a, "eigh")
+    packed = ops.Eigh.apply(a, uplo=UPLO)
+    return EighResult(packed[..., 0, :], packed[..., 1:, :])
+
+
+def eigvalsh(a, UPLO="L"):  # noqa: N803
+    """The eigenvalues of symmetric A, ascending."""
+    return eigh(a, UPLO).eigenvalues
+
+
+def svdvals(a):
+    """The singular values, descending (differentiable)."""
+    return ops.SVDVals.apply(a)
+
+
+def svd(a, full_matrices=True):
+    """A = U diag(S) Vh. S is differentiable; U and Vh are not (their backward raises)."""
+    u = ops.SingularVectors.apply(a, which="U", full_matrices=full_matrices)
+    vh = ops.SingularVectors.apply(a, which="Vh", full_matrices=full_matrices)
+    return SVDResult(u, svdvals(a), vh)
+
+
+def qr(a, mode="reduced"):
+    """A = Q R (no gradient: the backward of Q and R is not supported)."""
+    q, r = numpy.linalg.qr(_array_of(a), mode=mode)
+    return QRResult(Tensor._wrap(q), Tensor._wrap(r))
+
+
+def pinv(a, rcond=None, hermitian=False, atol=None, rtol=None):
+    """The Moore-Penrose pseudo-inverse (differentiable where the rank does not change)."""
+    cutoff = rtol if rtol is not None else rcond
+    if cutoff is None:
+        cutoff = max(a.shape[-2:]) * numpy.finfo(a.dtype).eps
+    return ops.PInv.apply(a, rcond=cutoff)
+
+
+def lstsq(a, b, rcond=None, driver=None):
+    """The least-squares solution of A X = B (through the pseudo-inverse: differentiable);
+    also the residuals, the rank and the singular values, without gradient."""
+    solution = pinv(a, rcond) @ b
+    data_a, data_b = _array_of(a), _array_of(b)
+    rank = numpy.linalg.matrix_rank(data_a)
+    singular = numpy.linalg.svd(data_a, compute_uv=False)
+    residuals = numpy.zeros(0, dtype=data_a.dtype)
+    if data_a.ndim == 2 and rank == data_a.shape[1] and data_a.shape[0] > data_a.shape[1]:
+        fitted = data_a @ _array_of(solution)
+        residuals = ((data_b - fitted) ** 2).sum(axis=0)
+    return LstsqResult(solution, Tensor._wrap(residuals), tensor(rank), Tensor._wrap(singular))
+
+
+def matrix_rank(a, tol=None, hermitian=False):
+    """The number of singular values above the tolerance (no gradient)."""
+    return tensor(numpy.linalg.matrix_rank(_array_of(a), tol=tol, hermitian=hermitian))
+
+
+def matrix_power(a, n):
+    """A^n by repeated squaring (n < 0: of the inverse; n = 0: the identity)."""
+    _square(a, "matrix_power")
+    if n < 0:
+        return matrix_power(inv(a), -n)
+    result, base = None, a
+    while True:
+        if n & 1:
+            result = base if result is None else result @ base
+        n >>= 1
+        if not n:
+            break
+        base = base @ base
+    if result is None:
+        eye = numpy.broadcast_to(numpy.eye(a.shape[-1], dtype=a.dtype), a.shape)
+        return Tensor._wrap(eye.copy())
+    return result
+
+
+def multi_dot(tensors):
+    """A_1 @ A_2 @ ... @ A_k (first and last may be vectors)."""
+    result = tensors[0]
+    for t in tensors[1:]:
+        result = result @ t
+    return result
+
+
+def cross(a, b, dim=-1):
+    """The cross product of 3-vectors along ``dim``."""
+    if a.shape[dim] != 3 or b.shape[dim] != 3:
+        raise ShapeError(f"linalg.cross: dim {dim} must have size 3, got {a.shape} and {b.shape}")
+    after, before = numpy.array([1, 2, 0]), numpy.array([2, 0, 1])
+    return a.index_select(dim, after) * b.index_select(dim, before) - a.index_select(
+        dim, before
+    ) * b.index_select(dim, after)
+
+
+def cond(a, p=None):
+    """The condition number: largest over smallest singular value (for p None or 2)."""
+    if p not in (None, 2):
+        return matrix_norm(a, p) * matrix_norm(inv(a), p)
+    values = svdvals(a)
+    return values.amax(-1) / values.amin(-1)
+
+
+def diagonal(a, offset=0, dim1=-2, dim2=-1):
+    """The diagonal of each matrix (a differentiable view-like copy)."""
+    return a.diagonal(offset, dim1, dim2)
+
+
+def matmul(a, b):
+    """a @ b."""
+    return a @ b
+
+
+def vecdot(x, y, dim=-1):
+    """Dot products along ``dim``."""
+    return (x * y).sum(dim)

@@ -1,0 +1,191 @@
+"""npgrad.linalg against torch.linalg (values and gradients) and finite differences."""
+
+import math
+
+import numpy as np
+import pytest
+from helpers import check_grad, check_op, make_inputs, needs_torch, torch
+
+import npgrad
+from npgrad import linalg
+
+TL = torch.linalg if torch else None
+
+
+def spd(x, lib):
+    """A symmetric positive definite matrix from any square x."""
+    return x @ x.mT + 4 * lib.eye(x.shape[-1], dtype=x.dtype)
+
+
+# name, input shapes, npgrad function, torch function (differentiable: gradcheck + parity)
+CASES = [
+    ("inv", [(3, 4, 4)], linalg.inv, lambda a: TL.inv(a)),
+    ("det", [(3, 4, 4)], linalg.det, lambda a: TL.det(a)),
+    ("logabsdet", [(2, 3, 3)], lambda a: linalg.slogdet(a)[1], lambda a: TL.slogdet(a)[1]),
+    ("solve", [(3, 4, 4), (3, 4, 2)], linalg.solve, lambda a, b: TL.solve(a, b)),
+    ("solve_vector", [(3, 4, 4), (3, 4)], linalg.solve, lambda a, b: TL.solve(a, b)),
+    (
+        "solve_right",
+        [(2, 3, 3), (2, 4, 3)],
+        lambda a, b: linalg.solve(a, b, left=False),
+        lambda a, b: TL.solve(a, b, left=False),
+    ),
+    (
+        "cholesky",
+        [(2, 4, 4)],
+        lambda x: linalg.cholesky(spd(x, npgrad)),
+        lambda x: TL.cholesky(spd(x, torch)),
+    ),
+    (
+        "cholesky_upper",
+        [(4, 4)],
+        lambda x: linalg.cholesky(spd(x, npgrad), upper=True),
+        lambda x: TL.cholesky(spd(x, torch), upper=True),
+    ),
+    ("eigvalsh", [(2, 4, 4)], lambda x: linalg.eigvalsh(x + x.mT), lambda x: TL.eigvalsh(x + x.mT)),
+    (  # eigenvectors up to sign: compare |V|
+        "eigh_vectors",
+        [(2, 4, 4)],
+        lambda x: linalg.eigh(x + x.mT).eigenvectors.abs(),
+        lambda x: TL.eigh(x + x.mT).eigenvectors.abs(),
+    ),
+    ("svdvals", [(3, 5, 3)], linalg.svdvals, lambda a: TL.svdvals(a)),
+    ("pinv_tall", [(2, 5, 3)], linalg.pinv, lambda a: TL.pinv(a)),
+    ("pinv_wide", [(3, 5)], linalg.pinv, lambda a: TL.pinv(a)),
+    ("norm", [(3, 4)], linalg.norm, lambda a: TL.norm(a)),
+    ("norm_dim", [(3, 4)], lambda a: linalg.norm(a, dim=1), lambda a: TL.norm(a, dim=1)),
+    (
+        "vector_norm_3",
+        [(3, 4)],
+        lambda a: linalg.vector_norm(a, 3, dim=-1),
+        lambda a: TL.vector_norm(a, 3, dim=-1),
+    ),
+    (
+        "vector_norm_inf",
+        [(3, 4)],
+        lambda a: linalg.vector_norm(a, math.inf),
+        lambda a: TL.vector_norm(a, math.inf),
+    ),
+    (
+        "matrix_power_3",
+        [(2, 3, 3)],
+        lambda a: linalg.matrix_power(a, 3),
+        lambda a: TL.matrix_power(a, 3),
+    ),
+    (
+        "matrix_power_-2",
+        [(3, 3)],
+        lambda a: linalg.matrix_power(a, -2),
+        lambda a: TL.matrix_power(a, -2),
+    ),
+    ("cross", [(4, 3), (4, 3)], linalg.cross, lambda a, b: TL.cross(a, b)),
+    ("cond", [(2, 3, 3)], linalg.cond, lambda a: TL.cond(a)),
+    (
+        "lstsq",
+        [(6, 3), (6, 2)],
+        lambda a, b: linalg.lstsq(a, b).solution,
+        lambda a, b: TL.lstsq(a, b).solution,
+    ),
+    (
+        "multi_dot",
+        [(2, 3), (3, 4), (4,)],
+        lambda *m: linalg.multi_dot(m),
+        lambda *m: TL.multi_dot(m),
+    ),
+]
+
+
+@pytest.mark.parametrize("name, shapes, ours, theirs", CASES, ids=[c[0] for c in CASES])
+def test_linalg(name, shapes, ours, theirs):
+    check_op(shapes, torch_fn=theirs, npgrad_fn=ours, atol=1e-9, grad_atol=1e-8)
+
+
+@pytest.mark.parametrize("order", ["fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf])
+def test_matrix_norms(order):
+    check_op(
+        [(2, 5, 3)],
+        torch_fn=lambda a: TL.matrix_norm(a, order),
+        npgrad_fn=lambda a: linalg.matrix_norm(a, order),
+        atol=1e-9,
+        grad_atol=1e-8,
+    )
+
+
+def test_det_gradient_of_a_singular_matrix():
+    """The cofactor matrix, not A^-T: finite for rank n - 1 (through the SVD)."""
+    singular = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+    a = npgrad.tensor(singular, requires_grad=True)
+    linalg.det(a).backward()
+    cofactors = np.array(
+        [
+            [
+                np.linalg.det(np.delete(np.delete(singular, i, 0), j, 1)) * (-1) ** (i + j)
+                for j in range(3)
+            ]
+            for i in range(3)
+        ]
+    )
+    np.testing.assert_allclose(a.grad.numpy(), cofactors, atol=1e-12)
+
+
+def test_slogdet_logdet_and_svd():
+    a = npgrad.tensor([[0.0, 2.0], [1.0, 0.0]])  # det -2
+    sign, logabsdet = linalg.slogdet(a)
+    assert sign.item() == -1.0 and math.isclose(logabsdet.item(), math.log(2), rel_tol=1e-6)
+    assert math.isnan(linalg.logdet(a).item())
+    x = npgrad.tensor(make_inputs([(4, 3)])[0], requires_grad=True)
+    u, s, vh = linalg.svd(x, full_matrices=False)
+    np.testing.assert_allclose((u * s) @ vh, x.numpy(), atol=1e-12)  # A = U diag(S) Vh
+    s.sum().backward()  # through the singular values: fine
+    assert x.grad is not None
+    with pytest.raises(NotImplementedError, match="singular vectors"):
+        linalg.svd(x, full_matrices=False).U.sum().backward()
+    q, r = linalg.qr(x)
+    np.testing.assert_allclose((q @ r).numpy(), x.numpy(), atol=1e-12)
+    assert linalg.matrix_rank(npgrad.ones(3, 3)).item() == 1
+
+
+def test_torch_level_aliases_and_functions():
+    a, b = make_inputs([(3, 3), (3, 3)])
+    check_grad(lambda x: npgrad.inverse(x) + x.det(), a)
+    check_grad(lambda x: x.cumprod(1), np.array([[1.5, 0.0, 2.0, -1.0], [0.5, 2.0, 0.0, 0.0]]))
+    check_grad(lambda x, y: npgrad.cdist(x, y), a, b)
+    check_grad(lambda x, y: npgrad.tensordot(x, y, dims=([1], [0])), a, b)
+    check_grad(lambda x, y: npgrad.kron(x, y), a[:2, :2], b)
+    if torch is None:
+        return
+    for name, args in [
+        ("addmm", (a, a, b)),
+        ("kron", (a, b)),
+        ("cdist", (a, b)),
+        ("dist", (a, b)),
+        ("cumprod", (a, 1)),
+        ("diagonal", (a, 1)),
+        ("take_along_dim", (a, np.argsort(a, axis=1), 1)),
+        ("logdet", (a @ a.T + np.eye(3),)),
+    ]:
+        ours = getattr(npgrad, name)(
+            *(npgrad.tensor(x) if isinstance(x, np.ndarray) else x for x in args)
+        )
+        theirs = getattr(torch, name)(
+            *(torch.tensor(x) if isinstance(x, np.ndarray) else x for x in args)
+        )
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-12, err_msg=name)
+
+
+@needs_torch
+def test_reductions_with_nan_and_moments():
+    x = make_inputs([(3, 4)])[0]
+    x[1, 2] = np.nan
+    for name in ("nansum", "nanmean"):
+        ours = getattr(npgrad, name)(npgrad.tensor(x), dim=1)
+        theirs = getattr(torch, name)(torch.tensor(x), dim=1)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-12)
+    y = make_inputs([(3, 4)])[0]
+    for ours, theirs in zip(
+        npgrad.var_mean(npgrad.tensor(y), 1), torch.var_mean(torch.tensor(y), 1), strict=True
+    ):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-12)
+    np.testing.assert_allclose(
+        npgrad.logspace(0, 2, 5).numpy(), torch.logspace(0, 2, 5).numpy(), rtol=1e-6
+    )
