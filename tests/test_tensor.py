@@ -199,3 +199,25 @@ def test_small_pytorch_helpers():
 def test_saving_a_whole_module_explains_state_dict(tmp_path):
     with pytest.raises(TypeError, match=r"save obj.state_dict\(\)"):
         npgrad.save(npgrad.nn.Linear(1, 1), tmp_path / "m.npz")
+
+
+def test_rarely_used_subpackages_load_on_first_use():
+    """`import npgrad` leaves train, io, diagnostics, linalg and distributions for later: they
+    load (once) when first named, and `npgrad.save` / `npgrad.load` with io."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, npgrad\n"
+        "lazy = ['npgrad.train', 'npgrad.io', 'npgrad.diagnostics', 'npgrad.linalg',"
+        " 'npgrad.distributions']\n"
+        "loaded = [name for name in lazy if name in sys.modules]\n"
+        "assert not loaded, loaded\n"
+        "assert npgrad.save.__module__ == 'npgrad.io.serialization'\n"
+        "assert npgrad.train.Trainer and npgrad.linalg.inv and 'distributions' in dir(npgrad)\n"
+        "from npgrad import diagnostics\n"
+        "assert diagnostics is npgrad.diagnostics\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        npgrad.nothing  # noqa: B018

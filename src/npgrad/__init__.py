@@ -261,5 +261,23 @@ import math as _math  # noqa: E402
 
 e, pi, inf, nan = _math.e, _math.pi, _math.inf, _math.nan  # PyTorch's constants
 
-from npgrad import data, diagnostics, distributions, io, linalg, nn, optim, train, utils  # noqa: E402, I001
-from npgrad.io import load, save  # noqa: E402
+from npgrad import data, nn, optim, utils  # noqa: E402 - built on the above
+
+# Imported on first use: `import npgrad` stays short (the subpackages most scripts need are above)
+_LAZY_MODULES = ("diagnostics", "distributions", "io", "linalg", "train")
+_LAZY_NAMES = {"load": "io", "save": "io"}
+
+
+def __getattr__(name):
+    if name in _LAZY_MODULES or name in _LAZY_NAMES:
+        import importlib
+
+        module = importlib.import_module(f"npgrad.{_LAZY_NAMES.get(name, name)}")
+        value = getattr(module, name) if name in _LAZY_NAMES else module
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'npgrad' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_NAMES))
