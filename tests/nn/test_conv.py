@@ -14,6 +14,20 @@ from npgrad.ops import conv as conv_ops
 F = nn.functional
 TF = torch.nn.functional if torch else None
 
+
+def assert_matches_torch(name, arrays, kwargs):
+    """F.<name>(*arrays, **kwargs) against torch's: output and every input's gradient."""
+    ours = [npgrad.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, expected = getattr(F, name)(*ours, **kwargs), getattr(TF, name)(*theirs, **kwargs)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), atol=1e-10)
+    weights = np.random.default_rng(1).standard_normal(out.shape)
+    (out * npgrad.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    for mine, reference in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), atol=1e-10)
+
+
 CONV2D_CASES = [
     # (x shape, w shape, kwargs)
     ((2, 3, 5, 5), (4, 3, 3, 3), {}),
@@ -201,15 +215,7 @@ def test_conv_transpose2d_random_geometries_match_torch(
             "dilation": dilation,
             "groups": groups,
         }
-        ours = [npgrad.tensor(a, requires_grad=True) for a in (x, w, b)]
-        theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
-        got, expected = F.conv_transpose2d(*ours, **kwargs), TF.conv_transpose2d(*theirs, **kwargs)
-        np.testing.assert_allclose(got.numpy(), expected.detach().numpy(), atol=1e-10)
-        weights = np.random.default_rng(1).standard_normal(got.shape)
-        (got * npgrad.tensor(weights)).sum().backward()
-        (expected * torch.tensor(weights)).sum().backward()
-        for mine, reference in zip(ours, theirs, strict=True):
-            np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), atol=1e-10)
+        assert_matches_torch("conv_transpose2d", (x, w, b), kwargs)
     finally:
         conv_ops.CHUNK_ELEMENTS = previous
 
@@ -508,15 +514,7 @@ def test_conv2d_random_geometries_match_torch(
     try:  # c and o are per group
         x, w, b = make_inputs([(n, c * groups, *size), (o * groups, c, *kernel), (o * groups,)])
         kwargs = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
-        ours = [npgrad.tensor(a, requires_grad=True) for a in (x, w, b)]
-        theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
-        out, expected = F.conv2d(*ours, **kwargs), TF.conv2d(*theirs, **kwargs)
-        np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), atol=1e-10)
-        weights = np.random.default_rng(1).standard_normal(out.shape)
-        (out * npgrad.tensor(weights)).sum().backward()
-        (expected * torch.tensor(weights)).sum().backward()
-        for mine, reference in zip(ours, theirs, strict=True):
-            np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), atol=1e-10)
+        assert_matches_torch("conv2d", (x, w, b), kwargs)
     finally:
         conv_ops.CHUNK_ELEMENTS = previous
 

@@ -257,6 +257,13 @@ def _pair(value, name):
     return pair
 
 
+def same_padding(kernel, dilation):
+    """(before, after) padding per dim that keeps the size with stride 1 (padding="same"):
+    d (k - 1) in all, the extra one after when it is odd, as PyTorch."""
+    totals = [d * (k - 1) for d, k in zip(dilation, kernel, strict=True)]
+    return [(total // 2, total - total // 2) for total in totals]
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
     """2-D cross-correlation of (N, C, H, W) input with (O, C, kh, kw) filters (im2col + GEMM).
 
@@ -277,15 +284,13 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     elif padding == "same":
         if stride != (1, 1):
             raise ValueError("conv2d: padding='same' needs stride 1, as in PyTorch")
-        totals = [d * (k - 1) for d, k in zip(dilation, weight.shape[2:], strict=True)]
-        if any(total % 2 for total in totals):  # even kernels: pad one more after than before
-            widths = []
-            for total in reversed(totals):
-                widths += [total // 2, total - total // 2]
-            input = _constant_pad(input, tuple(widths), 0.0)  # noqa: A001
+        widths = same_padding(weight.shape[2:], dilation)
+        if any(before != after for before, after in widths):  # even kernels: more after
+            flat = [width for pair in reversed(widths) for width in pair]  # F.pad's order
+            input = _constant_pad(input, tuple(flat), 0.0)  # noqa: A001
             padding = (0, 0)
         else:
-            padding = (totals[0] // 2, totals[1] // 2)
+            padding = tuple(before for before, _ in widths)
     else:
         padding = _pair(padding, "padding")
     return conv.Conv2d.apply(

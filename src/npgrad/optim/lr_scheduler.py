@@ -59,16 +59,20 @@ class LRScheduler:
 _LRScheduler = LRScheduler
 
 
+def _per_group(optimizer, lr_lambda):
+    """One function per parameter group: the one given for all, or a list of them."""
+    groups = len(optimizer.param_groups)
+    lambdas = list(lr_lambda) if isinstance(lr_lambda, list | tuple) else [lr_lambda] * groups
+    if len(lambdas) != groups:
+        raise ValueError(f"expected {groups} lr_lambdas, got {len(lambdas)}")
+    return lambdas
+
+
 class LambdaLR(LRScheduler):
     """lr = initial_lr * lr_lambda(epoch) (one function, or one per group)."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        groups = len(optimizer.param_groups)
-        self.lr_lambdas = (
-            list(lr_lambda) if isinstance(lr_lambda, list | tuple) else [lr_lambda] * groups
-        )
-        if len(self.lr_lambdas) != groups:
-            raise ValueError(f"expected {groups} lr_lambdas, got {len(self.lr_lambdas)}")
+        self.lr_lambdas = _per_group(optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -178,12 +182,7 @@ class MultiplicativeLR(LRScheduler):
     epochs 1..epoch (one function, or one per group)."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        groups = len(optimizer.param_groups)
-        self.lr_lambdas = (
-            list(lr_lambda) if isinstance(lr_lambda, list | tuple) else [lr_lambda] * groups
-        )
-        if len(self.lr_lambdas) != groups:
-            raise ValueError(f"expected {groups} lr_lambdas, got {len(self.lr_lambdas)}")
+        self.lr_lambdas = _per_group(optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):

@@ -73,9 +73,8 @@ class _ConvNd(Module):
             return input, self.padding
         if self.padding == "valid":
             return input, (0,) * self.dims
-        if self.padding == "same":  # the total d (k - 1) split as conv2d does: more after
-            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size, strict=True)]
-            widths = [(total // 2, total - total // 2) for total in totals]
+        if self.padding == "same":
+            widths = F.same_padding(self.kernel_size, self.dilation)
         else:
             widths = [(p, p) for p in self.padding]
         flat = [w for pair in reversed(widths) for w in pair]  # F.pad: last dim first
