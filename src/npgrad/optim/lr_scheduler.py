@@ -59,6 +59,14 @@ class LRScheduler:
 _LRScheduler = LRScheduler
 
 
+def _set_momentum(group, value):
+    """Set a group's momentum, or Adam's beta1 (what the cyclic schedules move)."""
+    if "betas" in group:
+        group["betas"] = (value, *group["betas"][1:])
+    else:
+        group["momentum"] = value
+
+
 def _per_group(optimizer, lr_lambda):
     """One function per parameter group: the one given for all, or a list of them."""
     groups = len(optimizer.param_groups)
@@ -289,10 +297,7 @@ class CyclicLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _set_momentum(self, group, value):
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
+        _set_momentum(group, value)
 
     def _position(self):
         """(cycle number, fraction of the cycle's height reached) at ``last_epoch``."""
@@ -439,10 +444,7 @@ class OneCycleLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _set_momentum(self, group, value):
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
+        _set_momentum(group, value)
 
     def _anneal(self, start, end, pct):
         if self.anneal_strategy == "cos":
