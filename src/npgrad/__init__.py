@@ -261,7 +261,17 @@ import math as _math  # noqa: E402
 
 e, pi, inf, nan = _math.e, _math.pi, _math.inf, _math.nan  # PyTorch's constants
 
-from npgrad import data, nn, optim, utils  # noqa: E402 - built on the above
+from npgrad import amp, data, nn, optim, utils  # noqa: E402 - built on the above
+from npgrad.amp import autocast  # noqa: E402
+
+
+def compile(model=None, **options):  # noqa: A001 - PyTorch's name
+    """``torch.compile``'s place: npgrad runs eagerly, so the model (or function) comes back
+    unchanged; usable as a decorator, with or without options."""
+    if model is None:
+        return lambda function: function
+    return model
+
 
 # Imported on first use: `import npgrad` stays short (the subpackages most scripts need are above)
 _LAZY_MODULES = ("diagnostics", "distributions", "io", "linalg", "train")

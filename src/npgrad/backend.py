@@ -274,6 +274,13 @@ class _Cuda:
     def empty_cache():
         """No-op."""
 
+    @property
+    def amp(self):
+        """``torch.cuda.amp``'s names (``autocast``, ``GradScaler``), as ``npgrad.amp``."""
+        from npgrad import amp
+
+        return amp
+
 
 class _Flags:
     """A namespace of settable flags (e.g. ``backends.cudnn.benchmark = True``); they do nothing."""
