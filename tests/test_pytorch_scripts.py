@@ -6,7 +6,8 @@ nanoGPT-style character transformer: device selection, DataLoader, nn.Module sub
 F.nll_loss, Adadelta + StepLR, torch.save/load, causal attention with a tril buffer and
 masked_fill(-inf), AdamW, clip_grad_norm_, topk and multinomial sampling all go through npgrad
 unchanged; so does a language model in the style of the nn.Transformer tutorial
-(nn.TransformerEncoder, a positional-encoding buffer, SGD + StepLR). The same files run on
+(nn.TransformerEncoder, a positional-encoding buffer, SGD + StepLR), a text classifier on
+packed variable-length sequences and a convolutional autoencoder. The same files run on
 PyTorch with the imports switched back.
 """
 
@@ -73,3 +74,21 @@ def test_textbook_notebook_idioms(capsys):
     labels = module["torch"].tensor([0, 2])
     assert module["accuracy"](module["y_hat"], labels) == 1.0  # the script's count of correct
     assert "error in estimating w" in capsys.readouterr().out
+
+
+def test_text_classifier_on_packed_sequences(capsys):
+    """Padding collate_fn, pack_padded_sequence into a bidirectional LSTM, a weighted sampler,
+    GradScaler + autocast, gradient clipping, CosineAnnealingWarmRestarts stepped per batch."""
+    module = runpy.run_path(str(SCRIPTS / "text_classifier.py"))
+    accuracies = module["main"](epochs=3)
+    assert max(accuracies) > 0.9, accuracies  # PyTorch on the same file: 0.93-0.98
+    assert "epoch 3: loss" in capsys.readouterr().out
+
+
+def test_conv_autoencoder(capsys):
+    """Strided convolutions with GroupNorm, a depthwise-separable block, ConvTranspose2d,
+    InstanceNorm2d, bilinear Upsample, ReflectionPad2d, RAdam with SequentialLR."""
+    module = runpy.run_path(str(SCRIPTS / "conv_autoencoder.py"))
+    losses = module["main"](epochs=6)
+    assert losses[-1] < 0.6 * losses[0], losses  # PyTorch: 0.27 -> 0.12 over these 6 epochs
+    assert "epoch 6: reconstruction MSE" in capsys.readouterr().out

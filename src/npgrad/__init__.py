@@ -51,6 +51,7 @@ from npgrad.functions import (
     atan,
     atan2,
     baddbmm,
+    bincount,
     bmm,
     broadcast_to,
     cdist,

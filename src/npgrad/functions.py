@@ -468,7 +468,9 @@ matrix_power, cross, select, take_along_dim, argwhere, diagonal = (
     _method(name)
     for name in ("matrix_power", "cross", "select", "take_along_dim", "argwhere", "diagonal")
 )
-scatter, index_add, index_fill = (_method(name) for name in ("scatter", "index_add", "index_fill"))
+scatter, index_add, index_fill, bincount = (
+    _method(name) for name in ("scatter", "index_add", "index_fill", "bincount")
+)
 
 
 def addmm(input, mat1, mat2, beta=1, alpha=1):  # noqa: A002

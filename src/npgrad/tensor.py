@@ -1366,6 +1366,21 @@ class Tensor:
         source_shape[axis], index_shape[axis] = self.shape[axis], index.shape[axis]
         return self.expand(*source_shape).gather(axis, xp.broadcast_to(index, index_shape))
 
+    def bincount(self, weights=None, minlength=0):
+        """How often each value 0, 1, ... occurs in a 1-D integer tensor (or the sum of
+        ``weights`` per value); no gradient."""
+        if self.ndim != 1 or self.dtype.kind not in "iu":
+            raise ShapeError(
+                f"bincount: expected a 1-D tensor of non-negative integers, got {self.dtype} "
+                f"of shape {self.shape}"
+            )
+        counts = xp.bincount(
+            self._data, None if weights is None else _array_of(weights), minlength=minlength
+        )
+        if weights is None:
+            return Tensor._wrap(counts.astype(int64))
+        return Tensor._wrap(counts.astype(numpy.result_type(_array_of(weights), numpy.float32)))
+
     def argwhere(self):
         """The indices of the non-zero elements, (n, ndim)."""
         return self.nonzero()
