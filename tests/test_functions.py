@@ -98,6 +98,13 @@ def test_non_differentiable_functions_match_torch():
         expected = expected if isinstance(expected, tuple) else (expected,)
         assert [t.tolist() for t in got] == [t.tolist() for t in expected]
     assert npgrad.count_nonzero(ours, dim=1).tolist() == torch.count_nonzero(theirs, dim=1).tolist()
+    values, weights = [1, 3, 1, 0], [0.5, 1.0, 2.0, 1.5]
+    assert npgrad.bincount(npgrad.tensor(values), minlength=6).tolist() == (
+        torch.bincount(torch.tensor(values), minlength=6).tolist()
+    )
+    assert npgrad.tensor(values).bincount(npgrad.tensor(weights)).tolist() == (
+        torch.tensor(values).bincount(torch.tensor(weights)).tolist()
+    )
     a, b = npgrad.tensor([0.0, 1.0, 1.0]), npgrad.tensor([1.0, 1.0, 1.0 + 1e-9])
     assert npgrad.isclose(a, b).tolist() == [False, True, True]
     assert npgrad.logical_and(a, b).tolist() == [False, True, True]
