@@ -150,6 +150,21 @@ def test_modified_saved_output_is_detected():
         y.sum().backward()
 
 
+def test_constant_refilled_between_graphs_is_fine():
+    """The DCGAN tutorial's pattern: a label tensor (no grad) refilled in place between two
+    losses. Each graph checks the version the label had when it was used, not version 0."""
+    x = npgrad.randn(4, requires_grad=True)
+    label = npgrad.full((4,), 1.0)
+    bce = npgrad.nn.BCELoss()
+    bce(x.sigmoid(), label).backward()
+    label.fill_(0.0)
+    bce(x.sigmoid(), label).backward()  # label modified before this graph: fine
+    loss = bce(x.sigmoid(), label)
+    label.fill_(1.0)  # ... but after it: the saved label is stale
+    with pytest.raises(GradientError, match="modified by an in-place operation"):
+        loss.backward()
+
+
 def test_inplace_on_non_leaf_keeps_gradient_exact():
     a = npgrad.tensor([1.0, 2.0], requires_grad=True)
     h = a * 3

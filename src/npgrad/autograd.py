@@ -209,16 +209,18 @@ class Function:
         for item in inputs:  # one pass: this loop runs for every op, so it is kept lean
             if isinstance(item, Tensor):
                 arrays.append(item._data)
+                # every tensor's version, with grad or not: a constant (a label) modified in
+                # place before this op is fine, after it is not
+                versions.append(item._version[0])
                 if item.requires_grad:
                     needs_grad.append(True)
                     edges.append(item if item._ctx is None else item._ctx)
-                    versions.append(item._version[0])
                     continue
             else:
                 arrays.append(item)
+                versions.append(0)
             needs_grad.append(False)
             edges.append(None)
-            versions.append(0)
         ctx.needs_input_grad = needs_grad
         try:
             if cls.tensor_io:
