@@ -221,3 +221,25 @@ def test_rarely_used_subpackages_load_on_first_use():
     subprocess.run([sys.executable, "-c", code], check=True)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         npgrad.nothing  # noqa: B018
+
+
+def test_legacy_constructors_where_and_print_options():
+    assert npgrad.FloatTensor([1, 2]).dtype == npgrad.float32
+    assert npgrad.LongTensor([1, 2]).dtype == npgrad.int64
+    assert npgrad.DoubleTensor(2, 3).shape == (2, 3) and npgrad.ByteTensor([1]).dtype == np.uint8
+    assert [t.tolist() for t in npgrad.where(npgrad.tensor([[0, 1], [1, 0]]) > 0)] == [
+        [0, 1],
+        [1, 0],
+    ]
+    assert npgrad.is_floating_point(npgrad.ones(1)) and not npgrad.is_floating_point(
+        npgrad.tensor([1])
+    )
+    x = npgrad.tensor([1.23456789])
+    try:
+        npgrad.set_printoptions(precision=2)
+        assert repr(x) == "tensor([1.23])"
+        npgrad.set_printoptions(profile="full")
+        assert "..." not in repr(npgrad.zeros(2000))
+    finally:
+        npgrad.set_printoptions(profile="default")
+    assert repr(x) == "tensor([1.2346])" and "..." in repr(npgrad.zeros(2000))

@@ -8,6 +8,7 @@ arguments (``dim``, sizes, Python scalars) into what the op expects.
 
 import builtins
 import math
+import sys
 import weakref
 from collections import namedtuple
 
@@ -1528,7 +1529,13 @@ class Tensor:
     # ----------------------------------------------------------------- printing
     def __repr__(self):
         body = numpy.array2string(
-            self._data, separator=", ", prefix="tensor(", precision=4, threshold=1000
+            self._data,
+            separator=", ",
+            prefix="tensor(",
+            precision=_print_options["precision"],
+            threshold=_print_options["threshold"],
+            edgeitems=_print_options["edgeitems"],
+            max_line_width=_print_options["linewidth"],
         )
         extras = []
         if self.dtype not in (get_default_dtype(), int64, bool_):
@@ -1556,6 +1563,52 @@ class _ScatterAddInto(shape_ops.ScatterAdd):
     def backward(ctx, grad):
         grad_src = grad[ctx.full_index] if ctx.needs_input_grad[1] else None
         return grad, grad_src  # dy/dx = 1, dy/dsrc = 1 where each element went
+
+
+# how tensors print; linewidth None is NumPy's default
+_print_options = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": None}
+
+
+def set_printoptions(
+    precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None
+):
+    """How tensors print (``torch.set_printoptions``): digits, the size above which they are
+    summarised, the items kept at each end, the line width; ``profile`` "default", "short"
+    or "full". ``sci_mode`` is accepted; NumPy chooses the notation."""
+    profiles = {
+        "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": None},
+        "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": None},
+        "full": {"precision": 4, "threshold": sys.maxsize, "edgeitems": 3, "linewidth": None},
+    }
+    if profile is not None:
+        _print_options.update(profiles[profile])
+    given = {"precision": precision, "threshold": threshold, "edgeitems": edgeitems}
+    given["linewidth"] = linewidth
+    _print_options.update({k: v for k, v in given.items() if v is not None})
+
+
+def is_floating_point(input):  # noqa: A002
+    """True for a floating-point tensor."""
+    return input.is_floating_point()
+
+
+def _legacy_constructor(dtype, name):
+    def construct(*data):
+        """PyTorch's legacy typed constructor: from data, or uninitialised (zeros) of a size."""
+        if len(data) == 1 and not isinstance(data[0], _builtin_int):
+            return tensor(data[0], dtype=dtype)
+        return zeros(*data, dtype=dtype)
+
+    construct.__name__ = construct.__qualname__ = name
+    return construct
+
+
+FloatTensor = _legacy_constructor(numpy.float32, "FloatTensor")
+DoubleTensor = _legacy_constructor(numpy.float64, "DoubleTensor")
+LongTensor = _legacy_constructor(numpy.int64, "LongTensor")
+IntTensor = _legacy_constructor(numpy.int32, "IntTensor")
+BoolTensor = _legacy_constructor(numpy.bool_, "BoolTensor")
+ByteTensor = _legacy_constructor(numpy.uint8, "ByteTensor")
 
 
 def _index_of(index):
@@ -1821,8 +1874,11 @@ def chunk(x, chunks, dim=0):
     return split(x, max(step, 1), dim)
 
 
-def where(condition, input, other):  # noqa: A002 - PyTorch's names
-    """Elements of ``input`` where ``condition`` holds, else of ``other``."""
+def where(condition, input=None, other=None):  # noqa: A002 - PyTorch's names
+    """Elements of ``input`` where ``condition`` holds, else of ``other``; with the condition
+    alone, the indices where it holds (``condition.nonzero(as_tuple=True)``)."""
+    if input is None and other is None:
+        return as_tensor(condition).nonzero(as_tuple=True)
     return elementwise.Where.apply(_array_of(condition), input, other)
 
 

@@ -329,3 +329,16 @@ def test_lazy_linear_and_parameter_containers():
         theirs.scales = TNN.ParameterList([TNN.Parameter(torch.ones(2)) for _ in range(3)])
         theirs.named = TNN.ParameterDict({"a": torch.ones(2), "b": torch.ones(1)})
         assert [name for name, _ in theirs.named_parameters()] == names
+
+
+def test_embedding_from_pretrained():
+    vectors = npgrad.randn(5, 3)
+    frozen = nn.Embedding.from_pretrained(vectors)
+    assert not frozen.weight.requires_grad and list(frozen.parameters())[0] is frozen.weight
+    np.testing.assert_array_equal(frozen(npgrad.tensor([4, 0])).numpy(), vectors.numpy()[[4, 0]])
+    tuned = nn.Embedding.from_pretrained(vectors, freeze=False, padding_idx=0)
+    tuned(npgrad.tensor([0, 2, 2])).sum().backward()
+    assert tuned.weight.grad.numpy()[0].tolist() == [0.0, 0.0, 0.0]  # padding: no gradient
+    assert tuned.weight.grad.numpy()[2].tolist() == [2.0, 2.0, 2.0]
+    vectors.fill_(0.0)  # the table holds its own copy
+    assert frozen.weight.abs().sum().item() > 0

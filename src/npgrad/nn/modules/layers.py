@@ -96,6 +96,18 @@ class Embedding(Module):
         if self.padding_idx is not None:
             self.weight._data[self.padding_idx] = 0
 
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, **options):
+        """An Embedding holding ``embeddings`` (num_embeddings, embedding_dim), e.g. GloVe
+        vectors; frozen (no gradient) unless ``freeze=False``."""
+        if embeddings.ndim != 2:
+            raise ValueError(
+                f"Embedding.from_pretrained: embeddings must be 2-D, got shape {embeddings.shape}"
+            )
+        table = cls(*embeddings.shape, padding_idx=padding_idx, dtype=embeddings.dtype)
+        table.weight = Parameter(embeddings.detach().clone(), requires_grad=not freeze)
+        return table
+
     def forward(self, input):  # noqa: A002
         return F.embedding(input, self.weight, self.padding_idx)
 
