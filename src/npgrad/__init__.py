@@ -22,9 +22,12 @@ from npgrad.backend import (
     device,
     get_default_dtype,
     get_num_threads,
+    get_rng_state,
+    initial_seed,
     manual_seed,
     set_default_dtype,
     set_num_threads,
+    set_rng_state,
 )
 from npgrad.errors import NpgradError
 from npgrad.functions import (
@@ -247,6 +250,7 @@ from npgrad.tensor import (
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,

@@ -4,6 +4,7 @@ Everything else imports ``xp`` from here instead of ``numpy`` so that a CuPy bac
 in later without touching the ops.
 """
 
+import copy
 import os
 
 import numpy
@@ -11,7 +12,8 @@ import numpy
 xp = numpy
 
 _default_dtype = numpy.dtype(numpy.float32)
-_generator = numpy.random.default_rng()
+_initial_seed = int(numpy.random.SeedSequence().entropy % (2**63))
+_generator = numpy.random.default_rng(_initial_seed)
 
 
 def get_default_dtype():
@@ -173,9 +175,26 @@ def manual_seed(seed):
     >>> bool((a == b).all())
     True
     """
-    global _generator
+    global _generator, _initial_seed
     _generator = numpy.random.default_rng(int(seed))
+    _initial_seed = int(seed)
     return _generator
+
+
+def initial_seed():
+    """The seed of npgrad's global generator: the last ``manual_seed``, or the one drawn at
+    import."""
+    return _initial_seed
+
+
+def get_rng_state():
+    """The global generator's state (an opaque dict: pass it to ``set_rng_state``)."""
+    return copy.deepcopy(_generator.bit_generator.state)
+
+
+def set_rng_state(state):
+    """Restore a state from ``get_rng_state``: the draws that followed it repeat."""
+    _generator.bit_generator.state = copy.deepcopy(state)
 
 
 class Generator(numpy.random.Generator):

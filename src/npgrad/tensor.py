@@ -188,6 +188,8 @@ class Tensor:
         """Number of dimensions."""
         return self._data.ndim
 
+    ndimension = dim
+
     def numel(self):
         """Number of elements."""
         return self._data.size
@@ -1801,6 +1803,13 @@ def normal(mean, std=1.0, size=None, generator=None, dtype=None, requires_grad=F
 def bernoulli(input, generator=None):  # noqa: A002 - PyTorch's name
     """1 with probability ``input`` (element-wise), else 0."""
     return input.bernoulli(generator)
+
+
+def randint_like(other, low=0, high=None, dtype=None, requires_grad=False):
+    """Random integers in [low, high) shaped like ``other`` (``randint_like(x, high)`` too)."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, other.shape, dtype=dtype or other.dtype)
 
 
 def rand_like(other, dtype=None, requires_grad=False):

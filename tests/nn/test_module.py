@@ -4,6 +4,7 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
+from helpers import needs_torch, torch
 
 import npgrad
 from npgrad import nn
@@ -181,3 +182,73 @@ def test_dtype_conversion():
     assert layer.weight.dtype == npgrad.float64
     assert layer(npgrad.ones(1, 2, dtype=npgrad.float64)).dtype == npgrad.float64
     assert layer.to("cpu") is layer
+
+
+def _hooked_backward(library, state_dict, x):
+    """Build the same small CNN in ``library``, hook it, run backward twice (with and without
+    a hook that doubles grad_input); returns what the hooks saw and the input gradients."""
+    nn_ = library.nn
+    model = nn_.Sequential(nn_.Conv2d(1, 2, 3), nn_.ReLU(), nn_.Flatten(), nn_.Linear(8, 1))
+    model.double().load_state_dict({k: library.tensor(v) for k, v in state_dict.items()})
+    seen = {}
+
+    def on_conv(module, grad_input, grad_output):
+        seen.update(grad_in=grad_input[0].numpy().copy(), grad_out=grad_output[0].numpy().copy())
+
+    def before_linear(module, grad_output):
+        seen.update(pre=grad_output[0].numpy().copy())
+
+    model[0].register_full_backward_hook(on_conv)
+    model[3].register_full_backward_pre_hook(before_linear)
+    doubled = model[1].register_full_backward_hook(lambda m, gi, go: (gi[0] * 2,))
+    inputs = library.tensor(x, requires_grad=True)
+    model(inputs).sum().backward()
+    with_double = inputs.grad.numpy().copy()
+    doubled.remove()
+    inputs.grad = None
+    model(inputs).sum().backward()
+    return seen, with_double, inputs.grad.numpy()
+
+
+@needs_torch
+def test_backward_hooks_match_torch():
+    """Grad-CAM's use: a full backward hook on a conv layer sees grad_output (and grad_input);
+    a pre-hook sees grad_output first; a returned grad_input replaces the gradient."""
+    torch.manual_seed(0)
+    reference = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(8, 1)
+    ).double()
+    state = {k: v.detach().numpy() for k, v in reference.state_dict().items()}
+    x = np.random.default_rng(0).standard_normal((1, 1, 4, 4))
+    ours, ours_doubled, ours_plain = _hooked_backward(npgrad, state, x)
+    theirs, theirs_doubled, _ = _hooked_backward(torch, state, x)
+    for key in ("grad_out", "pre", "grad_in"):
+        np.testing.assert_allclose(ours[key], theirs[key], atol=1e-6, err_msg=key)
+    np.testing.assert_allclose(ours_doubled, 2 * ours_plain, atol=1e-6)
+    np.testing.assert_allclose(ours_doubled, theirs_doubled, atol=1e-6)
+
+
+def test_backward_hook_without_input_gradient_and_module_lookups():
+    layer = nn.Linear(3, 2)
+    calls = []
+    layer.register_full_backward_hook(lambda m, gi, go: calls.append((gi, go[0].shape)))
+    layer(npgrad.ones(4, 3)).sum().backward()  # the input needs no gradient
+    assert calls == [((None,), (4, 2))]
+    model = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    assert model.get_parameter("0.weight") is model[0].weight
+    assert model.get_buffer("1.running_mean") is model[1].running_mean
+    with pytest.raises(AttributeError, match="no parameter 'nope'"):
+        model.get_parameter("0.nope")
+    assert model.half()[0].weight.dtype == np.float16
+
+
+def test_rng_state_and_seeds():
+    npgrad.manual_seed(3)
+    assert npgrad.initial_seed() == 3
+    state = npgrad.get_rng_state()
+    first = npgrad.randn(4).tolist()
+    npgrad.set_rng_state(state)
+    assert npgrad.randn(4).tolist() == first
+    assert npgrad.randint_like(npgrad.ones(2, 3), 5).shape == (2, 3)
+    assert npgrad.ones(2, 3).ndimension() == 2
+    assert npgrad.utils.data.get_worker_info() is None

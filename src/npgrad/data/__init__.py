@@ -4,7 +4,7 @@ Also importable as ``npgrad.utils.data``, as in PyTorch.
 """
 
 from npgrad.data import datasets, transforms
-from npgrad.data.dataloader import DataLoader, default_collate
+from npgrad.data.dataloader import DataLoader, default_collate, get_worker_info
 from npgrad.data.dataset import (
     ChainDataset,
     ConcatDataset,

@@ -15,6 +15,11 @@ from npgrad.data.sampler import BatchSampler, RandomSampler, SequentialSampler
 from npgrad.tensor import Tensor, _array_of
 
 
+def get_worker_info():
+    """None: npgrad loads data in the calling process (PyTorch's answer outside a worker)."""
+    return None
+
+
 def default_collate(samples):
     """Stack a list of samples (tensors, arrays, numbers, tuples or dicts of them) into a batch."""
     first = samples[0]

@@ -9,10 +9,11 @@ from collections import OrderedDict
 
 import numpy
 
+from npgrad.autograd import Function, is_grad_enabled
 from npgrad.backend import check_device, device
 from npgrad.errors import NpgradError, ShapeError
 from npgrad.nn.parameter import Parameter
-from npgrad.tensor import Tensor
+from npgrad.tensor import Tensor, _array_of
 
 _call_depth = 0
 
@@ -42,6 +43,8 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
     # ----------------------------------------------------------------- registration
@@ -120,6 +123,22 @@ class Module:
             module = module._modules[part]
         return module
 
+    def get_parameter(self, target):
+        """The parameter at dotted path ``target`` (e.g. ``"0.weight"``)."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path) if path else self
+        if name not in module._parameters:
+            raise AttributeError(f"{type(module).__name__} has no parameter {name!r}")
+        return module._parameters[name]
+
+    def get_buffer(self, target):
+        """The buffer at dotted path ``target`` (e.g. ``"1.running_mean"``)."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path) if path else self
+        if name not in module._buffers:
+            raise AttributeError(f"{type(module).__name__} has no buffer {name!r}")
+        return module._buffers[name]
+
     # ----------------------------------------------------------------- calling
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -130,6 +149,12 @@ class Module:
             replaced = hook(self, args)
             if replaced is not None:
                 args = replaced if isinstance(replaced, tuple) else (replaced,)
+        backward_hooks = self.__dict__.get("_backward_hooks") or self.__dict__.get(
+            "_backward_pre_hooks"
+        )
+        if backward_hooks and is_grad_enabled():
+            gates = _BackwardHookState(self, args)
+            args = gates.inputs
         _call_depth += 1
         try:
             result = self.forward(*args, **kwargs)
@@ -144,7 +169,23 @@ class Module:
             replaced = hook(self, args, result)
             if replaced is not None:
                 result = replaced
+        if backward_hooks and is_grad_enabled():
+            result = gates.gate_outputs(result)
         return result
+
+    def register_full_backward_hook(self, hook):
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients of the module's
+        inputs are computed (tuples of tensors; None for inputs that need none); it may return
+        a new grad_input. Returns a removable handle. With several inputs needing gradients,
+        a returned replacement reaches only the one whose gradient arrived last."""
+        return _HookHandle(self.__dict__.setdefault("_backward_hooks", OrderedDict()), hook)
+
+    register_backward_hook = register_full_backward_hook
+
+    def register_full_backward_pre_hook(self, hook):
+        """Call ``hook(module, grad_output)`` when the gradients of the module's outputs arrive;
+        it may return a new grad_output. Returns a removable handle."""
+        return _HookHandle(self.__dict__.setdefault("_backward_pre_hooks", OrderedDict()), hook)
 
     def register_forward_hook(self, hook):
         """Call ``hook(module, inputs, output)`` after every forward; returns a removable handle."""
@@ -275,6 +316,10 @@ class Module:
         """Convert floating parameters and buffers to float64."""
         return self.to(numpy.float64)
 
+    def half(self):
+        """Convert floating parameters and buffers to float16."""
+        return self.to(numpy.float16)
+
     def cpu(self):
         """Return self (npgrad runs on the CPU)."""
         return self
@@ -400,6 +445,75 @@ class _IncompatibleKeys(tuple):
     @property
     def unexpected_keys(self):
         return self[1]
+
+
+class _Gate(Function):
+    """y = x; backward hands the gradient to ``notify(index, grad)`` first (module backward
+    hooks), which may return a replacement"""
+
+    @staticmethod
+    def forward(ctx, x, notify=None, index=0):
+        ctx.notify, ctx.index = notify, index
+        return x.view()  # (a new array object: in-place checks tell input and output apart)
+
+    @staticmethod
+    def backward(ctx, grad):
+        replaced = ctx.notify(ctx.index, grad)
+        return grad if replaced is None else replaced  # dy/dx = 1
+
+
+class _BackwardHookState:
+    """One forward of a module with backward hooks: its tensor inputs and outputs pass through
+    identity gates whose backward collects grad_output, then grad_input, and calls the hooks."""
+
+    def __init__(self, module, args):
+        self.module = module
+        self.waiting = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        self.grad_inputs = [None] * len(args)
+        self.grad_outputs = None
+        self.inputs = tuple(
+            _Gate.apply(a, notify=self._input_grad, index=i) if i in self.waiting else a
+            for i, a in enumerate(args)
+        )
+
+    def gate_outputs(self, result):
+        outputs = result if isinstance(result, tuple) else (result,)
+        self.grad_outputs = [None] * len(outputs)
+        gated = tuple(
+            _Gate.apply(out, notify=self._output_grad, index=i)
+            if isinstance(out, Tensor) and out.requires_grad
+            else out
+            for i, out in enumerate(outputs)
+        )
+        return gated if isinstance(result, tuple) else gated[0]
+
+    def _output_grad(self, index, grad):
+        self.grad_outputs[index] = Tensor._wrap(grad)
+        replaced = None
+        for hook in self.module.__dict__.get("_backward_pre_hooks", {}).values():
+            new = hook(self.module, tuple(self.grad_outputs))
+            if new is not None:
+                self.grad_outputs = list(new)
+                replaced = _array_of(self.grad_outputs[index])
+        if not self.waiting:  # no input needs a gradient: the hooks see None for each
+            self._call_hooks()
+        return replaced
+
+    def _input_grad(self, index, grad):
+        self.grad_inputs[index] = Tensor._wrap(grad)
+        self.waiting.remove(index)
+        if self.waiting:
+            return None
+        replaced = self._call_hooks()
+        return None if replaced is None else _array_of(replaced[index])
+
+    def _call_hooks(self):
+        replaced = None
+        for hook in self.module.__dict__.get("_backward_hooks", {}).values():
+            new = hook(self.module, tuple(self.grad_inputs), tuple(self.grad_outputs or ()))
+            if new is not None:
+                replaced = self.grad_inputs = list(new)
+        return replaced
 
 
 class _HookHandle:
