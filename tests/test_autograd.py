@@ -5,6 +5,7 @@ import weakref
 
 import numpy as np
 import pytest
+from helpers import needs_torch
 
 import npgrad
 from npgrad.errors import GradientError, ShapeError
@@ -285,3 +286,54 @@ def test_autograd_grad_returns_without_accumulating():
         npgrad.autograd.grad((x * 2).sum(), x, create_graph=True)
     (g,) = npgrad.autograd.grad((x * x).sum(), x, retain_graph=True)
     assert g.tolist() == [2.0, 4.0]
+
+
+@needs_torch
+def test_graph_introspection_and_functional_match_torch():
+    """The autograd tutorial's grad_fn.next_functions, and torch.autograd.functional's
+    jacobian, vjp and jvp (from repeated first-order backward passes)."""
+    import torch
+
+    from npgrad.autograd import functional as AF
+
+    x = npgrad.ones(2, requires_grad=True)
+    node = ((x * 2).sum()).grad_fn
+    t = torch.ones(2, requires_grad=True)
+    reference = ((t * 2).sum()).grad_fn
+    assert len(node.next_functions) == len(reference.next_functions) == 1
+    mul, mul_ref = node.next_functions[0][0], reference.next_functions[0][0]
+    assert [type(n).__name__ if n else None for n, _ in mul.next_functions] == [
+        "_AccumulateGrad",
+        None,
+    ]
+    assert [type(n).__name__ if n else None for n, _ in mul_ref.next_functions] == [
+        "AccumulateGrad",
+        None,
+    ]
+    assert mul.next_functions[0][0].variable is x
+    rng = np.random.default_rng(0)
+    w, a, b, u, v = (rng.standard_normal(s) for s in [(2, 3), (3,), (2, 3), (3,), (2,)])
+
+    def f(lib):
+        return lambda x_: (lib.tensor(w) @ x_).tanh()
+
+    np.testing.assert_allclose(
+        AF.jacobian(f(npgrad), npgrad.tensor(a)).numpy(),
+        torch.autograd.functional.jacobian(f(torch), torch.tensor(a)).numpy(),
+        atol=1e-12,
+    )
+    two = AF.jacobian(lambda p, q: (p * q).sum(0), (npgrad.tensor(b), npgrad.tensor(b * 2)))
+    two_ref = torch.autograd.functional.jacobian(
+        lambda p, q: (p * q).sum(0), (torch.tensor(b), torch.tensor(b * 2))
+    )
+    for mine, theirs in zip(two, two_ref, strict=True):
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), atol=1e-12)
+    _, mine = AF.vjp(f(npgrad), npgrad.tensor(a), npgrad.tensor(v))
+    _, theirs = torch.autograd.functional.vjp(f(torch), torch.tensor(a), torch.tensor(v))
+    np.testing.assert_allclose(mine.numpy(), theirs.numpy(), atol=1e-12)
+    _, mine = AF.jvp(f(npgrad), npgrad.tensor(a), npgrad.tensor(u))
+    _, theirs = torch.autograd.functional.jvp(f(torch), torch.tensor(a), torch.tensor(u))
+    np.testing.assert_allclose(mine.numpy(), theirs.numpy(), atol=1e-12)
+    with pytest.raises(NotImplementedError, match="double backward"):
+        AF.hessian(lambda x_: (x_ * x_).sum(), npgrad.tensor(a))
+    assert npgrad.autograd.functional is AF

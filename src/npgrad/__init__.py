@@ -6,7 +6,7 @@ The public surface mirrors PyTorch's: ``npgrad.tensor``, ``npgrad.nn``, ``npgrad
 
 __version__ = "0.1.0"
 
-# The engine first: it imports npgrad.tensor at its end (see autograd.py).
+# The engine first: it imports npgrad.tensor at its end (see autograd/__init__.py).
 from npgrad import autograd  # noqa: I001
 from npgrad.autograd import (
     enable_grad,

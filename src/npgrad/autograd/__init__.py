@@ -257,6 +257,29 @@ class Function:
         """The op's name as PyTorch prints it, e.g. ``MulBackward``."""
         return f"{type(self).__name__}Backward"
 
+    @property
+    def next_functions(self):
+        """The graph's next nodes, as PyTorch lists them: ``(node, 0)`` per input, the node an
+        op's backward, ``AccumulateGrad`` for a leaf that requires grad, None otherwise."""
+        return tuple(
+            (_AccumulateGrad(edge) if isinstance(edge, Tensor) else edge, 0) for edge in self.edges
+        )
+
+
+class _AccumulateGrad:
+    """The graph node of a leaf tensor: backward accumulates into ``variable.grad``."""
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "AccumulateGrad"
+
+    next_functions = ()
+
+    def __repr__(self):
+        return "<AccumulateGrad>"
+
 
 def _tensor_forward(cls, ctx, inputs, attrs):
     """Run a tensor_io forward: Tensors in (detached views), an array out, nothing recorded."""
@@ -546,3 +569,11 @@ def grad(
 # Imported last: tensor.py builds on this module (Function, backward), and this module needs the
 # Tensor class only at call time.
 from npgrad.tensor import Tensor  # noqa: E402
+
+
+def __getattr__(name):
+    if name == "functional":  # torch.autograd.functional, loaded on first use
+        import importlib
+
+        return importlib.import_module("npgrad.autograd.functional")
+    raise AttributeError(f"module 'npgrad.autograd' has no attribute {name!r}")
