@@ -117,3 +117,17 @@ def test_newer_version_and_corrupted_array_are_detected(tmp_path):
     _rewrite(good, tmp_path / "flipped.npz", flip)
     with pytest.raises(SerializationError, match="checksum"):
         npgrad.load(tmp_path / "flipped.npz")
+
+
+def test_save_and_load_through_file_objects():
+    """io.BytesIO (and open files), as torch.save/torch.load take them: same checks on load."""
+    import io
+
+    buffer = io.BytesIO()
+    npgrad.save({"w": npgrad.ones(2, 3), "epoch": 4}, buffer)
+    buffer.seek(0)
+    loaded = npgrad.load(buffer)
+    assert loaded["epoch"] == 4 and loaded["w"].tolist() == [[1.0] * 3] * 2
+    corrupt = io.BytesIO(b"PK" + buffer.getvalue()[2:50])
+    with pytest.raises(SerializationError, match="the file object"):
+        npgrad.load(corrupt)

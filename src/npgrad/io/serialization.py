@@ -86,6 +86,7 @@ def save(obj, path):
     Args:
         obj: e.g. ``model.state_dict()``, ``optimizer.state_dict()``, or a dict of several.
         path: the file to write (``.npz`` is conventional); replaced atomically if it exists.
+            A file object (``io.BytesIO``, an open binary file) is written to as it is.
 
     >>> import npgrad, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "layer.npz")
@@ -109,6 +110,9 @@ def save(obj, path):
         if array.dtype.hasobject:
             raise TypeError("save: object arrays cannot be stored safely")
     encoded = numpy.frombuffer(json.dumps(header).encode("utf-8"), dtype=numpy.uint8)
+    if hasattr(path, "write"):  # a file object (io.BytesIO, an open file): written as is
+        numpy.savez(path, **{_HEADER: encoded}, **arrays)
+        return
     import tempfile
 
     path = os.fspath(path)
@@ -139,9 +143,12 @@ def load(path, map_location=None, weights_only=True):
     """
     import zipfile
 
-    path = os.fspath(path)
-    with open(path, "rb") as f:
-        raw = f.read()
+    if hasattr(path, "read"):  # a file object, read from where it stands
+        raw, path = path.read(), getattr(path, "name", "the file object")
+    else:
+        path = os.fspath(path)
+        with open(path, "rb") as f:
+            raw = f.read()
     if not raw.startswith(b"PK"):
         empty = " (the file is empty)" if not raw else ""
         raise SerializationError(f"load: {path} is not an npgrad file: not an .npz archive{empty}")
