@@ -13,7 +13,7 @@ import npgrad
 from npgrad import buffers
 from npgrad.backend import default_generator
 from npgrad.errors import DTypeError, OutOfRangeError, ShapeError
-from npgrad.ops import activation, attention, conv, linalg, loss, norm, pool
+from npgrad.ops import activation, attention, conv, linalg, loss, norm, pool, sampling
 from npgrad.ops import shape as shape_ops
 from npgrad.tensor import Tensor, _array_of
 from npgrad.tensor import pad as _constant_pad
@@ -716,6 +716,63 @@ def _linear_weights(n_in, n_out, scale, align_corners, dtype):
     numpy.add.at(weights, (numpy.arange(n_out), low), 1 - frac)
     numpy.add.at(weights, (numpy.arange(n_out), high), frac)
     return weights.astype(dtype if numpy.dtype(dtype).kind == "f" else numpy.float32)
+
+
+def affine_grid(theta, size, align_corners=None):
+    """The sampling grid (N, H, W, 2) of the affine maps ``theta`` (N, 2, 3) over an output of
+    ``size`` (N, C, H, W), in [-1, 1] coordinates: the first half of a spatial transformer
+    (Jaderberg et al., 2015). Differentiable in theta."""
+    if theta.ndim != 3 or theta.shape[1:] != (2, 3) or len(size) != 4:
+        raise ShapeError(
+            f"affine_grid: expected theta (N, 2, 3) and a 4-D size, got {theta.shape} and {size}"
+        )
+    _, _, height, width = size
+    dtype = theta._data.dtype
+
+    def steps(count):
+        if align_corners:
+            return numpy.linspace(-1, 1, count) if count > 1 else numpy.zeros(1)
+        return (2 * numpy.arange(count) + 1) / count - 1  # pixel centres
+
+    ys, xs = numpy.meshgrid(steps(height), steps(width), indexing="ij")
+    base = numpy.stack([xs, ys, numpy.ones_like(xs)], axis=-1).reshape(1, height * width, 3)
+    grid = Tensor(base.astype(dtype)) @ theta.transpose(1, 2)  # (N, H W, 2)
+    return grid.reshape(theta.shape[0], height, width, 2)
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):  # noqa: A002
+    """Sample (N, C, H, W) input at the points of ``grid`` (N, H_out, W_out, 2), given as
+    (x, y) in [-1, 1]: bilinearly (or the nearest pixel), zero outside the image
+    (``padding_mode="zeros"``) or the edge's value (``"border"``). Differentiable in the input
+    and, bilinearly, in the grid. Matches ``torch.nn.functional.grid_sample`` for 4-D input."""
+    if mode not in ("bilinear", "nearest"):
+        raise NotImplementedError(f"grid_sample: mode {mode!r} is not supported yet")
+    if padding_mode not in ("zeros", "border"):
+        raise NotImplementedError(f"grid_sample: padding_mode {padding_mode!r} is not supported")
+    if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
+        raise ShapeError(
+            f"grid_sample: expected input (N, C, H, W) and grid (N, H_out, W_out, 2), got "
+            f"{input.shape} and {grid.shape}"
+        )
+    return sampling.GridSample.apply(
+        input, grid, mode=mode, padding_mode=padding_mode, align_corners=bool(align_corners)
+    )
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """A differentiable sample from the categorical distribution of ``logits``:
+    softmax((logits + Gumbel noise) / tau); with ``hard`` a one-hot vector forward whose
+    gradient is the soft sample's (straight-through; Jang et al., 2017)."""
+    uniform = default_generator().random(logits.shape)
+    gumbels = -numpy.log(-numpy.log(uniform + eps) + eps)
+    soft = ((logits + Tensor(gumbels.astype(logits._data.dtype))) / tau).softmax(dim)
+    if not hard:
+        return soft
+    axis = dim % logits.ndim
+    index = numpy.expand_dims(soft._data.argmax(axis=axis), axis)
+    one_hot = numpy.zeros(soft.shape, dtype=soft._data.dtype)
+    numpy.put_along_axis(one_hot, index, 1.0, axis=axis)
+    return soft - soft.detach() + Tensor(one_hot)  # one-hot values, the soft gradient
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):  # noqa: A002
