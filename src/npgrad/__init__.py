@@ -26,8 +26,12 @@ from npgrad.backend import (
     initial_seed,
     manual_seed,
     set_default_dtype,
+    set_default_device,
+    set_float32_matmul_precision,
     set_num_threads,
     set_rng_state,
+    use_deterministic_algorithms,
+    are_deterministic_algorithms_enabled,
 )
 from npgrad.errors import NpgradError
 from npgrad.functions import (

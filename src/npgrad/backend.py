@@ -322,3 +322,24 @@ class _Backends:
 
 cuda = _Cuda()
 backends = _Backends()
+
+
+def use_deterministic_algorithms(mode, warn_only=False):
+    """Accepted: npgrad's ops are deterministic already (same inputs, same results)."""
+
+
+def are_deterministic_algorithms_enabled():
+    """True: npgrad's ops are always deterministic."""
+    return True
+
+
+def set_float32_matmul_precision(precision):
+    """Accepted ("highest", "high", "medium"): float32 products are always computed in full
+    float32 here."""
+    if precision not in ("highest", "high", "medium"):
+        raise ValueError(f"set_float32_matmul_precision: unknown precision {precision!r}")
+
+
+def set_default_device(name):
+    """Accepted for the CPU, the only device npgrad computes on."""
+    check_device(name, "set_default_device")

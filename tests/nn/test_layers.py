@@ -342,3 +342,34 @@ def test_embedding_from_pretrained():
     assert tuned.weight.grad.numpy()[2].tolist() == [2.0, 2.0, 2.0]
     vectors.fill_(0.0)  # the table holds its own copy
     assert frozen.weight.abs().sum().item() > 0
+
+
+def test_alpha_dropout_keeps_mean_and_variance():
+    npgrad.manual_seed(0)
+    x = npgrad.randn(200_000)
+    out = nn.functional.alpha_dropout(x, 0.3, training=True).numpy()
+    assert abs(out.mean()) < 0.01 and abs(out.std() - 1) < 0.01  # (torch: 0.0005, 1.0013)
+    assert nn.AlphaDropout(0.3).eval()(x) is x
+    channels = nn.FeatureAlphaDropout(0.5)(npgrad.randn(4, 6, 5)).numpy()
+    constant = np.ptp(channels, axis=2) < 1e-6  # a dropped channel is one constant value
+    assert constant.any() and not constant.all()  # whole channels dropped, others kept
+    grad_in = npgrad.ones(3, requires_grad=True)
+    nn.functional.alpha_dropout(grad_in, 0.5, training=True).sum().backward()
+    assert grad_in.grad is not None
+
+
+@needs_torch
+def test_dirac_init_matches_torch():
+    for shape, groups in [((4, 2, 3, 3), 2), ((3, 3, 5), 1), ((2, 4, 3, 3), 1)]:
+        ours = nn.init.dirac_(npgrad.empty(*shape), groups=groups).numpy()
+        theirs = torch.nn.init.dirac_(torch.empty(*shape), groups=groups).numpy()
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_global_flags_accepted():
+    npgrad.use_deterministic_algorithms(True)
+    assert npgrad.are_deterministic_algorithms_enabled()
+    npgrad.set_float32_matmul_precision("high")
+    npgrad.set_default_device("cpu")
+    with pytest.raises(ValueError, match="CPU only"):
+        npgrad.set_default_device("cuda")

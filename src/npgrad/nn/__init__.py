@@ -56,11 +56,13 @@ from npgrad.nn.modules.conv import (
     MaxPool2d,
 )
 from npgrad.nn.modules.layers import (
+    AlphaDropout,
     CosineSimilarity,
     Dropout,
     Dropout1d,
     Dropout2d,
     Embedding,
+    FeatureAlphaDropout,
     Flatten,
     Fold,
     PairwiseDistance,

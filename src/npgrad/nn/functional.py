@@ -780,6 +780,34 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
+_SELU_NEGATIVE = -_SELU_ALPHA * _SELU_SCALE  # SELU's value as x -> -inf
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):  # noqa: A002
+    """Dropout for SELU networks (Klambauer et al., 2017): dropped elements take SELU's negative
+    saturation value, then an affine map restores the mean and variance. Off in eval."""
+    return _alpha_dropout(input, p, training, input.shape)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):  # noqa: A002
+    """``alpha_dropout`` dropping whole channels (dim 1)."""
+    return _alpha_dropout(input, p, training, input.shape[:2] + (1,) * (input.ndim - 2))
+
+
+def _alpha_dropout(input, p, training, mask_shape):  # noqa: A002
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = (default_generator().random(mask_shape) >= p).astype(input._data.dtype)
+    scale = ((1 - p) * (1 + p * _SELU_NEGATIVE**2)) ** -0.5
+    shift = -scale * _SELU_NEGATIVE * p
+    dropped = (1 - keep) * _SELU_NEGATIVE
+    return (input * Tensor(keep * scale)) + Tensor((dropped * scale + shift).astype(keep.dtype))
+
+
 def dropout1d(input, p=0.5, training=True, inplace=False):  # noqa: A002
     """Zero whole channels of (N, C, L) input with probability ``p``, scale the rest."""
     return _dropout(input, p, training, input.shape[:-1] + (1,))

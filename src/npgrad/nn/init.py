@@ -115,6 +115,23 @@ def eye_(tensor):
         return tensor.copy_(numpy.eye(*tensor.shape))
 
 
+def dirac_(tensor, groups=1):
+    """Fill a 3-, 4- or 5-D convolution weight so that the convolution is the identity (each
+    output channel copies its input channel through the kernel's centre), per group."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: only 3-, 4- and 5-D tensors are supported, got {tensor.shape}")
+    out_per_group = tensor.shape[0] // groups
+    if tensor.shape[0] % groups:
+        raise ValueError(f"dirac_: dim 0 ({tensor.shape[0]}) is not divisible by groups ({groups})")
+    values = numpy.zeros(tensor.shape)
+    centre = tuple(size // 2 for size in tensor.shape[2:])
+    for group in range(groups):
+        for channel in range(min(out_per_group, tensor.shape[1])):
+            values[(group * out_per_group + channel, channel, *centre)] = 1
+    with no_grad():
+        return tensor.copy_(values)
+
+
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     """U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)

@@ -196,3 +196,17 @@ class Fold(Unfold):
         return F.fold(
             input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride
         )
+
+
+class AlphaDropout(Dropout):
+    """Dropout that keeps SELU networks self-normalising (mean and variance preserved)."""
+
+    def forward(self, input):  # noqa: A002
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(Dropout):
+    """``AlphaDropout`` over whole channels."""
+
+    def forward(self, input):  # noqa: A002
+        return F.feature_alpha_dropout(input, self.p, self.training)
