@@ -551,3 +551,60 @@ def test_max_pool_random_geometries_and_ties_match_torch(
     (out * npgrad.tensor(weights)).sum().backward()
     (expected * torch.tensor(weights)).sum().backward()
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), atol=1e-12)
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "shape, kwargs",
+    [
+        ((2, 3, 6, 6), {"kernel_size": 2}),
+        ((1, 2, 7, 5), {"kernel_size": 3, "stride": 2, "padding": 1}),
+        ((1, 2, 8, 7), {"kernel_size": 3, "stride": 2, "ceil_mode": True}),
+        ((1, 2, 9, 9), {"kernel_size": 2, "stride": 2, "dilation": 2}),
+    ],
+    ids=str,
+)
+def test_max_pool_indices_and_unpool_match_torch(shape, kwargs):
+    """Small integers: ties are common, and the first maximum's index is the one returned."""
+    x = np.random.default_rng(0).integers(-3, 4, shape).astype(np.float64)
+    out, where = F.max_pool2d(npgrad.tensor(x), return_indices=True, **kwargs)
+    t_out, t_where = TF.max_pool2d(torch.tensor(x), return_indices=True, **kwargs)
+    np.testing.assert_array_equal(out.numpy(), t_out.numpy())
+    np.testing.assert_array_equal(where.numpy(), t_where.numpy())
+    size = shape[2:]
+    values = npgrad.tensor(out.numpy(), requires_grad=True)
+    t_values = torch.tensor(t_out.numpy(), requires_grad=True)
+    unpooled = F.max_unpool2d(
+        values,
+        where,
+        kwargs["kernel_size"],
+        kwargs.get("stride"),
+        kwargs.get("padding", 0),
+        output_size=size,
+    )
+    t_unpooled = TF.max_unpool2d(
+        t_values,
+        t_where,
+        kwargs["kernel_size"],
+        kwargs.get("stride"),
+        kwargs.get("padding", 0),
+        output_size=size,
+    )
+    np.testing.assert_array_equal(unpooled.numpy(), t_unpooled.detach().numpy())
+    weights = np.random.default_rng(1).standard_normal(unpooled.shape)
+    (unpooled * npgrad.tensor(weights)).sum().backward()
+    (t_unpooled * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(values.grad.numpy(), t_values.grad.numpy())
+
+
+def test_pool_and_unpool_layers_1d_and_2d():
+    pool, unpool = nn.MaxPool2d(2, return_indices=True), nn.MaxUnpool2d(2)
+    x = npgrad.randn(2, 3, 6, 6)
+    values, where = pool(x)
+    restored = unpool(values, where)
+    assert restored.shape == x.shape
+    kept = restored.numpy() != 0
+    np.testing.assert_array_equal(restored.numpy()[kept], x.numpy()[kept])  # maxima in place
+    line = npgrad.randn(2, 3, 9)
+    values, where = nn.MaxPool1d(3, 2, return_indices=True)(line)
+    assert nn.MaxUnpool1d(3, 2)(values, where, output_size=(9,)).shape == (2, 3, 9)

@@ -54,6 +54,8 @@ from npgrad.nn.modules.conv import (
     ConvTranspose2d,
     MaxPool1d,
     MaxPool2d,
+    MaxUnpool1d,
+    MaxUnpool2d,
 )
 from npgrad.nn.modules.layers import (
     AlphaDropout,

@@ -15,7 +15,7 @@ from npgrad.backend import default_generator
 from npgrad.errors import DTypeError, OutOfRangeError, ShapeError
 from npgrad.ops import activation, attention, conv, linalg, loss, norm, pool, sampling
 from npgrad.ops import shape as shape_ops
-from npgrad.tensor import Tensor, _array_of
+from npgrad.tensor import Tensor, _array_of, zeros
 from npgrad.tensor import pad as _constant_pad
 
 # ----------------------------------------------------------------------- activations
@@ -431,16 +431,79 @@ def max_pool2d(
     return_indices=False,
 ):
     """Max over (kh, kw) windows of (N, C, H, W) input; ``stride`` defaults to the kernel size.
-    ``ceil_mode`` keeps a last partial window (PyTorch's rule). Matches
-    ``torch.nn.functional.max_pool2d`` (``return_indices`` not supported)."""
-    if return_indices:
-        raise NotImplementedError("max_pool2d: return_indices is not supported yet")
+    ``ceil_mode`` keeps a last partial window (PyTorch's rule); ``return_indices`` also returns
+    where each maximum was (flat indices into H * W, for ``max_unpool2d``). Matches
+    ``torch.nn.functional.max_pool2d``."""
     kernel, stride, padding, dilation = _pool_args(kernel_size, stride, padding, dilation)
+    width = input.shape[-1]
     if input.ndim == 4:
         input, _ = _ceil_padded(input, kernel, stride, padding, dilation, ceil_mode, -math.inf)  # noqa: A001
-    return pool.MaxPool2d.apply(
+    out = pool.MaxPool2d.apply(
         input, kernel=kernel, stride=stride, padding=padding, dilation=dilation
     )
+    if not return_indices:
+        return out
+    where = _max_pool_indices(input._data, kernel, stride, padding, dilation, out.shape[2:], width)
+    return out, Tensor._wrap(where)
+
+
+def _max_pool_indices(x, kernel, stride, padding, dilation, out_hw, width):
+    """Flat indices (into the unpadded H * W) of each window's first maximum, as PyTorch's."""
+    padded = numpy.pad(
+        x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2), constant_values=-numpy.inf
+    )
+    offsets = [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
+    best, winner = None, numpy.zeros(x.shape[:2] + tuple(out_hw), dtype=numpy.int64)
+    for k, (i, j) in enumerate(offsets):
+        part = padded[
+            :,
+            :,
+            i * dilation[0] : i * dilation[0] + stride[0] * (out_hw[0] - 1) + 1 : stride[0],
+            j * dilation[1] : j * dilation[1] + stride[1] * (out_hw[1] - 1) + 1 : stride[1],
+        ]
+        if best is None:
+            best = part.copy()
+            continue
+        better = part > best  # a later offset wins only when strictly greater
+        best = numpy.where(better, part, best)
+        winner[better] = k
+    rows = numpy.arange(out_hw[0])[:, None] * stride[0] - padding[0]
+    columns = numpy.arange(out_hw[1])[None, :] * stride[1] - padding[1]
+    offset_rows = numpy.array([i for i, _ in offsets]) * dilation[0]
+    offset_columns = numpy.array([j for _, j in offsets]) * dilation[1]
+    return (rows + offset_rows[winner]) * width + columns + offset_columns[winner]
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
+    """The (partial) inverse of ``max_pool2d``: each value put back where its maximum was
+    (``indices`` from ``return_indices=True``), zeros elsewhere."""
+    kernel, stride, padding, _ = _pool_args(kernel_size, stride, padding)
+    if output_size is None:
+        size = [(input.shape[2 + d] - 1) * stride[d] - 2 * padding[d] + kernel[d] for d in range(2)]
+    else:
+        size = list(output_size)[-2:]
+    n, c = input.shape[:2]
+    flat = zeros(n, c, size[0] * size[1], dtype=input.dtype)
+    where = numpy.asarray(_array_of(indices)).reshape(n, c, -1)
+    if where.size and where.max() >= size[0] * size[1]:
+        raise ShapeError(
+            f"max_unpool2d: index {where.max()} is outside the output of size {tuple(size)}"
+        )
+    return flat.scatter(2, where, input.reshape(n, c, -1)).reshape(n, c, *size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
+    """``max_unpool2d`` over (N, C, L) input."""
+    size = None if output_size is None else (1, list(output_size)[-1])
+    stride = kernel_size if stride is None else stride
+    return max_unpool2d(
+        input.unsqueeze(2),
+        indices.unsqueeze(2),
+        (1, _single(kernel_size)),
+        (1, _single(stride)),
+        (0, _single(padding)),
+        size,
+    ).squeeze(2)
 
 
 def _window_counts(size, kernel, stride, padding, out, count_include_pad):
@@ -558,12 +621,16 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):  # noqa: A002
 
 
 def _as_2d_pool(input, op, pool_fn, *args):  # noqa: A002
-    """A 1-D pool of (N, C, L) or (C, L) input as the 2-D one over (N, C, 1, L)."""
+    """A 1-D pool of (N, C, L) or (C, L) input as the 2-D one over (N, C, 1, L) (a pair
+    (values, indices) stays a pair)."""
     if input.ndim not in (2, 3):
         raise ShapeError(f"{op}: expected input (N, C, L) or (C, L), got {input.shape}")
     batched = input if input.ndim == 3 else input.unsqueeze(0)
-    out = pool_fn(batched.unsqueeze(2), *args).squeeze(2)
-    return out if input.ndim == 3 else out.squeeze(0)
+    out = pool_fn(batched.unsqueeze(2), *args)
+    parts = [part.squeeze(2) for part in (out if isinstance(out, tuple) else (out,))]
+    if input.ndim == 2:
+        parts = [part.squeeze(0) for part in parts]
+    return tuple(parts) if isinstance(out, tuple) else parts[0]
 
 
 def max_pool1d(
