@@ -373,3 +373,91 @@ def test_global_flags_accepted():
     npgrad.set_default_device("cpu")
     with pytest.raises(ValueError, match="CPU only"):
         npgrad.set_default_device("cuda")
+
+
+BAG_CASES = [
+    # (indices, offsets, options): bags by offsets (one empty), by rows, weighted, max, padding
+    ([1, 2, 4, 5, 4, 3, 2, 9], [0, 2, 2, 5], {"mode": "mean"}),
+    ([1, 2, 4, 5, 4, 3, 2, 9], [0, 3, 5], {"mode": "sum", "weighted": True}),
+    ([1, 2, 4, 5, 4, 3, 2, 9], [0, 3, 5], {"mode": "max"}),
+    ([[1, 2, 0], [4, 0, 5]], None, {"mode": "mean", "padding_idx": 0}),
+    ([1, 2, 4, 5, 4, 3, 2, 9], [0, 3, 5, 8], {"mode": "sum", "include_last_offset": True}),
+]
+
+
+@pytest.mark.parametrize("indices, offsets, options", BAG_CASES, ids=str)
+def test_embedding_bag(indices, offsets, options):
+    options = dict(options)
+    weighted = options.pop("weighted", False)
+    rng = np.random.default_rng(0)
+    weights = rng.standard_normal(len(indices)) if weighted else None
+
+    def call(library, functional):
+        def run(table):
+            return functional.embedding_bag(
+                library.tensor(indices),
+                table,
+                None if offsets is None else library.tensor(offsets),
+                per_sample_weights=None if weights is None else library.tensor(weights),
+                **options,
+            )
+
+        return run
+
+    check_op(
+        [(10, 3)],
+        torch_fn=call(torch, torch.nn.functional) if torch else None,
+        npgrad_fn=call(npgrad, nn.functional),
+    )
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "make, shape",
+    [(lambda m: m.Linear(4, 3), (5, 4)), (lambda m: m.Conv2d(2, 3, 3), (1, 2, 5, 5))],
+)
+@pytest.mark.parametrize("dim", [0, None])
+def test_weight_norm_matches_torch(make, shape, dim):
+    theirs = make(TNN).double()
+    ours = make(nn).double()
+    ours.load_state_dict(
+        {k: npgrad.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()}
+    )
+    with pytest.warns(FutureWarning):  # (torch deprecates its old-style API)
+        theirs = torch.nn.utils.weight_norm(theirs, dim=dim)
+    ours = nn.utils.weight_norm(ours, dim=dim)
+    assert sorted(ours.state_dict()) == sorted(theirs.state_dict())
+    check_layer(ours, theirs, shape, atol=1e-10)
+    nn.utils.remove_weight_norm(ours)
+    assert sorted(name for name, _ in ours.named_parameters()) == ["bias", "weight"]
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda m: m.Linear(4, 3), (5, 4)),
+        (lambda m: m.Conv2d(2, 3, 3), (1, 2, 5, 5)),
+        (lambda m: m.ConvTranspose2d(2, 3, 3), (1, 2, 4, 4)),  # (dim 1)
+    ],
+)
+def test_spectral_norm_matches_torch(make, shape):
+    """Power iteration in each training forward, W / sigma, gradients; the same start vectors
+    (torch draws them from its own generator, so they are copied)."""
+    theirs = torch.nn.utils.spectral_norm(make(TNN).double())
+    ours = make(nn).double()
+    state = {k: v.detach().numpy() for k, v in theirs.state_dict().items()}
+    ours.load_state_dict(
+        {"weight": npgrad.tensor(state["weight_orig"]), "bias": npgrad.tensor(state["bias"])}
+    )
+    ours = nn.utils.spectral_norm(ours)
+    ours.load_state_dict({k: npgrad.tensor(v) for k, v in state.items()})
+    x = np.random.default_rng(0).standard_normal(shape)
+    for _ in range(3):  # three training forwards move u and v
+        out, expected = ours(npgrad.tensor(x)), theirs(torch.tensor(x))
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), atol=1e-10)
+    np.testing.assert_allclose(ours.weight_u.numpy(), theirs.weight_u.numpy(), atol=1e-10)
+    ours.eval(), theirs.eval()
+    check_layer(ours, theirs, shape, atol=1e-10)
+    nn.utils.remove_spectral_norm(ours)
+    assert sorted(ours.state_dict()) == ["bias", "weight"]

@@ -64,6 +64,7 @@ from npgrad.nn.modules.layers import (
     Dropout1d,
     Dropout2d,
     Embedding,
+    EmbeddingBag,
     FeatureAlphaDropout,
     Flatten,
     Fold,

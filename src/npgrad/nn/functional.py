@@ -1212,6 +1212,68 @@ def embedding(input, weight, padding_idx=None):  # noqa: A002
     return shape_ops.Embedding.apply(weight, index, padding_idx=padding_idx)
 
 
+def embedding_bag(
+    input,  # noqa: A002
+    weight,
+    offsets=None,
+    max_norm=None,
+    norm_type=2,
+    scale_grad_by_freq=False,
+    mode="mean",
+    sparse=False,
+    per_sample_weights=None,
+    include_last_offset=False,
+    padding_idx=None,
+):
+    """The sum, mean or max of the embeddings of each bag of indices, without building the
+    (bag, index, dim) lookup: bags are the rows of 2-D ``input``, or slices of 1-D ``input``
+    starting at ``offsets``. ``per_sample_weights`` scale the rows (mode "sum"); the
+    ``padding_idx`` entries are left out (of the mean's count too); empty bags give zeros."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"embedding_bag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise ValueError("embedding_bag: per_sample_weights are only supported with mode='sum'")
+    index = numpy.asarray(_array_of(input))
+    if index.ndim == 2:
+        if offsets is not None:
+            raise ValueError("embedding_bag: offsets must be None with 2-D input")
+        bags, width = index.shape
+        bag_of = numpy.repeat(numpy.arange(bags), width)
+        index = index.reshape(-1)
+    elif index.ndim == 1:
+        if offsets is None:
+            raise ValueError("embedding_bag: 1-D input needs offsets (where each bag starts)")
+        starts = numpy.asarray(_array_of(offsets)).reshape(-1)
+        if include_last_offset:
+            starts, index = starts[:-1], index[: int(starts[-1])]
+        bags = len(starts)
+        bag_of = numpy.searchsorted(starts, numpy.arange(len(index)), side="right") - 1
+    else:
+        raise ShapeError(f"embedding_bag: expected 1-D or 2-D input, got shape {index.shape}")
+    weights = None if per_sample_weights is None else per_sample_weights.reshape(-1)
+    if padding_idx is not None:  # padding entries take no part
+        keep = index != padding_idx
+        index, bag_of = index[keep], bag_of[keep]
+        weights = None if weights is None else weights[numpy.nonzero(keep)[0]]
+    rows = embedding(Tensor._wrap(index), weight)  # (entries, dim)
+    if weights is not None:
+        rows = rows * weights.unsqueeze(1)
+    dim = weight.shape[1]
+    if mode == "max":
+        pieces = [
+            rows[numpy.nonzero(bag_of == b)[0]].amax(0, keepdim=True)
+            if (bag_of == b).any()
+            else zeros(1, dim, dtype=weight.dtype)
+            for b in range(bags)
+        ]
+        return npgrad.cat(pieces) if pieces else zeros(0, dim, dtype=weight.dtype)
+    total = zeros(bags, dim, dtype=weight.dtype).index_add(0, bag_of, rows)
+    if mode == "sum":
+        return total
+    counts = numpy.bincount(bag_of, minlength=bags).astype(weight._data.dtype)
+    return total / Tensor._wrap(numpy.maximum(counts, 1)[:, None])
+
+
 def one_hot(tensor, num_classes=-1):
     """(*,) integer labels -> (*, num_classes) int64 one-hot rows.
 

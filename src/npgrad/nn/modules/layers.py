@@ -210,3 +210,56 @@ class FeatureAlphaDropout(Dropout):
 
     def forward(self, input):  # noqa: A002
         return F.feature_alpha_dropout(input, self.p, self.training)
+
+
+class EmbeddingBag(Module):
+    """Sums, means or maxima of embedding rows over bags of indices (text classifiers' bag of
+    words), without materialising each bag's rows. Matches ``torch.nn.EmbeddingBag``.
+
+    >>> import npgrad
+    >>> bag = npgrad.nn.EmbeddingBag(10, 3, mode="sum")
+    >>> bag(npgrad.tensor([1, 2, 4, 5, 4]), npgrad.tensor([0, 2])).shape
+    (2, 3)
+    """
+
+    def __init__(
+        self,
+        num_embeddings,
+        embedding_dim,
+        max_norm=None,
+        norm_type=2.0,
+        scale_grad_by_freq=False,
+        mode="mean",
+        sparse=False,
+        _weight=None,
+        include_last_offset=False,
+        padding_idx=None,
+        dtype=None,
+        device=None,
+    ):
+        super().__init__()
+        if max_norm is not None:
+            raise NotImplementedError("EmbeddingBag: max_norm is not supported yet")
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.mode, self.include_last_offset = mode, include_last_offset
+        self.padding_idx = padding_idx
+        self.weight = Parameter(empty(num_embeddings, embedding_dim, dtype=dtype))
+        init.normal_(self.weight)
+        if padding_idx is not None:
+            self.weight._data[padding_idx] = 0
+        if _weight is not None:
+            self.weight._data[...] = _weight._data
+
+    def forward(self, input, offsets=None, per_sample_weights=None):  # noqa: A002
+        return F.embedding_bag(
+            input,
+            self.weight,
+            offsets,
+            mode=self.mode,
+            per_sample_weights=per_sample_weights,
+            include_last_offset=self.include_last_offset,
+            padding_idx=self.padding_idx,
+        )
+
+    def extra_repr(self):
+        return f"{self.num_embeddings}, {self.embedding_dim}, mode={self.mode!r}"

@@ -66,3 +66,9 @@ def vector_to_parameters(vector, parameters):
 
 
 from npgrad.nn.utils import rnn  # noqa: E402, F401 - torch.nn.utils.rnn
+from npgrad.nn.utils.reparametrize import (  # noqa: E402, F401
+    remove_spectral_norm,
+    remove_weight_norm,
+    spectral_norm,
+    weight_norm,
+)
