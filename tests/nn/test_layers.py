@@ -461,3 +461,35 @@ def test_spectral_norm_matches_torch(make, shape):
     check_layer(ours, theirs, shape, atol=1e-10)
     nn.utils.remove_spectral_norm(ours)
     assert sorted(ours.state_dict()) == ["bias", "weight"]
+
+
+@needs_torch
+@pytest.mark.parametrize("kind", ["weight_norm", "spectral_norm"])
+@pytest.mark.parametrize(
+    "make, shape",
+    [(lambda m: m.Linear(4, 3), (5, 4)), (lambda m: m.Conv2d(2, 3, 3), (1, 2, 5, 5))],
+)
+def test_parametrizations_match_torch(kind, make, shape):
+    """torch.nn.utils.parametrizations: PyTorch's state-dict names, outputs and gradients (the
+    spectral norm's vectors copied over: torch draws them from its own generator)."""
+    theirs = getattr(torch.nn.utils.parametrizations, kind)(make(TNN).double())
+    ours = make(nn).double()
+    ours = getattr(nn.utils.parametrizations, kind)(ours)
+    assert sorted(ours.state_dict()) == sorted(theirs.state_dict())
+    ours.load_state_dict(
+        {k: npgrad.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()}
+    )
+    x = np.random.default_rng(0).standard_normal(shape)
+    for _ in range(2):
+        out, expected = ours(npgrad.tensor(x)), theirs(torch.tensor(x))
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), atol=1e-10)
+    weights = np.random.default_rng(1).standard_normal(out.shape)
+    (out * npgrad.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    assert_param_grads_match(ours, theirs, atol=1e-10)
+    assert type(ours).__name__ == type(theirs).__name__  # ParametrizedLinear, ...
+    nn.utils.parametrize.remove_parametrizations(ours, "weight")
+    assert sorted(ours.state_dict()) == ["bias", "weight"] and type(ours).__name__ in (
+        "Linear",
+        "Conv2d",
+    )
