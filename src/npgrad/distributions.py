@@ -95,11 +95,11 @@ class Categorical(Distribution):
     def sample(self, sample_shape=()):
         shape = _shape(sample_shape) + self.batch_shape
         weights = self.probs._data.reshape(-1, self.num_events).astype(numpy.float64)
-        rng = default_generator()
+        cumulative = numpy.cumsum(weights / weights.sum(-1, keepdims=True), axis=-1)
         count = math.prod(_shape(sample_shape))
-        draws = numpy.stack(
-            [rng.choice(self.num_events, size=count, p=w / w.sum()) for w in weights], axis=-1
-        )
+        uniform = default_generator().random((count, len(weights), 1))
+        # inverse transform: the first class whose cumulative probability exceeds u
+        draws = (uniform >= cumulative[None, :, :-1]).sum(-1)
         return Tensor._wrap(draws.reshape(shape).astype(numpy.int64))
 
     def log_prob(self, value):

@@ -443,35 +443,8 @@ def max_pool2d(
     )
     if not return_indices:
         return out
-    where = _max_pool_indices(input._data, kernel, stride, padding, dilation, out.shape[2:], width)
+    where = pool.max_pool_indices(input._data, kernel, stride, padding, dilation, width)
     return out, Tensor._wrap(where)
-
-
-def _max_pool_indices(x, kernel, stride, padding, dilation, out_hw, width):
-    """Flat indices (into the unpadded H * W) of each window's first maximum, as PyTorch's."""
-    padded = numpy.pad(
-        x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2), constant_values=-numpy.inf
-    )
-    offsets = [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
-    best, winner = None, numpy.zeros(x.shape[:2] + tuple(out_hw), dtype=numpy.int64)
-    for k, (i, j) in enumerate(offsets):
-        part = padded[
-            :,
-            :,
-            i * dilation[0] : i * dilation[0] + stride[0] * (out_hw[0] - 1) + 1 : stride[0],
-            j * dilation[1] : j * dilation[1] + stride[1] * (out_hw[1] - 1) + 1 : stride[1],
-        ]
-        if best is None:
-            best = part.copy()
-            continue
-        better = part > best  # a later offset wins only when strictly greater
-        best = numpy.where(better, part, best)
-        winner[better] = k
-    rows = numpy.arange(out_hw[0])[:, None] * stride[0] - padding[0]
-    columns = numpy.arange(out_hw[1])[None, :] * stride[1] - padding[1]
-    offset_rows = numpy.array([i for i, _ in offsets]) * dilation[0]
-    offset_columns = numpy.array([j for _, j in offsets]) * dilation[1]
-    return (rows + offset_rows[winner]) * width + columns + offset_columns[winner]
 
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
@@ -1091,11 +1064,7 @@ def batch_norm(
         mean = input._data.mean(axis=axes, keepdims=True)
         var = input._data.var(axis=axes, keepdims=True)
         if running_mean is not None:
-            # the running variance is unbiased (n / (n - 1)), the normalising one is not
-            running_mean._data *= 1 - momentum
-            running_mean._data += momentum * mean.reshape(channels)
-            running_var._data *= 1 - momentum
-            running_var._data += (momentum * count / (count - 1)) * var.reshape(channels)
+            _update_running(running_mean, running_var, mean, var, count, momentum)
         fixed = False
     else:
         mean = running_mean._data.reshape(param_shape)
@@ -1173,15 +1142,12 @@ def instance_norm(
                 f"instance_norm: expected more than 1 spatial element per channel, got input "
                 f"of shape {input.shape}"
             )
-        if running_mean is not None:
-            mean = input._data.mean(axis=axes)
-            var = input._data.var(axis=axes)
-            running_mean._data *= 1 - momentum
-            running_mean._data += momentum * mean.mean(axis=0)
-            running_var._data *= 1 - momentum
-            running_var._data += (momentum * count / (count - 1)) * var.mean(axis=0)
+        mean = input._data.mean(axis=axes, keepdims=True)
+        var = input._data.var(axis=axes, keepdims=True)
+        if running_mean is not None:  # the instances' statistics, averaged over the batch
+            _update_running(running_mean, running_var, mean.mean(0), var.mean(0), count, momentum)
         return norm.Normalize.apply(
-            input, weight, bias, axes=axes, eps=eps, param_shape=param_shape
+            input, weight, bias, axes=axes, eps=eps, param_shape=param_shape, mean=mean, var=var
         )
     if running_mean is None or running_var is None:
         raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
@@ -1196,6 +1162,16 @@ def instance_norm(
         var=running_var._data.reshape(param_shape),
         fixed=True,
     )
+
+
+def _update_running(running_mean, running_var, mean, var, count, momentum):
+    """running = (1 - momentum) running + momentum batch, in place, per channel; the running
+    variance is unbiased (count / (count - 1)), the normalising one is not (as PyTorch)."""
+    channels = running_mean.shape[0]
+    running_mean._data *= 1 - momentum
+    running_mean._data += momentum * mean.reshape(channels)
+    running_var._data *= 1 - momentum
+    running_var._data += (momentum * count / (count - 1)) * var.reshape(channels)
 
 
 def embedding(input, weight, padding_idx=None):  # noqa: A002
@@ -1259,14 +1235,18 @@ def embedding_bag(
     if weights is not None:
         rows = rows * weights.unsqueeze(1)
     dim = weight.shape[1]
-    if mode == "max":
-        pieces = [
-            rows[numpy.nonzero(bag_of == b)[0]].amax(0, keepdim=True)
-            if (bag_of == b).any()
-            else zeros(1, dim, dtype=weight.dtype)
-            for b in range(bags)
-        ]
-        return npgrad.cat(pieces) if pieces else zeros(0, dim, dtype=weight.dtype)
+    if mode == "max":  # per bag and dim, the first entry holding the maximum, then a gather
+        values = rows._data
+        top = numpy.full((bags, dim), -numpy.inf, dtype=values.dtype)
+        numpy.maximum.at(top, bag_of, values)
+        entries = numpy.arange(len(bag_of))[:, None]
+        first = numpy.full((bags, dim), len(bag_of))
+        numpy.minimum.at(first, bag_of, numpy.where(values == top[bag_of], entries, len(bag_of)))
+        empty = first == len(bag_of)  # empty bags give zeros
+        picked = rows[numpy.where(empty, 0, first), numpy.arange(dim)] if len(bag_of) else None
+        if picked is None:
+            return zeros(bags, dim, dtype=weight.dtype)
+        return picked.masked_fill(empty, 0.0)
     total = zeros(bags, dim, dtype=weight.dtype).index_add(0, bag_of, rows)
     if mode == "sum":
         return total

@@ -91,6 +91,29 @@ class MaxPool2d(Function):
         return grad_padded[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w]
 
 
+def max_pool_indices(x, kernel, stride, padding, dilation, width):
+    """Where each window's first maximum is, as flat indices into the unpadded H * W (with
+    ``width`` W): PyTorch's ``return_indices``. No gradient; the same windows as MaxPool2d."""
+    out_hw = _geometry(x, kernel, stride, padding, dilation, "max_pool2d")
+    padded = _padded(x, padding, -xp.inf)
+    offsets = _offsets(kernel)
+    best, winner = None, xp.zeros(x.shape[:2] + out_hw, dtype=xp.int64)
+    for k, (i, j) in enumerate(offsets):
+        rows, columns = _offset_slices(i, j, stride, dilation, out_hw)
+        part = padded[:, :, rows, columns]
+        if best is None:
+            best = part.copy()
+            continue
+        better = part > best  # a later offset wins only when strictly greater
+        best = xp.where(better, part, best)
+        winner[better] = k
+    row = xp.arange(out_hw[0])[:, None] * stride[0] - padding[0]
+    column = xp.arange(out_hw[1])[None, :] * stride[1] - padding[1]
+    offset_rows = xp.array([i for i, _ in offsets]) * dilation[0]
+    offset_columns = xp.array([j for _, j in offsets]) * dilation[1]
+    return (row + offset_rows[winner]) * width + column + offset_columns[winner]
+
+
 def _layout_like(array, like):
     """``array`` with the memory layout of ``like`` (same shape): element-wise ops between the
     two then walk memory in one order. A copy only when the layouts differ."""

@@ -253,6 +253,8 @@ class MaxPool2d(Module):
     (1, 3, 14, 14)
     """
 
+    pool = staticmethod(F.max_pool2d)  # (MaxPool1d: the 1-D one)
+
     def __init__(
         self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
     ):
@@ -261,7 +263,7 @@ class MaxPool2d(Module):
         self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
 
     def forward(self, input):  # noqa: A002
-        return F.max_pool2d(
+        return self.pool(
             input,
             self.kernel_size,
             self.stride,
@@ -343,16 +345,7 @@ class MaxPool1d(MaxPool2d):
     (1, 4, 4)
     """
 
-    def forward(self, input):  # noqa: A002
-        return F.max_pool1d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            self.ceil_mode,
-            self.return_indices,
-        )
+    pool = staticmethod(F.max_pool1d)
 
 
 class AvgPool1d(AvgPool2d):
@@ -391,20 +384,17 @@ class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
 class MaxUnpool2d(Module):
     """Put each value of a max-pooled map back where its maximum was (zeros elsewhere)."""
 
+    unpool = staticmethod(F.max_unpool2d)  # (MaxUnpool1d: the 1-D one)
+
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, stride or kernel_size, padding
 
     def forward(self, input, indices, output_size=None):  # noqa: A002
-        return F.max_unpool2d(
-            input, indices, self.kernel_size, self.stride, self.padding, output_size
-        )
+        return self.unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
 
 class MaxUnpool1d(MaxUnpool2d):
     """``MaxUnpool2d`` over (N, C, L) input."""
 
-    def forward(self, input, indices, output_size=None):  # noqa: A002
-        return F.max_unpool1d(
-            input, indices, self.kernel_size, self.stride, self.padding, output_size
-        )
+    unpool = staticmethod(F.max_unpool1d)

@@ -149,9 +149,7 @@ class Module:
             replaced = hook(self, args)
             if replaced is not None:
                 args = replaced if isinstance(replaced, tuple) else (replaced,)
-        backward_hooks = self.__dict__.get("_backward_hooks") or self.__dict__.get(
-            "_backward_pre_hooks"
-        )
+        backward_hooks = self._backward_hooks or self._backward_pre_hooks
         if backward_hooks and is_grad_enabled():
             gates = _BackwardHookState(self, args)
             args = gates.inputs
@@ -178,14 +176,14 @@ class Module:
         inputs are computed (tuples of tensors; None for inputs that need none); it may return
         a new grad_input. Returns a removable handle. With several inputs needing gradients,
         a returned replacement reaches only the one whose gradient arrived last."""
-        return _HookHandle(self.__dict__.setdefault("_backward_hooks", OrderedDict()), hook)
+        return _HookHandle(self._backward_hooks, hook)
 
     register_backward_hook = register_full_backward_hook
 
     def register_full_backward_pre_hook(self, hook):
         """Call ``hook(module, grad_output)`` when the gradients of the module's outputs arrive;
         it may return a new grad_output. Returns a removable handle."""
-        return _HookHandle(self.__dict__.setdefault("_backward_pre_hooks", OrderedDict()), hook)
+        return _HookHandle(self._backward_pre_hooks, hook)
 
     def register_forward_hook(self, hook):
         """Call ``hook(module, inputs, output)`` after every forward; returns a removable handle."""
@@ -490,7 +488,7 @@ class _BackwardHookState:
     def _output_grad(self, index, grad):
         self.grad_outputs[index] = Tensor._wrap(grad)
         replaced = None
-        for hook in self.module.__dict__.get("_backward_pre_hooks", {}).values():
+        for hook in self.module._backward_pre_hooks.values():
             new = hook(self.module, tuple(self.grad_outputs))
             if new is not None:
                 self.grad_outputs = list(new)
@@ -509,7 +507,7 @@ class _BackwardHookState:
 
     def _call_hooks(self):
         replaced = None
-        for hook in self.module.__dict__.get("_backward_hooks", {}).values():
+        for hook in self.module._backward_hooks.values():
             new = hook(self.module, tuple(self.grad_inputs), tuple(self.grad_outputs or ()))
             if new is not None:
                 replaced = self.grad_inputs = list(new)

@@ -7,7 +7,12 @@ from npgrad.autograd import no_grad
 from npgrad.backend import default_generator
 from npgrad.nn.modules.module import Module
 from npgrad.nn.utils import parametrize
-from npgrad.nn.utils.reparametrize import _norm_except, _normalize
+from npgrad.nn.utils.reparametrize import (
+    _as_matrix,
+    _norm_except,
+    _normalize,
+    _weight_from_norm,
+)
 from npgrad.tensor import Tensor
 
 
@@ -17,7 +22,7 @@ class _WeightNorm(Module):
         self.dim = dim
 
     def forward(self, weight_g, weight_v):
-        return weight_v * (weight_g / _norm_except(weight_v, self.dim))  # g v / ||v||
+        return _weight_from_norm(weight_g, weight_v, self.dim)
 
     def right_inverse(self, weight):
         return _norm_except(weight, self.dim).detach(), weight.detach()
@@ -32,17 +37,13 @@ class _SpectralNorm(Module):
     def __init__(self, weight, n_power_iterations=1, dim=0, eps=1e-12):
         super().__init__()
         self.dim, self.eps, self.n_power_iterations = dim, eps, n_power_iterations
-        rows, columns = self._matrix(weight).shape
+        rows, columns = _as_matrix(weight, self.dim).shape
         rng = default_generator()
         dtype = weight._data.dtype
         for name, size in (("_u", rows), ("_v", columns)):
             start = _normalize(rng.standard_normal(size).astype(dtype), eps)
             self.register_buffer(name, Tensor._wrap(start))
-        self._power_method(self._matrix(weight)._data, 15)  # as PyTorch: start converged
-
-    def _matrix(self, weight):
-        data = weight if self.dim == 0 else weight.movedim(self.dim, 0)
-        return data.reshape(data.shape[0], -1)
+        self._power_method(_as_matrix(weight, self.dim)._data, 15)  # as PyTorch: start converged
 
     def _power_method(self, matrix, iterations):
         with no_grad():
@@ -51,7 +52,7 @@ class _SpectralNorm(Module):
                 self._v._data[...] = _normalize(matrix.T @ self._u._data, self.eps)
 
     def forward(self, weight):
-        matrix = self._matrix(weight)
+        matrix = _as_matrix(weight, self.dim)
         if self.training:
             self._power_method(matrix._data, self.n_power_iterations)
         u, v = Tensor._wrap(self._u._data.copy()), Tensor._wrap(self._v._data.copy())

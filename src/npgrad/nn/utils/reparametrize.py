@@ -21,13 +21,23 @@ def _norm_except(v, dim):
     return (v * v).sum(dim=others, keepdim=True).sqrt()
 
 
+def _weight_from_norm(g, v, dim):
+    return v * (g / _norm_except(v, dim))  # w = g v / ||v||
+
+
+def _as_matrix(weight, dim):
+    """The weight as a matrix whose rows run along ``dim``."""
+    data = weight if dim == 0 else weight.movedim(dim, 0)
+    return data.reshape(data.shape[0], -1)
+
+
 class _WeightNorm:
     def __init__(self, name, dim):
         self.name, self.dim = name, dim
 
     def compute(self, module):
         g, v = getattr(module, f"{self.name}_g"), getattr(module, f"{self.name}_v")
-        return v * (g / _norm_except(v, self.dim))  # w = g v / ||v||
+        return _weight_from_norm(g, v, self.dim)
 
     def __call__(self, module, inputs):
         setattr(module, self.name, self.compute(module))
@@ -66,15 +76,10 @@ class _SpectralNorm:
     def __init__(self, name, n_power_iterations, dim, eps):
         self.name, self.iterations, self.dim, self.eps = name, n_power_iterations, dim, eps
 
-    def matrix(self, weight):
-        """The weight as a matrix with ``dim`` as its rows."""
-        data = weight if self.dim == 0 else weight.movedim(self.dim, 0)
-        return data.reshape(data.shape[0], -1)
-
     def compute(self, module, power_iteration):
         weight = getattr(module, f"{self.name}_orig")
         u, v = getattr(module, f"{self.name}_u"), getattr(module, f"{self.name}_v")
-        matrix = self.matrix(weight)
+        matrix = _as_matrix(weight, self.dim)
         if power_iteration:  # refine the top singular vectors, in place, without gradient
             with no_grad():
                 data = matrix._data
@@ -104,7 +109,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
         dim = 1 if type(module).__name__.startswith("ConvTranspose") else 0
     weight = getattr(module, name)
     norm = _SpectralNorm(name, n_power_iterations, dim, eps)
-    matrix = norm.matrix(weight)._data
+    matrix = _as_matrix(weight, dim)._data
     rng = default_generator()
     u = _normalize(rng.standard_normal(matrix.shape[0]).astype(matrix.dtype), eps)
     v = _normalize(rng.standard_normal(matrix.shape[1]).astype(matrix.dtype), eps)
