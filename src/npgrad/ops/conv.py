@@ -340,19 +340,23 @@ def _convolve(xc, filters, geometry, groups, out, ones=False, keep=False):
 
 
 def _filter_gradient(xc, flat_grad, geometry, groups, dtype, ones=False, kept_columns=None):
-    """grad (O, positions) @ im2col(xc)^T per group: (O, C/G*kh*kw), plus the ones' column."""
+    """grad (O, positions) @ im2col(xc)^T per group: (O, C/G*kh*kw), plus the ones' column.
+
+    Computed transposed, im2col(xc) @ grad^T, (C/G*kh*kw, O/G) per group: OpenBLAS runs that
+    orientation of the long-K product faster (CNN conv2's weight gradient 8.4 -> ~6.5 ms).
+    """
     c = xc.shape[0]
     rows = c * len(geometry.offsets) + ones
-    grad_w = xp.zeros((flat_grad.shape[0], rows // groups), dtype)
+    out_channels = flat_grad.shape[0]
+    grad_wt = xp.zeros((groups, rows // groups, out_channels // groups), dtype)
     for start, stop, cols in _chunk_buffers(geometry, c, dtype, ones):
         part = flat_grad[:, start * geometry.row : stop * geometry.row]
         if kept_columns is not None:
             columns = kept_columns[:rows]
         else:
             columns = geometry.im2col(xc, start, stop, cols)
-        columns = _grouped(columns, groups).transpose(0, 2, 1)
-        _grouped(grad_w, groups)[...] += _grouped(part, groups) @ columns
-    return grad_w
+        grad_wt += _grouped(columns, groups) @ _grouped(part, groups).transpose(0, 2, 1)
+    return grad_wt.transpose(0, 2, 1).reshape(out_channels, rows // groups)
 
 
 def _input_gradient(geometry, padded_shape, filters, grad_out, dtype, groups=1):
