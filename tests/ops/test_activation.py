@@ -71,3 +71,33 @@ def test_erf_accuracy():
     grid = np.linspace(-6, 6, 2001)
     exact = np.array([math.erf(v) for v in grid])
     assert np.max(np.abs(A.erf(grid) - exact)) < 2e-7
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [(5,), (100, 81), (16384,), (16385,), (2, 16384), (3, 7, 1000), (64, 3, 5, 33)],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["C", "F", "batch_last", "strided"])
+def test_relu_into_equals_maximum(shape, dtype, layout):
+    """The zero-row fast path gives max(x, 0) exactly, in every layout, NaN included."""
+    rng = np.random.default_rng(sum(shape))
+    base = rng.standard_normal(shape).astype(dtype)
+    base.reshape(-1)[:: max(1, base.size // 7)] = np.nan
+    x = {
+        "C": base,
+        "F": np.asfortranarray(base),
+        "batch_last": np.ascontiguousarray(np.moveaxis(base, 0, -1)).transpose(
+            -1, *range(base.ndim - 1)
+        ),
+        "strided": base[..., ::2],
+    }[layout]
+    out = np.empty_like(x)
+    got = A.relu_into(x, out)
+    assert got is out
+    np.testing.assert_array_equal(got, np.maximum(x, 0))
+    copy = x.copy(order="K")
+    A.relu_into(copy, copy)  # in place
+    np.testing.assert_array_equal(copy, np.maximum(x, 0))
+    other_order = np.empty(x.shape, dtype, order="F" if x.flags.c_contiguous else "C")
+    np.testing.assert_array_equal(A.relu_into(x, other_order), np.maximum(x, 0))
