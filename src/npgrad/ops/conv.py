@@ -362,34 +362,40 @@ def _filter_gradient(xc, flat_grad, geometry, groups, dtype, ones=False, kept_co
 def _input_gradient(geometry, padded_shape, filters, grad_out, dtype, groups=1):
     """dy/dx = col2im(w^T @ grad): every filter tap sends its share back, (C, Hp, Wp, N).
 
-    With stride 1 the gradient goes through the shifted-row grid, whose col2im is nine
-    contiguous slice additions; the exact positions' col2im (strided additions) is three times
-    slower. The grid's extra columns carry a zero gradient.
+    With stride 1 the columns are on the shifted-row grid, whose col2im is nine contiguous slice
+    additions; the exact positions' col2im (strided additions) is three times slower. The GEMM
+    writes each output row's columns straight into its grid row (a batched matmul over the rows)
+    and the grid's extra columns get zeros: no gradient is copied onto a grid, and no product is
+    spent on positions that have no output (conv2 of cnn_b64: 8.25 -> 7.45 ms).
     """
     grad_xc = buffers.zeros(padded_shape, grad_out.dtype)
-    out_w = geometry.out_hw[1]
-    if geometry.stride == (1, 1):
+    channels, batch = padded_shape[0], padded_shape[3]
+    shifted = geometry.stride == (1, 1)
+    if shifted:
         geometry = _Geometry(
             padded_shape, geometry.kernel, geometry.stride, geometry.dilation, geometry.out_hw, True
         )
-        grid = buffers.workspace(
-            "grad_grid",
-            (filters.shape[0], geometry.out_hw[0], geometry.grid_w, padded_shape[3]),
-            grad_out.dtype,
-        )
-        grid[:, :, :out_w] = grad_out
-        grid[:, :, out_w:] = 0
-        grad_out = grid
+    taps = channels * len(geometry.offsets)
+    out_row = geometry.out_hw[1] * batch  # the positions of one output row
     flat_grad = grad_out.reshape(filters.shape[0], -1)
-    for start, stop, cols in _chunk_buffers(geometry, padded_shape[0], dtype):
-        part = flat_grad[:, start * geometry.row : stop * geometry.row]
+    filters_t = _grouped(filters, groups).transpose(0, 2, 1)  # (G, C/G*kh*kw, O/G)
+    for start, stop, cols in _chunk_buffers(geometry, channels, dtype):
+        # one matrix per output row on the grid; exact positions: the chunk is one matrix
+        count, width = (stop - start, out_row) if shifted else (1, (stop - start) * out_row)
+        grid = cols[:taps].reshape(taps, count, geometry.row if shifted else width)
+        grid[:, :, width:] = 0  # the grid's extra columns: no output there, no gradient
+        part = flat_grad[:, start * out_row : stop * out_row].reshape(len(flat_grad), count, width)
         xp.matmul(
-            _grouped(filters, groups).transpose(0, 2, 1),
-            _grouped(part, groups),
-            out=_grouped(cols[: padded_shape[0] * len(geometry.offsets)], groups),
+            filters_t, _grouped_rows(part, groups), out=_grouped_rows(grid[..., :width], groups)
         )
         geometry.col2im(cols, grad_xc, start, stop)
     return grad_xc
+
+
+def _grouped_rows(matrices, groups):
+    """(R, M, X) -> (M, groups, R / groups, X), a view: M matrices, each split into groups."""
+    r, m, x = matrices.shape
+    return matrices.reshape(groups, r // groups, m, x).transpose(2, 0, 1, 3)
 
 
 def _chunk_buffers(geometry, channels, dtype, ones_row=False, own=False):
