@@ -21,10 +21,10 @@ Two layouts of the columns:
 * the input gradient with stride 1, "shifted rows": with the padded input (C, Hp, Wp, N)
   flattened to (C, Hp*Wp*N), the value that offset (i, j) multiplies at position p is the input
   at p + (i*dilation*Wp + j*dilation)*N, so each row of the columns is one contiguous slice of
-  the input. The output gradient is laid on a grid of H_out rows of the padded width Wp
-  (positions with w >= W_out straddle a row's end and get a zero gradient), and col2im becomes
-  kh*kw additions of contiguous slices, three times faster than the strided additions the exact
-  positions need, for about 8 % more multiply-adds (3x3 kernel, 26 columns) in that one GEMM.
+  the input. The columns lie on a grid of H_out rows of the padded width Wp (positions with
+  w >= W_out straddle a row's end: their columns are zeros, the GEMM writing only each row's
+  first W_out * N), and col2im becomes kh*kw additions of contiguous slices, three times faster
+  than the strided additions the exact positions need.
 
 Both work on a few output rows at a time so that the column buffer (kh*kw times the input rows)
 stays in the CPU cache instead of making a round trip through memory, and backward rebuilds the
