@@ -343,7 +343,8 @@ def _filter_gradient(xc, flat_grad, geometry, groups, dtype, ones=False, kept_co
     """grad (O, positions) @ im2col(xc)^T per group: (O, C/G*kh*kw), plus the ones' column.
 
     Computed transposed, im2col(xc) @ grad^T, (C/G*kh*kw, O/G) per group: OpenBLAS runs that
-    orientation of the long-K product faster (CNN conv2's weight gradient 8.4 -> ~6.5 ms).
+    orientation of the long-K product faster (cnn_b64's conv2: its six GEMMs 6.4-7.9 -> 6.1-6.2
+    ms alone; both convolutions' weight gradients in the step 10.8-11.0 -> 9.8-10.0 ms).
     """
     c = xc.shape[0]
     rows = c * len(geometry.offsets) + ones
@@ -366,7 +367,7 @@ def _input_gradient(geometry, padded_shape, filters, grad_out, dtype, groups=1):
     additions; the exact positions' col2im (strided additions) is three times slower. The GEMM
     writes each output row's columns straight into its grid row (a batched matmul over the rows)
     and the grid's extra columns get zeros: no gradient is copied onto a grid, and no product is
-    spent on positions that have no output (conv2 of cnn_b64: 8.25 -> 7.45 ms).
+    spent on positions that have no output (cnn_b64's conv2, caches cold: 9.5 -> 8.7 ms).
     """
     grad_xc = buffers.zeros(padded_shape, grad_out.dtype)
     channels, batch = padded_shape[0], padded_shape[3]
