@@ -79,10 +79,13 @@ def test_erf_accuracy():
 )
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("layout", ["C", "F", "batch_last", "strided"])
-def test_relu_into_equals_maximum(shape, dtype, layout):
-    """The zero-row fast path gives max(x, 0) exactly, in every layout, NaN included."""
+@pytest.mark.parametrize("bounds", [(0, None), (None, 0.5), (-1.0, 1.0), (0.0, 6), (1.0, -1.0)])
+def test_clip_into_equals_numpy(shape, dtype, layout, bounds):
+    """Infinities for missing bounds give NumPy's clip: every layout, NaN included, in place,
+    into another memory order, and into a new array."""
+    low, high = bounds
     rng = np.random.default_rng(sum(shape))
-    base = rng.standard_normal(shape).astype(dtype)
+    base = (2 * rng.standard_normal(shape)).astype(dtype)
     base.reshape(-1)[:: max(1, base.size // 7)] = np.nan
     x = {
         "C": base,
@@ -92,12 +95,27 @@ def test_relu_into_equals_maximum(shape, dtype, layout):
         ),
         "strided": base[..., ::2],
     }[layout]
+    expected = np.clip(x, low, high)
     out = np.empty_like(x)
-    got = A.relu_into(x, out)
+    got = A.clip_into(x, low, high, out)
     assert got is out
-    np.testing.assert_array_equal(got, np.maximum(x, 0))
+    np.testing.assert_array_equal(got, expected)
+    new = A.clip_into(x, low, high)
+    assert new.dtype == x.dtype
+    np.testing.assert_array_equal(new, expected)
     copy = x.copy(order="K")
-    A.relu_into(copy, copy)  # in place
-    np.testing.assert_array_equal(copy, np.maximum(x, 0))
+    A.clip_into(copy, low, high, copy)  # in place
+    np.testing.assert_array_equal(copy, expected)
     other_order = np.empty(x.shape, dtype, order="F" if x.flags.c_contiguous else "C")
-    np.testing.assert_array_equal(A.relu_into(x, other_order), np.maximum(x, 0))
+    np.testing.assert_array_equal(A.clip_into(x, low, high, other_order), expected)
+
+
+def test_clip_into_keeps_numpy_promotion_off_the_fast_path():
+    """Integer arrays, array bounds and no bounds keep NumPy's results and result types."""
+    ints = np.arange(-10000, 10000)
+    assert A.clip_into(ints, 0.5, None).dtype == np.clip(ints, 0.5, None).dtype
+    np.testing.assert_array_equal(A.clip_into(ints, 0, 7), np.clip(ints, 0, 7))
+    x = np.linspace(-3, 3, 20000, dtype=np.float32)
+    lows = np.full_like(x, -1.0)
+    np.testing.assert_array_equal(A.clip_into(x, lows, 2.0), np.clip(x, lows, 2.0))
+    np.testing.assert_array_equal(A.clip_into(x, None, None), x)

@@ -10,37 +10,23 @@ from npgrad import buffers
 from npgrad.autograd import Function
 from npgrad.backend import xp
 
-# Zero rows that ``relu_into`` takes the maximum against, one per dtype: 64 KiB of float32, in cache
-_ZERO_ROW = 16384
-_zero_rows = {}
 
+def clip_into(x, low, high, out=None):
+    """``min(max(x, low), high)``, either bound None, into ``out`` (which may be ``x`` itself;
+    without it, a new array of NumPy's result type).
 
-def relu_into(x, out):
-    """``out[...] = max(x, 0)``, fast for large arrays; ``out`` may be ``x`` itself.
-
-    NumPy (2.4) runs ``maximum(x, 0)`` as a scalar loop, but the maximum of two contiguous arrays
-    on its SIMD path: against a row of zeros that stays in cache, broadcast over the array seen
-    as rows of that length, it is 2-3.5x faster (16k to 2.4M floats; the CNN's larger ReLU
-    0.75 -> 0.26 ms). Small arrays (under 8k values, where the extra calls cost more), arrays
-    not contiguous in one memory order and an ``out`` in another order take the plain call.
+    NumPy (2.4) runs ``clip`` with two number bounds on its SIMD loop, but ``maximum(x, 0)``,
+    ``minimum`` and a ``clip`` with a bound missing as a scalar loop, 3x slower (2.4M floats:
+    235 against 770 us; 128x512: 7 against 22 us). So a floating array's missing bound becomes
+    an infinity (the same values; ReLU keeps -0.0 as PyTorch's does). Under 8k values one bound
+    goes to ``maximum`` / ``minimum``, whose call costs ~1 us less than ``clip``'s.
     """
-    if x.size < 8192:
-        return xp.maximum(x, 0, out=out)
-    order = buffers.axis_order(x)  # memory order: a batch-last activation is a transposed view
-    flat_x, flat_out = x.transpose(order), out.transpose(order)
-    if not (flat_x.flags.c_contiguous and flat_out.flags.c_contiguous):
-        return xp.maximum(x, 0, out=out)
-    zeros = _zero_rows.get(x.dtype)
-    if zeros is None:
-        zeros = _zero_rows[x.dtype] = xp.zeros(_ZERO_ROW, x.dtype)
-    flat_x, flat_out = flat_x.reshape(-1), flat_out.reshape(-1)
-    whole = x.size - x.size % _ZERO_ROW  # elements in whole rows; the rest is one short row
-    if whole:
-        rows = (-1, _ZERO_ROW)
-        xp.maximum(flat_x[:whole].reshape(rows), zeros, out=flat_out[:whole].reshape(rows))
-    if whole < x.size:
-        xp.maximum(flat_x[whole:], zeros[: x.size - whole], out=flat_out[whole:])
-    return out
+    if (low is None) == (high is None) or (x.dtype.kind == "f" and x.size >= 8192):
+        if x.dtype.kind == "f":
+            low = -math.inf if low is None else low
+            high = math.inf if high is None else high
+        return xp.clip(x, low, high, out=out)
+    return xp.maximum(x, low, out=out) if high is None else xp.minimum(x, high, out=out)
 
 
 class Sigmoid(Function):
@@ -79,7 +65,7 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = relu_into(x, buffers.empty_like(x))
+        y = clip_into(x, 0, None, buffers.empty_like(x))
         ctx.save_for_backward(y)
         return y
 

@@ -414,7 +414,7 @@ class Clamp(Function):
     def forward(ctx, x, low=None, high=None):
         ctx.save_for_backward(x)
         ctx.low, ctx.high = low, high
-        return xp.clip(x, low, high)
+        return activation.clip_into(x, low, high)
 
     @staticmethod
     def backward(ctx, grad):
