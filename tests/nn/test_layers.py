@@ -177,6 +177,9 @@ def test_embedding_parity_and_padding():
         (lambda: nn.LayerNorm(5), (2, 5)),
         (lambda: nn.BatchNorm1d(3), (6, 3)),
         (lambda: nn.BatchNorm2d(2), (3, 2, 2, 2)),
+        (lambda: nn.BatchNorm1d(3, affine=False), (5, 3, 4)),
+        # batch norm of a convolution's batch-last output (a transposed view)
+        (lambda: nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3)), (4, 2, 5, 5)),
         (lambda: nn.GroupNorm(2, 4), (2, 4, 3)),
         (lambda: nn.InstanceNorm2d(2, affine=True), (2, 2, 3, 3)),
         (lambda: nn.Sequential(nn.Linear(3, 4), nn.GELU(), nn.Linear(4, 2)), (4, 3)),
