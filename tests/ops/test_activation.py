@@ -119,3 +119,20 @@ def test_clip_into_keeps_numpy_promotion_off_the_fast_path():
     lows = np.full_like(x, -1.0)
     np.testing.assert_array_equal(A.clip_into(x, lows, 2.0), np.clip(x, lows, 2.0))
     np.testing.assert_array_equal(A.clip_into(x, None, None), x)
+
+
+@pytest.mark.parametrize("slope", [0.01, 0.2, 0.0, 1.0, 1.5, -0.3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_leaky_relu_without_where_is_exact(slope, dtype):
+    """max(x, s x) and the factor (1 - m) s + m give where()'s values bitwise: any slope,
+    zeros of both signs and NaN included; the gradient through the layer too."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((40, 50)).astype(dtype)
+    x.reshape(-1)[::7], x.reshape(-1)[::11], x.reshape(-1)[::13] = 0.0, -0.0, np.nan
+    g = rng.standard_normal(x.shape).astype(dtype)
+    xt = npgrad.tensor(x, requires_grad=True)
+    y = npgrad.nn.functional.leaky_relu(xt, slope)
+    y.backward(npgrad.tensor(g))
+    np.testing.assert_array_equal(y.numpy(), np.where(x > 0, x, x * slope))
+    np.testing.assert_array_equal(xt.grad.numpy(), np.where(x > 0, g, g * slope))
+    assert y.dtype == xt.grad.dtype == xt.dtype
