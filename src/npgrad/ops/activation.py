@@ -82,7 +82,8 @@ class LeakyReLU(Function):
     Without ``where``: NumPy's ``where`` branches on every element, and on a mask as random as
     an activation's signs it costs 9.6 ms for 2.4M floats against 0.2-0.4 ms for a multiply or
     a maximum. y = max(x, s x) for s <= 1 (min for s > 1), and the gradient's factor 1 or s is
-    (1 - m) s + m with m = [x > 0], exact in floating point: 12.4 -> 0.6 and 1.2 ms.
+    (1 - m) s + m with m = [x > 0], exact in floating point: forward 13.4 -> 0.4-0.5 ms,
+    backward 13.5 -> 1.6 ms.
     """
 
     @staticmethod
