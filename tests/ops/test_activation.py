@@ -136,3 +136,153 @@ def test_leaky_relu_without_where_is_exact(slope, dtype):
     np.testing.assert_array_equal(y.numpy(), np.where(x > 0, x, x * slope))
     np.testing.assert_array_equal(xt.grad.numpy(), np.where(x > 0, g, g * slope))
     assert y.dtype == xt.grad.dtype == xt.dtype
+
+
+def _with_special_values(dtype, shape=(30, 40), spread=4.0, seed=5):
+    """Random values with zeros of both signs, infinities and NaN scattered in."""
+    x = (np.random.default_rng(seed).standard_normal(shape) * spread).astype(dtype)
+    flat = x.reshape(-1)
+    flat[::7], flat[::11], flat[::13], flat[::17], flat[::19] = 0.0, -0.0, np.inf, -np.inf, np.nan
+    return x
+
+
+def _forward_backward(fn, x, g, *params):
+    xt = npgrad.tensor(x, requires_grad=True)
+    pt = [npgrad.tensor(p, requires_grad=True) for p in params]
+    with np.errstate(all="ignore"):
+        y = fn(xt, *pt)
+        y.backward(npgrad.tensor(g))
+    return y.numpy(), xt.grad.numpy(), [p.grad.numpy() for p in pt]
+
+
+# alpha, scale, input_scale: ELU for several alphas, SELU, CELU (input_scale 1 / alpha)
+ELU_SETTINGS = [(1.0, 1.0, 1.0), (0.7, 1.0, 1.0), (0.0, 1.0, 1.0), (1.5, 1.0, 1.0)]
+ELU_SETTINGS += [(1.6732632423543772, 1.0507009873554805, 1.0), (0.7, 1.0, 1 / 0.7)]
+ELU_SETTINGS += [(-0.5, 1.0, 1.0), (-0.8, 1.0, -1.25)]
+
+
+@pytest.mark.parametrize("alpha, scale, input_scale", ELU_SETTINGS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_elu_family_without_where_matches_the_select(alpha, scale, input_scale, dtype):
+    """max(x, 0) + expm1(min(x, 0)) and the masked gradient factor give the two-branch formulas
+    bitwise, specials included (NaN where either branch is NaN)."""
+    x = _with_special_values(dtype)
+    g = np.random.default_rng(6).standard_normal(x.shape).astype(dtype)
+    c = scale * alpha
+    y, dx, _ = _forward_backward(
+        lambda t: A.ELU.apply(t, alpha=alpha, scale=scale, input_scale=input_scale), x, g
+    )
+    with np.errstate(all="ignore"):
+        expected = np.where(x > 0, scale * x, c * np.expm1(input_scale * x))
+        slope = (expected + c) * input_scale if input_scale != 1 else expected + c
+        expected_dx = np.where(x > 0, scale * g, slope * g)
+    np.testing.assert_array_equal(y, expected)
+    np.testing.assert_array_equal(dx, expected_dx)
+    assert y.dtype == dx.dtype == dtype
+
+
+@pytest.mark.parametrize("name", ["selu", "celu", "elu"])
+def test_elu_family_matches_torch(name):
+    if torch is None:
+        pytest.skip("torch not installed")
+    x = _with_special_values(np.float32)
+    x[~np.isfinite(x)] = 0.5  # (torch's gradient for NaN differs: it takes the x > 0 branch)
+    g = np.random.default_rng(6).standard_normal(x.shape).astype(np.float32)
+    kwargs = {"celu": {"alpha": 0.6}, "elu": {"alpha": 1.3}}.get(name, {})
+    ours = getattr(npgrad.nn.functional, name)
+    y, dx, _ = _forward_backward(lambda t: ours(t, **kwargs), x, g)
+    xt = torch.tensor(x, requires_grad=True)
+    yt = getattr(F_TORCH, name)(xt, **kwargs)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=2e-6, atol=1e-7)
+    # (the gradient from y + c, PyTorch's from e^x: equal to ~1e-7 times the input's gradient)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=2e-6, atol=1e-6)
+
+
+def test_erf_float32_accuracy():
+    """The float32 path (Numerical Recipes' erfcc, Horner in place, sign by a factor)."""
+    import math
+
+    grid = np.linspace(-9, 9, 40001).astype(np.float32)
+    exact = np.array([math.erf(v) for v in grid.astype(np.float64)])
+    ours = A.erf(grid)
+    assert ours.dtype == np.float32
+    assert np.max(np.abs(ours - exact)) < 4e-7
+    small = np.float32([1e-3, -0.2, 0.5, -1.0])  # away from 0, relative error at the 1e-6 level
+    np.testing.assert_allclose(A.erf(small), [math.erf(v) for v in small], rtol=1e-6, atol=2e-7)
+    assert np.isnan(A.erf(np.float32([np.nan]))).all()
+    np.testing.assert_array_equal(A.erf(np.float32([np.inf, -np.inf])), [1, -1])
+
+
+def test_gelu_cdf_is_accurate_in_the_negative_tail():
+    """Phi(x) for x < 0 is erfc(|x| / sqrt 2) / 2 itself, not 1 minus something near 1: relative
+    accuracy down to x = -12 (PyTorch's 0.5 (1 + erf) loses it all below about -5), limited by
+    the float32 rounding of x^2 / 2 in the exponent (~1e-5 at x = -12)."""
+    import math
+
+    x = np.linspace(-12, 6, 1801).astype(np.float32)
+    exact = np.array([0.5 * math.erfc(-v / math.sqrt(2)) for v in x.astype(np.float64)])
+    y, dx, _ = _forward_backward(lambda t: A.GELU.apply(t), x, np.ones_like(x))
+    np.testing.assert_allclose(y, x * exact, rtol=3e-5, atol=0)
+    pdf = np.exp(-0.5 * x.astype(np.float64) ** 2) / math.sqrt(2 * math.pi)
+    np.testing.assert_allclose(dx, exact + x * pdf, rtol=1e-4, atol=1e-30)
+
+
+@pytest.mark.parametrize("beta, threshold", [(1.0, 20.0), (2.0, 3.0), (0.5, 20.0)])
+def test_softplus_accurate_where_one_plus_e_z_rounds_to_one(beta, threshold):
+    """log1p(e^-|z|) from log(1 + u) with the rounding of 1 + u added back: float32 softplus is
+    relatively accurate for very negative inputs (e^z under float32's epsilon), and the
+    threshold switches to y = x exactly."""
+    import math
+
+    x = np.float32([-80, -40, -30, -17, -16.5, -10, -1e-3, -1e-8, 0, 1e-8, 0.5, 5, 15, 19.9])
+    x = np.concatenate([x, np.float32([25, 41, 1e4])])
+    y, dx, _ = _forward_backward(
+        lambda t: A.Softplus.apply(t, beta=beta, threshold=threshold), x, np.ones_like(x)
+    )
+    z = x.astype(np.float64) * beta
+    exact = np.array([math.log1p(math.exp(v)) / beta if v < 700 else v / beta for v in z])
+    over = z > threshold
+    np.testing.assert_array_equal(y[over], x[over])
+    tiny = np.finfo(np.float32).tiny  # (below it float32 has too few digits)
+    np.testing.assert_allclose(y[~over], exact[~over], rtol=3e-6, atol=tiny)
+    sigmoid = 1 / (1 + np.exp(-z))
+    np.testing.assert_allclose(dx[~over], sigmoid[~over], rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(dx[over], 1)
+    with np.errstate(all="ignore"):
+        special, _, _ = _forward_backward(
+            lambda t: A.Softplus.apply(t), np.float32([np.inf, -np.inf, np.nan]), np.ones(3)
+        )
+    np.testing.assert_array_equal(special, [np.inf, 0, np.nan])
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prelu_without_where_matches_the_select(channels, dtype):
+    """max(x, 0) + w min(x, 0): the slope applies at x = 0 too, as in PyTorch (gradient w)."""
+    x = _with_special_values(dtype, shape=(4, 3, 5, 6))
+    g = np.random.default_rng(7).standard_normal(x.shape).astype(dtype)
+    w = np.array([0.25, -0.1, 1.7][:channels], dtype=dtype)
+    y, dx, (dw,) = _forward_backward(npgrad.nn.functional.prelu, x, g, w)
+    slopes = w.reshape(1, -1, 1, 1) if channels > 1 else w
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(y, np.where(x > 0, x, slopes * x))
+        np.testing.assert_array_equal(dx, np.where(x > 0, g, slopes * g))
+        per_element = np.where(x > 0, 0, x * g)
+    axes = (0, 2, 3) if channels > 1 else None
+    np.testing.assert_allclose(dw, per_element.sum(axis=axes).reshape(w.shape), rtol=1e-5)
+    assert y.dtype == dx.dtype == dw.dtype == dtype
+
+
+def test_prelu_gradient_at_zero_matches_torch():
+    x = np.float32([-1.0, 0.0, 2.0])
+    _, dx, (dw,) = _forward_backward(npgrad.nn.functional.prelu, x, np.ones(3), np.float32([0.25]))
+    np.testing.assert_array_equal(dx, [0.25, 0.25, 1.0])  # (torch 2.x: the same)
+    np.testing.assert_array_equal(dw, [-1.0])
+
+
+def test_hardshrink_keeps_nan_and_infinities():
+    x = np.float32([np.nan, np.inf, -np.inf, 0.3, -0.3, 0.6, -0.7, 0.0])
+    y, dx, _ = _forward_backward(npgrad.nn.functional.hardshrink, x, np.ones(8, np.float32))
+    np.testing.assert_array_equal(y, np.float32([np.nan, np.inf, -np.inf, 0, 0, 0.6, -0.7, 0]))
+    np.testing.assert_array_equal(dx[1:], [1, 1, 0, 0, 1, 1, 0])

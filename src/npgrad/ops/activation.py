@@ -105,64 +105,181 @@ class LeakyReLU(Function):
         return xp.multiply(grad, factor, out=factor)
 
 
+def _work_array(x):
+    """An uninitialised array for x's floating result (the pool's when large; 0-d stays an
+    array, so that ``out=`` keeps working): integer input gives float64."""
+    dtype = x.dtype if x.dtype.kind == "f" else xp.result_type(x, 1.0)
+    return buffers.empty_like(x, dtype)
+
+
+def _positive_mask(x, dtype):
+    """m = [x > 0] as 0.0 / 1.0 in ``dtype``: a factor that selects without ``where``."""
+    return xp.greater(x, 0, out=buffers.empty_like(x, dtype))
+
+
 class ELU(Function):
-    """y = x for x > 0, alpha (e^x - 1) otherwise"""
+    """y = scale x for x > 0, scale alpha (e^(input_scale x) - 1) otherwise
+
+    ELU is scale = input_scale = 1; SELU and CELU are the other two settings (as PyTorch's
+    kernel). Without ``where`` (see LeakyReLU): y = scale max(x, 0) + c expm1(input_scale
+    min(x, 0)), c = scale alpha, exact, as one of the two terms is zero. The gradient is scale
+    for x > 0 and input_scale (y + c) otherwise. With the usual positive coefficients,
+    -c <= y <= 0 for x <= 0 and y > 0 for x > 0, so the factor is (1 - m) a + m scale with
+    m = [y > 0] and a = input_scale (min(y, 0) + c), min keeping an infinite y out of the
+    product; plain ELU's is 1 + min(y, 0). A negative coefficient (CELU with alpha < 0) takes
+    a saved mask and ``where``. (2048, 512) float32, forward and backward: 10.6 -> 1.9 ms.
+    """
 
     @staticmethod
-    def forward(ctx, x, alpha=1.0):
-        # NOTE: expm1 of min(x, 0) never overflows and is exact near 0
-        y = xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
+    def forward(ctx, x, alpha=1.0, scale=1.0, input_scale=1.0):
+        c = scale * alpha
+        y = clip_into(x, None, 0, _work_array(x))  # min(x, 0)
+        if input_scale != 1:
+            y *= input_scale
+        xp.expm1(y, out=y)
+        y *= c
+        positive = clip_into(x, 0, None, buffers.empty_like(y))  # max(x, 0)
+        if scale != 1:
+            positive *= scale
+        y += positive
         ctx.save_for_backward(y)
-        ctx.positive, ctx.alpha = x > 0, alpha
+        usual = c >= 0 and scale > 0 and input_scale > 0
+        ctx.positive = None if usual else x > 0
+        ctx.constants = c, scale, input_scale
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return xp.where(ctx.positive, grad, grad * (y + ctx.alpha))  # d alpha(e^x-1) = y + alpha
+        c, scale, input_scale = ctx.constants
+        if ctx.positive is not None:  # y's sign does not tell x's
+            return grad * xp.where(ctx.positive, scale, input_scale * (y + c))
+        dtype = xp.result_type(grad, y)
+        factor = clip_into(y, None, 0, buffers.empty_like(y, dtype))  # y for x <= 0
+        factor += c  # d c (e^(input_scale x) - 1) = input_scale c e^(input_scale x)
+        if (c, scale, input_scale) != (1, 1, 1):
+            if input_scale != 1:
+                factor *= input_scale
+            positive = _positive_mask(y, dtype)
+            factor *= 1 - positive
+            factor += positive if scale == 1 else positive * scale  # and scale for x > 0
+        return xp.multiply(factor, grad, out=factor)
+
+
+class PReLU(Function):
+    """y = x for x > 0, w x otherwise, w (learned) broadcast against x: one slope for all, or
+    one per channel
+
+    Without ``where``: y = max(x, 0) + w min(x, 0); dy/dx = (1 - m) w + m with m = [x > 0]
+    (exact, and w at x = 0 as in PyTorch), dy/dw = min(x, 0), summed by autograd over the axes
+    w is broadcast along. (2048, 512) float32, one slope, forward and backward: 15.0 -> 2.0 ms.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        ctx.save_for_backward(x, weight)
+        y = clip_into(x, 0, None, _work_array(x))  # max(x, 0)
+        negative = clip_into(x, None, 0, buffers.empty_like(y))
+        negative *= weight
+        y += negative
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        dtype = xp.result_type(grad, x, weight)
+        grad_x = grad_weight = None
+        if ctx.needs_input_grad[0]:
+            positive = _positive_mask(x, dtype)
+            grad_x = xp.subtract(1, positive, out=buffers.empty_like(positive))
+            grad_x *= weight
+            grad_x += positive  # dy/dx: w or 1
+            grad_x *= grad
+        if ctx.needs_input_grad[1]:
+            grad_weight = clip_into(x, None, 0, buffers.empty_like(x, dtype))
+            grad_weight *= grad  # dy/dw = min(x, 0)
+        return grad_x, grad_weight
+
+
+# Numerical Recipes' erfcc: erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z / 2), for z >= 0,
+# ~1.2e-7 relative everywhere; P's coefficients from the highest power of t down
+_ERFC_COEFFICIENTS = (
+    0.17087277,
+    -0.82215223,
+    1.48851587,
+    -1.13520398,
+    0.27886807,
+    -0.18628806,
+    0.09678418,
+    0.37409196,
+    1.00002368,
+    -1.26551223,
+)
+
+
+def _erfc_of_abs(x, scale=1.0):
+    """erfc(|x| scale) for a float32 (or smaller) array, into a new array: every step in place,
+    Horner's rule for P (each level one multiply and one add over the array)."""
+    z = xp.abs(x, out=_work_array(x))
+    if scale != 1:
+        z *= scale
+    t = xp.multiply(z, 0.5, out=buffers.empty_like(z))
+    t += 1
+    xp.reciprocal(t, out=t)
+    erfc = xp.multiply(t, _ERFC_COEFFICIENTS[0], out=buffers.empty_like(z))
+    for coefficient in _ERFC_COEFFICIENTS[1:-1]:
+        erfc += coefficient
+        erfc *= t
+    erfc += _ERFC_COEFFICIENTS[-1]
+    erfc -= xp.square(z, out=z)
+    xp.exp(erfc, out=erfc)
+    erfc *= t
+    return erfc
+
+
+def _sign_factor(x, dtype):
+    """s = 2 [x >= 0] - 1 as a float array: +1 or -1 by x's sign (NumPy's copysign and sign
+    are scalar loops, ~5x a multiply's time)."""
+    sign = xp.greater_equal(x, 0, out=buffers.empty_like(x, dtype))
+    sign *= 2
+    sign -= 1
+    return sign
 
 
 def erf(x):
     """Error function, element-wise (no SciPy needed), as precise as the dtype.
 
-    float32 and smaller: the Chebyshev-fitted complementary error function of Numerical Recipes
-    (erfcc), about 1e-7 relative, vectorised. float64: the C library's erf element by element
-    (``math.erf``), exact to the last bit or so but ~100 ns an element: float64 is for checking
-    (gradcheck, parity with PyTorch), where arrays are small.
+    float32 and smaller: erf(x) = sign(x) (1 - erfc(|x|)) with the Chebyshev-fitted
+    complementary error function of Numerical Recipes (erfcc), ~1e-7, vectorised and without
+    ``where`` ((2048, 512) float32: 9.3 -> 2.6 ms). float64: the C library's erf element by
+    element (``math.erf``), exact to the last bit or so but ~100 ns an element: float64 is for
+    checking (gradcheck, parity with PyTorch), where arrays are small.
     """
     x = xp.asarray(x)
     if x.dtype.itemsize > 4:
         return xp.asarray(xp.frompyfunc(math.erf, 1, 1)(x), dtype=x.dtype)
-    z = xp.abs(x)
-    t = 1 / (1 + 0.5 * z)
-    poly = (
-        -z * z
-        - 1.26551223
-        + t
-        * (
-            1.00002368
-            + t
-            * (
-                0.37409196
-                + t
-                * (
-                    0.09678418
-                    + t
-                    * (
-                        -0.18628806
-                        + t
-                        * (
-                            0.27886807
-                            + t
-                            * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))
-                        )
-                    )
-                )
-            )
-        )
-    )
-    erfc = t * xp.exp(poly)
-    return xp.where(x >= 0, 1 - erfc, erfc - 1)
+    magnitude = _erfc_of_abs(x)
+    xp.subtract(1, magnitude, out=magnitude)
+    magnitude *= _sign_factor(x, magnitude.dtype)
+    return magnitude
+
+
+def _normal_cdf(x):
+    """Phi(x) = erfc(-x / sqrt 2) / 2: 1 - h for x >= 0 and h for x < 0, h = erfc(|x| / sqrt 2)
+    / 2, so no cancellation for negative x. float64 goes through ``erf``."""
+    if x.dtype.itemsize > 4:
+        cdf = erf(x * _INV_SQRT_2)
+        cdf += 1
+        cdf *= 0.5
+        return cdf
+    half = _erfc_of_abs(x, _INV_SQRT_2)
+    half *= 0.5
+    nonnegative = xp.greater_equal(x, 0, out=buffers.empty_like(x, half.dtype))  # m
+    factor = xp.multiply(nonnegative, -2, out=buffers.empty_like(half))
+    factor += 1
+    half *= factor
+    half += nonnegative  # h (1 - 2 m) + m: h for x < 0, 1 - h for x >= 0
+    return half
 
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
@@ -181,8 +298,8 @@ class GELU(Function):
             inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
             ctx.tanh_inner = xp.tanh(inner)
             return 0.5 * x * (1 + ctx.tanh_inner)
-        ctx.cdf = 0.5 * (1 + erf(x * _INV_SQRT_2)).astype(x.dtype)
-        return x * ctx.cdf
+        ctx.cdf = _normal_cdf(x).astype(x.dtype, copy=False)
+        return buffers.arithmetic(xp.multiply, x, ctx.cdf)
 
     @staticmethod
     def backward(ctx, grad):
@@ -192,8 +309,13 @@ class GELU(Function):
             d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
             # dy/dx = (1 + t)/2 + x/2 (1 - t^2) d_inner
             return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner)
-        pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
-        return grad * (ctx.cdf + x * pdf)  # dy/dx = Phi(x) + x phi(x)
+        slope = xp.square(x, out=_work_array(x))
+        slope *= -0.5
+        xp.exp(slope, out=slope)
+        slope *= _INV_SQRT_2PI
+        slope *= x  # x phi(x), phi(x) = e^(-x^2 / 2) / sqrt(2 pi)
+        slope += ctx.cdf
+        return buffers.arithmetic(xp.multiply, grad, slope)  # dy/dx = Phi(x) + x phi(x)
 
 
 class SiLU(Function):
@@ -212,21 +334,50 @@ class SiLU(Function):
 
 
 class Softplus(Function):
-    """y = log(1 + e^(beta x)) / beta, and y = x where beta x > threshold (as PyTorch)"""
+    """y = log(1 + e^(beta x)) / beta, and y = x where beta x > threshold (as PyTorch)
+
+    softplus(z) = max(z, 0) + log1p(e^-|z|) never overflows. NumPy's ``logaddexp`` and
+    ``log1p`` are scalar loops (~19 and ~2.6 ms for 1M floats, a ``log`` 0.4), so log1p(u), u in
+    (0, 1], is log(w) + (u - (w - 1)) / w with w = 1 + u: the correction gives back what the
+    rounding of 1 + u lost (exactly u when u is so small that w = 1). The elements over the
+    threshold are copied in with ``copyto(where=)``, whose cost follows the mask's true count
+    (``where`` costs 4 ms on any 1M mask). (2048, 512) float32, forward and backward:
+    19.0 -> 2.0 ms.
+    """
 
     @staticmethod
     def forward(ctx, x, beta=1.0, threshold=20.0):
-        scaled = x * beta
+        scaled = x if beta == 1 else buffers.arithmetic(xp.multiply, x, beta)
+        u = xp.abs(scaled, out=_work_array(scaled))
+        xp.negative(u, out=u)
+        xp.exp(u, out=u)  # u = e^-|z|, in (0, 1]
+        w = xp.add(u, 1, out=buffers.empty_like(u))
+        kept = xp.subtract(w, 1, out=buffers.empty_like(u))  # exact, w being in [1, 2]
+        lost = xp.subtract(u, kept, out=u)  # exact too: what 1 + u rounded away
+        lost /= w
+        y = xp.log(w, out=kept)
+        y += lost
+        y += clip_into(scaled, 0, None, w)  # max(z, 0)
+        if beta != 1:
+            y /= beta
+        over = scaled > threshold
+        if over.any():
+            xp.copyto(y, x, where=over)
         ctx.save_for_backward(scaled)
         ctx.threshold = threshold
-        # NOTE: logaddexp(0, z) = log(1 + e^z) without overflow
-        return xp.where(scaled > threshold, x, xp.logaddexp(0, scaled) / beta)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
         (scaled,) = ctx.saved_tensors
-        slope = 0.5 * xp.tanh(0.5 * scaled) + 0.5  # dy/dx = sigmoid(beta x)
-        return xp.where(scaled > ctx.threshold, grad, grad * slope)
+        slope = xp.multiply(scaled, 0.5, out=_work_array(scaled))
+        xp.tanh(slope, out=slope)
+        slope *= 0.5
+        slope += 0.5  # dy/dx = sigmoid(beta x) = (1 + tanh(beta x / 2)) / 2
+        over = scaled > ctx.threshold
+        if over.any():
+            xp.copyto(slope, 1, where=over)  # y = x there
+        return buffers.arithmetic(xp.multiply, grad, slope)
 
 
 class Softmax(Function):
