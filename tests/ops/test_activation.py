@@ -29,6 +29,9 @@ ACTIVATIONS = {
         lambda x: F_TORCH.softplus(x, beta=2.0, threshold=3.0),
         lambda x: A.Softplus.apply(x, beta=2.0, threshold=3.0),
     ),
+    "logsigmoid": (lambda x: F_TORCH.logsigmoid(x), lambda x: A.LogSigmoid.apply(x)),
+    "hardswish": (lambda x: F_TORCH.hardswish(x), lambda x: A.Hardswish.apply(x)),
+    "hardsigmoid": (lambda x: F_TORCH.hardsigmoid(x), lambda x: A.Hardsigmoid.apply(x)),
     "softmax": (lambda x: x.softmax(-1), lambda x: x.softmax(-1)),
     "softmax_dim0": (lambda x: x.softmax(0), lambda x: x.softmax(0)),
     "log_softmax": (lambda x: x.log_softmax(-1), lambda x: x.log_softmax(-1)),
@@ -59,7 +62,7 @@ def test_float32_stable_for_large_inputs(name):
     assert y.dtype == npgrad.float32 and x.grad.dtype == npgrad.float32
     assert np.isfinite(y.numpy()).all() or name.startswith("log_softmax")
     assert np.isfinite(x.grad.numpy()).all()
-    if torch is not None and name in ("sigmoid", "tanh", "softplus", "silu", "elu"):
+    if torch is not None and name in ("sigmoid", "tanh", "softplus", "silu", "elu", "logsigmoid"):
         theirs, _ = ACTIVATIONS[name]
         expected = theirs(torch.tensor(x.numpy(), dtype=torch.float32)).numpy()
         np.testing.assert_allclose(y.numpy(), expected, rtol=1e-5, atol=1e-6)
@@ -286,3 +289,20 @@ def test_hardshrink_keeps_nan_and_infinities():
     y, dx, _ = _forward_backward(npgrad.nn.functional.hardshrink, x, np.ones(8, np.float32))
     np.testing.assert_array_equal(y, np.float32([np.nan, np.inf, -np.inf, 0, 0, 0.6, -0.7, 0]))
     np.testing.assert_array_equal(dx[1:], [1, 1, 0, 0, 1, 1, 0])
+
+
+@pytest.mark.parametrize("name", ["hardswish", "hardsigmoid", "logsigmoid"])
+def test_piecewise_and_log_activations_match_torch_at_the_ends(name):
+    """PyTorch's formulas and rounding, its slopes at x = -3 and 3 (hardswish takes the middle
+    formula at both ends, hardsigmoid's interval is open), and large |x|."""
+    if torch is None:
+        pytest.skip("torch not installed")
+    x = np.float32([-1e4, -40, -3.5, -3, -2.999, -1, -0.0, 0, 0.7, 2.999, 3, 3.001, 25, 1e4])
+    x = np.concatenate([x, np.random.default_rng(8).standard_normal(200).astype(np.float32) * 4])
+    g = np.random.default_rng(9).standard_normal(x.shape).astype(np.float32)
+    y, dx, _ = _forward_backward(ACTIVATIONS[name][1], x, g)
+    xt = torch.tensor(x, requires_grad=True)
+    yt = getattr(F_TORCH, name)(xt)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-6, atol=1e-7)

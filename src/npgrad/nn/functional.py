@@ -88,8 +88,8 @@ def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
 
 
 def logsigmoid(input):  # noqa: A002
-    """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
-    return -softplus(-input)
+    """log(sigmoid(x)) = min(x, 0) - log(1 + e^-|x|), stable for large |x|."""
+    return activation.LogSigmoid.apply(input)
 
 
 def softsign(input):  # noqa: A002
@@ -103,13 +103,13 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
 
 
 def hardsigmoid(input, inplace=False):  # noqa: A002
-    """clamp(x / 6 + 1/2, 0, 1)."""
-    return (input / 6 + 0.5).clamp(0.0, 1.0)
+    """min(max(x + 3, 0), 6) / 6."""
+    return activation.Hardsigmoid.apply(input)
 
 
 def hardswish(input, inplace=False):  # noqa: A002
-    """x * hardsigmoid(x)."""
-    return input * hardsigmoid(input)
+    """x * min(max(x + 3, 0), 6) / 6."""
+    return activation.Hardswish.apply(input)
 
 
 def celu(input, alpha=1.0, inplace=False):  # noqa: A002
