@@ -138,6 +138,26 @@ def blas_description(changes=None):
     return description + (f"; {CORETYPE}={forced} is set" if forced else "")
 
 
+def cpu_description():
+    """The CPU the run measured: its model, family and model numbers, vector width, cores.
+
+    Ratios against PyTorch depend on it (OpenBLAS's and oneDNN's kernels differ per CPU), and
+    the same virtual machine type has been seen on different hosts: a table says where it ran.
+    """
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                name, _, value = line.partition(":")
+                fields.setdefault(name.strip(), value.strip())
+    except OSError:
+        return f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical cores"
+    flags = fields.get("flags", "").split()
+    vectors = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    family = f"family {fields.get('cpu family', '?')} model {fields.get('model', '?')}"
+    return f"{fields.get('model name', '?')} ({family}), {vectors}, {os.cpu_count()} logical cores"
+
+
 def players_for(workload, players):
     """scikit-learn has no convolutional or recurrent networks."""
     return [p for p in players if not (p[1] == "sklearn" and WORKLOADS[workload][0] in NOT_MLP)]
@@ -237,6 +257,7 @@ def main():
         "repeats": repeats,
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "blas": blas_description(),
+        "cpu": cpu_description(),
     }
     if any(label == "npgrad (own BLAS kernels)" for label, _, _ in players):
         results["blas_own_kernels"] = blas_description({CORETYPE: None})
@@ -341,7 +362,8 @@ def render(results, previous=None):
         lines.append(f"| {workload} | " + " | ".join(cells + ratios) + " |")
     if "sweep" in results:
         lines += render_sweep(results["sweep"])
-    lines.append(f"\nNumPy's BLAS: {results.get('blas', 'not recorded')}")
+    lines.append(f"\nCPU: {results.get('cpu', 'not recorded')}")
+    lines.append(f"NumPy's BLAS: {results.get('blas', 'not recorded')}")
     if "blas_own_kernels" in results:
         lines.append(f"npgrad (own BLAS kernels): {results['blas_own_kernels']}")
     if labels:
