@@ -5,6 +5,7 @@ import pytest
 from helpers import check_op, torch
 
 import npgrad
+from npgrad.diagnostics import gradcheck
 from npgrad.ops import activation as A
 
 F_TORCH = torch.nn.functional if torch else None
@@ -306,3 +307,40 @@ def test_piecewise_and_log_activations_match_torch_at_the_ends(name):
     yt.backward(torch.tensor(g))
     np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "fn, bounds",
+    [
+        (lambda x: npgrad.nn.functional.hardtanh(x), (-1.0, 1.0)),
+        (lambda x: npgrad.nn.functional.hardtanh(x, -0.5, 2.0), (-0.5, 2.0)),
+        (lambda x: npgrad.nn.functional.relu6(x), (0.0, 6.0)),
+        (npgrad.nn.ReLU6(), (0.0, 6.0)),
+        (npgrad.nn.Hardtanh(0.0, 6.0), (0.0, 6.0)),
+    ],
+)
+def test_hardtanh_and_relu6_gradient_is_zero_at_the_bounds(fn, bounds):
+    """PyTorch's hardtanh (and so ReLU6) passes the gradient strictly inside its bounds only,
+    unlike clamp, whose gradient is 1 at them: ReLU6's gradient at x = 0 is 0. A NaN keeps
+    its gradient (PyTorch tests x <= min_val or x >= max_val)."""
+    low, high = bounds
+    x = np.float32([low, high, -0.0, 0.0, low - 1, high + 1, (low + high) / 2, np.nan, np.inf])
+    g = np.arange(1, 10, dtype=np.float32)
+    y, dx, _ = _forward_backward(fn, x, g)
+    np.testing.assert_array_equal(y, np.clip(x, low, high))
+    inside = ~((x <= low) | (x >= high))
+    np.testing.assert_array_equal(dx, np.where(inside, g, 0))
+    assert dx[-2] == g[-2]  # NaN
+    if torch is not None:
+        xt = torch.tensor(x, requires_grad=True)
+        F_TORCH.hardtanh(xt, low, high).backward(torch.tensor(g))
+        np.testing.assert_array_equal(dx, xt.grad.numpy())
+
+
+def test_hardtanh_gradcheck_and_bound_order():
+    x = npgrad.tensor(
+        [[-2.5, -0.7, 0.3], [1.1, 2.9, -1.6]], dtype=npgrad.float64, requires_grad=True
+    )
+    assert gradcheck(lambda t: npgrad.nn.functional.hardtanh(t, -1.5, 2.0), (x,))
+    with pytest.raises(ValueError, match="max_val"):
+        npgrad.nn.functional.hardtanh(x, 1.0, -1.0)

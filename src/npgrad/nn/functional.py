@@ -32,8 +32,8 @@ def relu(input, inplace=False):  # noqa: A002 - PyTorch's argument names
 
 
 def relu6(input, inplace=False):  # noqa: A002
-    """min(max(x, 0), 6), element-wise."""
-    return input.clamp(0.0, 6.0)
+    """min(max(x, 0), 6), element-wise: ``hardtanh(x, 0, 6)``, gradient 0 at x = 0 and 6."""
+    return activation.Hardtanh.apply(input, min_val=0.0, max_val=6.0)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
@@ -98,8 +98,11 @@ def softsign(input):  # noqa: A002
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
-    """clamp(x, min_val, max_val)."""
-    return input.clamp(min_val, max_val)
+    """min(max(x, min_val), max_val), element-wise; unlike ``clamp``'s, the gradient is 0 at
+    the bounds themselves (PyTorch's)."""
+    if max_val < min_val:
+        raise ValueError(f"hardtanh: max_val ({max_val}) cannot be lower than min_val ({min_val})")
+    return activation.Hardtanh.apply(input, min_val=min_val, max_val=max_val)
 
 
 def hardsigmoid(input, inplace=False):  # noqa: A002

@@ -76,6 +76,29 @@ class ReLU(Function):
         return xp.multiply(mask, grad, out=mask)  # d relu = 1 where x > 0, else 0
 
 
+class Hardtanh(Function):
+    """y = min(max(x, min_val), max_val): ReLU6 is Hardtanh(0, 6)
+
+    Not ``clamp``: PyTorch gives hardtanh's gradient 1 strictly inside (min_val, max_val) and 0
+    at either bound (clamp's is 1 there), so ReLU6's gradient at x = 0 is 0; and a NaN passes
+    its gradient through, as PyTorch's ``(x <= min_val or x >= max_val) ? 0 : grad``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, min_val=-1.0, max_val=1.0):
+        ctx.save_for_backward(x)
+        ctx.bounds = (min_val, max_val)
+        return clip_into(x, min_val, max_val, buffers.empty_like(x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        low, high = ctx.bounds
+        at_or_beyond = xp.less_equal(x, low)
+        at_or_beyond |= xp.greater_equal(x, high)
+        return grad * xp.logical_not(at_or_beyond, out=at_or_beyond)  # dy/dx = 1 inside
+
+
 class LeakyReLU(Function):
     """y = x for x > 0, negative_slope * x otherwise
 

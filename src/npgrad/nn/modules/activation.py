@@ -147,7 +147,7 @@ class Softsign(Module):
 
 
 class Hardtanh(Module):
-    """clamp(x, min_val, max_val)."""
+    """min(max(x, min_val), max_val); gradient 1 strictly between the bounds, else 0."""
 
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
         super().__init__()
