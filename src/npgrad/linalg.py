@@ -44,9 +44,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, dtype=None):  # noqa: A002
         return x.abs().amin(dim=dims, keepdim=keepdim)
     if ord == 0:
         return (x != 0).to(x.dtype).sum(dim=dims, keepdim=keepdim)
-    if ord == 2:
-        return (x * x).sum(dim=dims, keepdim=keepdim).sqrt()
-    return (x.abs() ** ord).sum(dim=dims, keepdim=keepdim) ** (1 / ord)
+    if ord == 1:
+        return x.abs().sum(dim=dims, keepdim=keepdim)
+    return x.norm(ord, dims, keepdim)  # gradient 0 at a zero vector, as PyTorch's
 
 
 def matrix_norm(a, ord="fro", dim=(-2, -1), keepdim=False):  # noqa: A002

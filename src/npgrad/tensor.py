@@ -969,9 +969,13 @@ class Tensor:
         return reduce.Var.apply(self, axis=axis, correction=correction, keepdims=keepdim)
 
     def std(self, dim=None, unbiased=None, keepdim=False, correction=None, axis=None):
-        """Standard deviation over ``dim`` (square root of :meth:`var`)."""
+        """Standard deviation over ``dim`` (square root of :meth:`var`; gradient 0 where it is 0,
+        as PyTorch's)."""
         dim = _dim_or_axis(dim, axis)
-        return self.var(dim, unbiased, keepdim, correction).sqrt()
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        axis = _normalize_dim(dim, self.ndim, "std")
+        return reduce.Std.apply(self, axis=axis, correction=correction, keepdims=keepdim)
 
     def logsumexp(self, dim, keepdim=False):
         """log(sum(exp(x))) over ``dim``, computed stably."""
@@ -985,12 +989,16 @@ class Tensor:
         return reduce.Prod.apply(self, axis=axis, keepdims=keepdim)
 
     def norm(self, p=2, dim=None, keepdim=False):
-        """The p-norm over ``dim`` (all elements when None)."""
-        if p == 2:
-            return (self * self).sum(dim, keepdim).sqrt()
+        """The p-norm over ``dim`` (all elements when None); at a zero vector its gradient is 0,
+        as PyTorch's (not 0 / 0)."""
         if p == 1:
             return self.abs().sum(dim, keepdim)
-        return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+        if p in (math.inf, -math.inf, 0) or p == "fro":
+            from npgrad import linalg  # (linalg imports this module)
+
+            return linalg.vector_norm(self, 2 if p == "fro" else p, dim, keepdim)
+        axis = _normalize_dim(dim, self.ndim, "norm")
+        return reduce.Norm.apply(self, p=builtins.float(p), axis=axis, keepdims=keepdim)
 
     def argmax(self, dim=None, keepdim=False, axis=None):
         """Index of the largest element (of the flattened tensor when ``dim`` is None)."""

@@ -105,3 +105,81 @@ def test_sort_and_topk(dim, descending):
     assert x.topk(2).indices.tolist() == [[0, 2]]
     with pytest.raises(IndexError, match="topk"):
         x.topk(4)
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("dim", DIMS, ids=str)
+@pytest.mark.parametrize("p", [2, 3, 1.5, 0.5, 1])
+def test_norm_dims_and_orders(p, dim, keepdim):
+    if p == 0.5:  # |x|^(p-1) is steep near 0: keep finite differences away from it
+        check_op([(2, 3, 4)], lambda x: x.norm(p, dim, keepdim), low=0.5, high=2.0)
+        return
+    check_op([(2, 3, 4)], lambda x: x.norm(p, dim, keepdim))
+
+
+@pytest.mark.parametrize("shape", [(), (3,), (0,), (2, 0)], ids=str)
+def test_norm_and_std_edge_shapes(shape):
+    check_op([shape], lambda x: x.norm())
+    if shape and np.prod(shape) > 1:
+        check_op([shape], lambda x: x.std())
+
+
+ZERO_SUBGRADIENT = {
+    # PyTorch gives these 0 (not 0 / 0 = nan) where the norm or the deviation is 0
+    "norm": lambda x: x.norm(),
+    "norm_p3": lambda x: x.norm(p=3),
+    "norm_dim": lambda x: x.reshape(2, 2).norm(dim=1),
+    "vector_norm": lambda x: npgrad.linalg.vector_norm(x),
+    "vector_norm_p3": lambda x: npgrad.linalg.vector_norm(x, 3),
+    "matrix_norm": lambda x: npgrad.linalg.matrix_norm(x.reshape(2, 2)),
+    "std": lambda x: x.std(),
+    "std_dim": lambda x: x.reshape(2, 2).std(dim=1),
+    "dist": lambda x: npgrad.dist(x, npgrad.zeros(4, dtype=x.dtype)),
+}
+
+
+@pytest.mark.parametrize("name", list(ZERO_SUBGRADIENT))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_norm_and_std_gradient_is_zero_where_they_are_zero(name, dtype):
+    """A zero vector (or a constant one, for std) gets gradient 0, as in PyTorch: a
+    regulariser like sum(p.norm()) over zero-initialised biases must not make NaNs."""
+    fn = ZERO_SUBGRADIENT[name]
+    for values in ([0.0, 0.0, 0.0, 0.0], [1.5, 1.5, 1.5, 1.5], [0.0, 0.0, 3.0, -4.0]):
+        x = npgrad.tensor(np.array(values, dtype), requires_grad=True)
+        with np.errstate(all="raise"):
+            fn(x).sum().backward()
+        grad = x.grad.numpy()
+        assert grad.dtype == dtype and np.isfinite(grad).all(), (name, values, grad)
+        if torch is not None:
+            xt = torch.tensor(
+                values, dtype=getattr(torch, np.dtype(dtype).name), requires_grad=True
+            )
+            torch_fn = {
+                "vector_norm": lambda t: torch.linalg.vector_norm(t),
+                "vector_norm_p3": lambda t: torch.linalg.vector_norm(t, 3),
+                "matrix_norm": lambda t: torch.linalg.matrix_norm(t.reshape(2, 2)),
+                "dist": lambda t: torch.dist(t, torch.zeros(4, dtype=t.dtype)),
+            }.get(name, fn)
+            torch_fn(xt).sum().backward()
+            np.testing.assert_allclose(grad, xt.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_normalize_and_cosine_similarity_of_a_zero_vector_match_torch():
+    """x / max(||x||, eps) at x = 0: the norm's gradient is 0 there, so the gradient is 1 / eps
+    (PyTorch's), not NaN; cosine similarity likewise."""
+    x = npgrad.tensor([[0.0, 0.0]], requires_grad=True)
+    npgrad.nn.functional.normalize(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[1e12, 1e12]], rtol=1e-6)
+    y = npgrad.tensor([[0.0, 0.0]], requires_grad=True)
+    npgrad.nn.functional.cosine_similarity(y, npgrad.tensor([[1.0, 0.0]])).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), [[1e8, 0.0]], rtol=1e-6)
+
+
+def test_pow_with_exponent_zero_has_gradient_zero_at_zero():
+    x = npgrad.tensor([0.0, 2.0, -1.0], requires_grad=True)
+    (x**0.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0])
+    x.grad = None
+    exponent = npgrad.tensor([0.0, 2.0, 0.0])
+    (x**exponent).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 4.0, 0.0])

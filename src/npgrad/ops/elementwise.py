@@ -97,6 +97,8 @@ class Pow(Function):
         grad_x = grad_y = None
         if ctx.needs_input_grad[0]:
             grad_x = grad * y * x ** (y - 1)  # dz/dx = y x^(y-1)
+            if xp.any(xp.equal(y, 0)):  # x^0 is constant: 0, also at x = 0 (not 0 * inf)
+                grad_x = xp.where(xp.equal(y, 0), 0, grad_x)
         if ctx.needs_input_grad[1]:
             # dz/dy = x^y ln x; PyTorch's convention: 0 where x == 0 (and y >= 0)
             log_x = xp.log(xp.where(x > 0, x, 1))

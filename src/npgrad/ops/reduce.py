@@ -121,6 +121,55 @@ class Var(Function):
         return grad * (2 / ctx.divisor) * centered  # dy/dx_i = 2 (x_i - mean) / (n - correction)
 
 
+class Std(Function):
+    """y = sqrt(var(x)) over axis; the gradient is 0 where y = 0 (PyTorch's), not 0 / 0"""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, correction=1, keepdims=False):
+        centered = x - x.mean(axis=axis, keepdims=True)
+        divisor = max(_reduced_count(x.shape, axis) - correction, 0)
+        y = xp.sqrt((centered * centered).sum(axis=axis, keepdims=True) / divisor)
+        ctx.save_for_backward(centered, y)
+        ctx.axis, ctx.keepdims, ctx.divisor = axis, keepdims, divisor
+        return y if keepdims else y.reshape(_drop_axes(y.shape, axis))
+
+    @staticmethod
+    def backward(ctx, grad):
+        centered, y = ctx.saved_tensors
+        grad = _keep_reduced_axes(grad, centered.ndim, ctx.axis, ctx.keepdims)
+        scale = grad / (ctx.divisor * xp.where(y == 0, 1, y))  # reduced: a small array
+        scale = xp.where(y == 0, 0, scale)
+        return centered * scale  # dy/dx_i = (x_i - mean) / ((n - correction) y)
+
+
+class Norm(Function):
+    """y = (sum |x|^p)^(1/p) over axis, p > 0 finite; the gradient is 0 where y = 0 (PyTorch's
+    subgradient at x = 0, where the formula below is 0 / 0)"""
+
+    @staticmethod
+    def forward(ctx, x, p=2.0, axis=None, keepdims=False):
+        if p == 2:
+            y = xp.sqrt((x * x).sum(axis=axis, keepdims=True))
+        else:
+            y = (xp.abs(x) ** p).sum(axis=axis, keepdims=True) ** (1 / p)
+        ctx.save_for_backward(x, y)
+        ctx.p, ctx.axis, ctx.keepdims = p, axis, keepdims
+        return y if keepdims else y.reshape(_drop_axes(y.shape, axis))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        p = ctx.p
+        grad = _keep_reduced_axes(grad, x.ndim, ctx.axis, ctx.keepdims)
+        zero = y == 0  # reduced: a small array
+        safe = xp.where(zero, 1, y)
+        if p == 2:
+            return x * xp.where(zero, 0, grad / safe)  # dy/dx_i = x_i / y
+        # dy/dx_i = sign(x_i) |x_i|^(p-1) / y^(p-1)
+        result = xp.sign(x) * xp.abs(x) ** (p - 1) * (grad / safe ** (p - 1))
+        return xp.where(zero, 0, result)
+
+
 class LogSumExp(Function):
     """y = log(sum(exp(x))) over axis, computed as m + log(sum(exp(x - m))) with m = max(x)"""
 
