@@ -277,3 +277,67 @@ def test_more_loss_modules():
     ours = npgrad.nn.MultiMarginLoss(margin=0.5)(npgrad.tensor(a), npgrad.tensor(labels))
     theirs = torch.nn.MultiMarginLoss(margin=0.5)(torch.tensor(a), torch.tensor(labels))
     np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-10)
+
+
+def test_binary_cross_entropy_gradient_is_finite_at_saturated_probabilities():
+    """A sigmoid saturates to exactly 0 or 1 in float32 (|logit| > ~17): PyTorch's gradient
+    (p - y) / max(p (1 - p), 1e-12) stays finite there; a composite of clamped logs made nan."""
+    p = npgrad.tensor(np.float32([0.0, 1.0, 0.5, 1.0, 0.0]), requires_grad=True)
+    y = npgrad.tensor(np.float32([1.0, 0.0, 1.0, 1.0, 0.0]), requires_grad=True)
+    loss = F.binary_cross_entropy(p, y, reduction="sum")
+    loss.backward()
+    np.testing.assert_allclose(loss.item(), 200 + np.log(2), rtol=1e-6)  # the logs clamp at -100
+    np.testing.assert_allclose(p.grad.numpy(), [-1e12, 1e12, -2.0, 0.0, 0.0], rtol=1e-6)
+    np.testing.assert_allclose(y.grad.numpy(), [100.0, -100.0, 0.0, -100.0, 100.0], rtol=1e-6)
+    if torch is not None:
+        pt = torch.tensor(p.numpy(), requires_grad=True)
+        yt = torch.tensor(y.numpy(), requires_grad=True)
+        TF.binary_cross_entropy(pt, yt, reduction="sum").backward()
+        np.testing.assert_allclose(p.grad.numpy(), pt.grad.numpy(), rtol=1e-6)
+        # the target's gradient: PyTorch's is log(1 - p) - log p unclamped, +-inf at p = 0 or
+        # 1; ours is the derivative of the loss as computed (clamped logs): +-100 there
+        inside = (p.numpy() > 0) & (p.numpy() < 1)
+        np.testing.assert_allclose(y.grad.numpy()[inside], yt.grad.numpy()[inside], rtol=1e-6)
+
+
+def test_binary_cross_entropy_target_gradcheck():
+    p = np.random.default_rng(4).uniform(0.1, 0.9, (3, 2))
+    check_grad(lambda y: F.binary_cross_entropy(npgrad.tensor(p), y), np.full((3, 2), 0.3))
+    check_grad(lambda q: F.binary_cross_entropy(q, npgrad.tensor(np.full((3, 2), 0.3))), p)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_class_losses_with_logits_masked_to_minus_infinity(loss, reduction):
+    """A class masked with -inf (not the target) adds nothing: the loss is finite and the
+    masked class's gradient is 0, as in PyTorch (0 * -inf would be nan)."""
+    logits = np.float32([[-np.inf, 1.0, 2.0], [0.5, -np.inf, -1.0]])
+    labels = np.array([1, 2])
+    x = npgrad.tensor(logits, requires_grad=True)
+    inputs = x if loss == "cross_entropy" else F.log_softmax(x, dim=1)
+    out = getattr(F, loss)(inputs, npgrad.tensor(labels), reduction=reduction)
+    out.sum().backward()
+    assert np.isfinite(out.numpy()).all() and np.isfinite(x.grad.numpy()).all()
+    assert x.grad.numpy()[0, 0] == 0 and x.grad.numpy()[1, 1] == 0
+    if torch is not None:
+        xt = torch.tensor(logits, requires_grad=True)
+        inputs_t = xt if loss == "cross_entropy" else TF.log_softmax(xt, dim=1)
+        out_t = getattr(TF, loss)(inputs_t, torch.tensor(labels), reduction=reduction)
+        out_t.sum().backward()
+        np.testing.assert_allclose(out.numpy(), out_t.detach().numpy(), rtol=1e-6)
+        np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_mean_class_loss_with_every_target_ignored_is_nan_with_zero_gradient(loss, smoothing):
+    """PyTorch: the mean over no targets is 0 / 0 = nan, and its gradient is 0, not nan (a
+    batch of padding only must not poison the weights)."""
+    x = npgrad.tensor(np.float32([[1.0, 2.0], [3.0, -1.0]]), requires_grad=True)
+    kwargs = {"label_smoothing": smoothing} if loss == "cross_entropy" else {}
+    if loss == "nll_loss" and smoothing:
+        pytest.skip("nll_loss has no label smoothing")
+    out = getattr(F, loss)(x, npgrad.tensor([1, 1]), ignore_index=1, **kwargs)
+    out.backward()
+    assert np.isnan(out.item())
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 2), np.float32))

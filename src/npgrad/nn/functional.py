@@ -1427,10 +1427,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa:
             f"in [{data.min():.4g}, {data.max():.4g}]); apply sigmoid first, or use "
             "binary_cross_entropy_with_logits"
         )
-    with numpy.errstate(divide="ignore"):
-        log_p = input.log().clamp(min=-100.0)
-        log_not_p = (1 - input).log().clamp(min=-100.0)
-    values = -(target * log_p + (1 - target) * log_not_p)
+    values = loss.BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         values = values * weight
     return _reduce(values, reduction, "binary_cross_entropy")
@@ -1562,6 +1559,12 @@ def _class_loss(op_class, op, input, target, weight, ignore_index, reduction, sm
     )
     if reduction == "none":
         return op_class.apply(rows, coefficients).reshape(loss_shape)
+    first = coefficients.flat[0] if coefficients.size else 0.0  # (a cheap test first)
+    if reduction == "mean" and numpy.isnan(first) and numpy.isnan(coefficients).all():
+        # every target ignored (or of weight 0): the mean is 0 / 0 = nan, as in PyTorch, whose
+        # gradient is 0 there, not nan: zero coefficients, and the nan added as a constant
+        zeros = numpy.zeros_like(coefficients)
+        return op_class.apply(rows, zeros, total=True) + float("nan")
     return op_class.apply(rows, coefficients, total=True)  # "mean" is folded into the coefficients
 
 

@@ -1,4 +1,4 @@
-"""Fused loss ops over rows of class scores.
+"""Fused loss ops over rows of class scores, and binary cross-entropy on probabilities.
 
 Both ops see the loss of row i as a weighted sum over classes, ``loss_i = -sum_c A_ic lp_ic``,
 with ``lp`` the log-probabilities. The coefficient matrix ``A`` (built with no gradient by
@@ -17,6 +17,18 @@ def _per_row(grad):
     return grad[:, None] if grad.ndim else grad
 
 
+def _weighted_sum(coefficients, log_probs, total):
+    """-sum_c A_ic lp_ic per row (or over everything with ``total``), where a class with A_ic = 0
+    adds nothing even if lp_ic = -inf (a logit masked with -inf, as PyTorch allows): 0 * -inf
+    would be nan. The plain product first; the masked one only when that made a nan."""
+    axis = None if total else -1
+    loss = -(coefficients * log_probs).sum(axis=axis)
+    if xp.isnan(loss).any():
+        with xp.errstate(invalid="ignore"):
+            loss = -xp.where(coefficients != 0, coefficients * log_probs, 0).sum(axis=axis)
+    return loss
+
+
 class CrossEntropy(Function):
     """loss_i = -sum_c A_ic log softmax(z_i)_c for logits z (M, C), coefficients A (M, C);
     with ``total=True`` the sum over rows (the reduced loss) in the same op"""
@@ -26,9 +38,7 @@ class CrossEntropy(Function):
         shifted = logits - logits.max(axis=-1, keepdims=True, initial=-xp.inf)  # NOTE: no overflow
         log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))
         ctx.save_for_backward(log_probs, coefficients)
-        if total:
-            return -(coefficients * log_probs).sum()
-        return -(coefficients * log_probs).sum(axis=-1)
+        return _weighted_sum(coefficients, log_probs, total)
 
     @staticmethod
     def backward(ctx, grad):
@@ -45,11 +55,38 @@ class NLL(Function):
     @staticmethod
     def forward(ctx, log_probs, coefficients, total=False):
         ctx.save_for_backward(coefficients)
-        if total:
-            return -(coefficients * log_probs).sum()
-        return -(coefficients * log_probs).sum(axis=-1)
+        return _weighted_sum(coefficients, log_probs, total)
 
     @staticmethod
     def backward(ctx, grad):
         (coefficients,) = ctx.saved_tensors
         return -_per_row(grad) * coefficients, None  # dloss_i/dx_ic = -A_ic
+
+
+class BinaryCrossEntropy(Function):
+    """loss = -(y max(log p, -100) + (1 - y) max(log(1 - p), -100)) element-wise, for
+    probabilities p and targets y (PyTorch clamps the logs at -100)
+
+    Backward is PyTorch's dloss/dp = (p - y) / max(p (1 - p), 1e-12): finite where a saturated
+    sigmoid gives p = 0 or 1 exactly (the composite's d log p = 1 / p was inf there, times the
+    clamp's 0: nan). dloss/dy = max(log(1 - p), -100) - max(log p, -100), the derivative of
+    the loss as computed (PyTorch's target gradient leaves the logs unclamped: +-inf there).
+    """
+
+    @staticmethod
+    def forward(ctx, p, y):
+        with xp.errstate(divide="ignore"):
+            log_p = xp.maximum(xp.log(p), -100.0)
+            log_not_p = xp.maximum(xp.log(1 - p), -100.0)
+        ctx.save_for_backward(p, y, log_p, log_not_p)
+        return -(y * log_p + (1 - y) * log_not_p)
+
+    @staticmethod
+    def backward(ctx, grad):
+        p, y, log_p, log_not_p = ctx.saved_tensors
+        grad_p = grad_y = None
+        if ctx.needs_input_grad[0]:
+            grad_p = grad * (p - y) / xp.maximum(p * (1 - p), 1e-12)
+        if ctx.needs_input_grad[1]:
+            grad_y = grad * (log_not_p - log_p)
+        return grad_p, grad_y
