@@ -24,6 +24,12 @@ CASES = [
     ((1, 2, 1, 5), {"size": (3, 1), "mode": "bilinear", "align_corners": True}),
     ((1, 2, 4, 5), {"size": (3, 2), "mode": "area"}),
     ((2, 3, 7), {"size": 3, "mode": "area"}),
+    ((1, 2, 4, 5), {"scale_factor": 2, "mode": "bicubic"}),
+    ((1, 2, 4, 5), {"size": (7, 3), "mode": "bicubic", "align_corners": True}),
+    ((1, 2, 4, 5), {"size": (9, 11), "mode": "bicubic", "align_corners": False}),
+    ((1, 2, 8, 9), {"scale_factor": 0.5, "mode": "bicubic"}),  # downsampling: taps past edges
+    ((1, 2, 5, 5), {"scale_factor": (1.7, 0.6), "mode": "bicubic"}),
+    ((1, 2, 1, 6), {"size": (3, 1), "mode": "bicubic", "align_corners": True}),
 ]
 
 
@@ -45,6 +51,7 @@ def test_interpolate(shape, kwargs):
         ("Upsample", {"scale_factor": 3, "mode": "linear", "align_corners": True}, (2, 2, 4)),
         ("UpsamplingNearest2d", {"scale_factor": 2}, (1, 2, 3, 3)),
         ("UpsamplingBilinear2d", {"size": (5, 7)}, (1, 2, 3, 3)),
+        ("Upsample", {"scale_factor": 2, "mode": "bicubic"}, (1, 2, 3, 3)),
     ],
 )
 def test_upsampling_layers(name, kwargs, shape):
@@ -59,6 +66,16 @@ def test_interpolate_errors():
         F.interpolate(x, scale_factor=2, align_corners=True)
     with pytest.raises(NotImplementedError, match="'linear' with 4-D input"):
         F.interpolate(x, scale_factor=2, mode="linear")
-    with pytest.raises(NotImplementedError, match="'bicubic'"):
-        F.interpolate(x, scale_factor=2, mode="bicubic")
+    with pytest.raises(NotImplementedError, match="'bicubic' with 3-D input"):
+        F.interpolate(npgrad.ones(1, 1, 4), scale_factor=2, mode="bicubic")
     assert repr(nn.Upsample(scale_factor=2)) == "Upsample(scale_factor=2, mode='nearest')"
+
+
+def test_bicubic_reproduces_a_linear_ramp_inside_and_a_constant_everywhere():
+    """Cubic convolution is exact for polynomials up to degree 2 away from the edges, and
+    its four weights sum to 1: a constant image stays constant, edges included."""
+    ramp = npgrad.tensor([[[[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]]]])
+    up = F.interpolate(ramp, size=(1, 11), mode="bicubic", align_corners=True)
+    assert up[0, 0, 0, 3:8].tolist() == pytest.approx([1.5, 2.0, 2.5, 3.0, 3.5], abs=1e-6)
+    flat = F.interpolate(npgrad.full((1, 1, 3, 4), 2.5), scale_factor=1.5, mode="bicubic")
+    assert flat.numpy() == pytest.approx(2.5, abs=1e-6)

@@ -681,10 +681,12 @@ def interpolate(
 ):
     """Resize the spatial dims of (N, C, L) or (N, C, H, W) input to ``size`` or by
     ``scale_factor``. Matches ``torch.nn.functional.interpolate`` for the modes ``"nearest"``,
-    ``"nearest-exact"``, ``"linear"`` / ``"bilinear"`` (with ``align_corners``) and ``"area"``.
+    ``"nearest-exact"``, ``"linear"`` / ``"bilinear"`` and ``"bicubic"`` (with
+    ``align_corners``) and ``"area"``.
 
-    Nearest modes pick input elements by index; linear ones are one matrix product per dim,
-    each output row mixing its two nearest inputs, so gradients follow both exactly.
+    Nearest modes pick input elements by index; linear and cubic ones are one matrix product
+    per dim, each output row mixing its two (cubic: four) nearest inputs, so gradients follow
+    them exactly.
 
     >>> import npgrad
     >>> x = npgrad.tensor([[[1.0, 2.0]]])
@@ -699,16 +701,18 @@ def interpolate(
         raise ShapeError(
             f"interpolate: expected (N, C, L) or (N, C, H, W) input, got shape {input.shape}"
         )
-    if mode in ("linear", "bilinear", "bicubic", "trilinear") and mode != linear_modes[spatial]:
+    smooth_modes = (linear_modes[spatial], "bicubic") if spatial == 2 else (linear_modes[spatial],)
+    if mode in ("linear", "bilinear", "bicubic", "trilinear") and mode not in smooth_modes:
         raise NotImplementedError(
             f"interpolate: mode {mode!r} with {input.ndim}-D input is not supported "
             f"(use {linear_modes[spatial]!r})"
         )
-    if mode not in ("nearest", "nearest-exact", "area", linear_modes[spatial]):
+    if mode not in ("nearest", "nearest-exact", "area", *smooth_modes):
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported yet")
-    if align_corners is not None and mode not in linear_modes.values():
+    if align_corners is not None and mode not in (*linear_modes.values(), "bicubic"):
         raise ValueError(
-            "interpolate: align_corners can only be set with the linear modes (as in PyTorch)"
+            "interpolate: align_corners can only be set with the linear and cubic modes "
+            "(as in PyTorch)"
         )
     if antialias:
         raise NotImplementedError("interpolate: antialias is not supported yet")
@@ -743,7 +747,8 @@ def interpolate(
             sources = numpy.floor((numpy.arange(n_out) + offset) * scale).astype(numpy.int64)
             out = out.index_select(dim, numpy.minimum(sources, n_in - 1))
         else:
-            weights = Tensor(_linear_weights(n_in, n_out, scale, align_corners, out._data.dtype))
+            make = _cubic_weights if mode == "bicubic" else _linear_weights
+            weights = Tensor(make(n_in, n_out, scale, align_corners, out._data.dtype))
             out = (out.movedim(dim, -1) @ weights.T).movedim(-1, dim)
     return out
 
@@ -761,6 +766,32 @@ def _linear_weights(n_in, n_out, scale, align_corners, dtype):
     weights = numpy.zeros((n_out, n_in))
     numpy.add.at(weights, (numpy.arange(n_out), low), 1 - frac)
     numpy.add.at(weights, (numpy.arange(n_out), high), frac)
+    return weights.astype(dtype if numpy.dtype(dtype).kind == "f" else numpy.float32)
+
+
+def _cubic_weights(n_in, n_out, scale, align_corners, dtype, a=-0.75):
+    """(n_out, n_in) matrix of cubic convolution (Keys, 1981, with PyTorch's a = -0.75): row i
+    mixes the four inputs around the source position of output i, p = floor(s) - 1 .. + 2,
+    indices past either end repeating the edge, as PyTorch's bicubic mode."""
+    if align_corners:
+        positions = numpy.arange(n_out) * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+    else:  # pixel centres, and (unlike the linear mode) not clamped at input 0
+        positions = (numpy.arange(n_out) + 0.5) * scale - 0.5
+    floor = numpy.floor(positions)
+    t = positions - floor
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    weights = numpy.zeros((n_out, n_in))
+    rows = numpy.arange(n_out)
+    taps = (far(t + 1), near(t), near(1 - t), far(2 - t))  # inputs floor(s) - 1 .. + 2
+    for offset, weight in zip((-1, 0, 1, 2), taps, strict=True):
+        columns = numpy.clip(floor.astype(numpy.int64) + offset, 0, n_in - 1)
+        numpy.add.at(weights, (rows, columns), weight)
     return weights.astype(dtype if numpy.dtype(dtype).kind == "f" else numpy.float32)
 
 
