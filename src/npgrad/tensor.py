@@ -1412,9 +1412,8 @@ class Tensor:
     def median(self, dim=None, keepdim=False):
         """The lower median (no averaging, as PyTorch): of all elements, or ``(values,
         indices)`` along ``dim``."""
-        if dim is None:
-            flat = self.flatten()
-            return flat.sort()[0][(flat.shape[0] - 1) // 2]
+        if dim is None:  # tied medians share the gradient, as PyTorch's
+            return reduce.Median.apply(self)
         axis = _normalize_one_dim(dim, self.ndim, "median")
         values, indices = self.sort(dim=axis)
         pick = (slice(None),) * axis + (slice((self.shape[axis] - 1) // 2, None, self.shape[axis]),)
@@ -1422,6 +1421,45 @@ class Tensor:
         if not keepdim:
             values, indices = values.squeeze(axis), indices.squeeze(axis)
         return MinMax(values, indices)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        """``(values, indices)``: the k-th smallest entry along ``dim`` (k from 1) and where it
+        is; the gradient goes there. Among tied values the index is the k-th in a stable sort
+        (PyTorch's selection may name another of the ties; the value is the same)."""
+        axis = _normalize_one_dim(dim, self.ndim, "kthvalue")
+        size = self.shape[axis] if self.ndim else 1
+        if not 1 <= k <= size:
+            raise IndexError(f"kthvalue: k ({k}) is out of range for a dimension of size {size}")
+        if self.ndim == 0:
+            return MinMax(self.clone(), Tensor._wrap(xp.array(0)))
+        values, indices = self.sort(dim=axis)
+        pick = (slice(None),) * axis + (slice(k - 1, k),)
+        values, indices = values[pick], indices[pick]
+        if not keepdim:
+            values, indices = values.squeeze(axis), indices.squeeze(axis)
+        return MinMax(values, indices)
+
+    def cummax(self, dim):
+        """``(values, indices)``: the running maximum along ``dim`` and where it was reached
+        (a tie takes the later index and a NaN, once met, stays: PyTorch's rules). The gradient
+        of each value goes to its index."""
+        return self._running_extreme(dim, xp.maximum, "cummax")
+
+    def cummin(self, dim):
+        """``(values, indices)``: the running minimum along ``dim``, as :meth:`cummax`."""
+        return self._running_extreme(dim, xp.minimum, "cummin")
+
+    def _running_extreme(self, dim, extreme, op):
+        axis = _normalize_one_dim(dim, self.ndim, op)
+        if self.ndim == 0:
+            return MinMax(self.clone(), Tensor._wrap(xp.array(0)))
+        data = self._data
+        running = extreme.accumulate(data, axis=axis)  # (maximum and minimum propagate NaN)
+        positions = xp.arange(data.shape[axis]).reshape((-1,) + (1,) * (data.ndim - axis - 1))
+        reached = (data == running) | (xp.isnan(data) if data.dtype.kind in "fc" else False)
+        indices = xp.maximum.accumulate(xp.where(reached, positions, 0), axis=axis)
+        values = shape_ops.Gather.apply(self, indices, axis=axis)
+        return MinMax(values, Tensor._wrap(indices.astype(int64)))
 
     def nonzero(self, as_tuple=False):
         """Indices of the non-zero elements: an (n, ndim) int64 tensor, or a tuple of 1-D ones."""

@@ -183,3 +183,36 @@ def test_pow_with_exponent_zero_has_gradient_zero_at_zero():
     exponent = npgrad.tensor([0.0, 2.0, 0.0])
     (x**exponent).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 4.0, 0.0])
+
+
+@pytest.mark.parametrize("name", ["cummax", "cummin"])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cummax_cummin(name, dim):
+    check_op([(3, 4, 5)], lambda x: getattr(x, name)(dim).values)
+    ties = np.float32([[1, 3, 3, 2, 5, 0, 5, 7, np.nan, 9]])  # ties take the later index
+    x = np.repeat(ties, 2, axis=0).T.copy() if dim == 0 else np.repeat(ties, 2, axis=0)
+    values, indices = getattr(npgrad.tensor(x), name)(dim)
+    if torch is not None:
+        expected = getattr(torch.tensor(x), name)(dim)
+        np.testing.assert_array_equal(values.numpy(), expected.values.numpy())
+        np.testing.assert_array_equal(indices.numpy(), expected.indices.numpy())
+    assert indices.dtype == npgrad.int64
+
+
+@pytest.mark.parametrize("k", [1, 2, 4])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_kthvalue(k, keepdim):
+    check_op([(3, 4)], lambda x: x.kthvalue(k, 1, keepdim).values)
+    check_op([(4, 3)], lambda x: x.kthvalue(k, 0, keepdim).values)
+    x = npgrad.tensor([[3.0, 1.0, 4.0, 2.0]])
+    assert x.kthvalue(k, 1).indices.tolist() == [[1, 3, 0, 2][k - 1]]
+    with pytest.raises(IndexError, match="kthvalue"):
+        x.kthvalue(5)
+
+
+def test_median_of_all_elements_splits_the_gradient_among_ties():
+    check_op([(4,)], lambda x: x.median(), vals=[[1.0, 2.0, 2.0, 3.0]])  # torch: 0.5 each
+    check_op([(3, 3)], lambda x: x.median())
+    x = npgrad.tensor([1.0, np.nan, 2.0, np.nan], requires_grad=True)
+    x.median().backward()  # NaN is the median; its gradient goes to the NaNs, as PyTorch's
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.5, 0.0, 0.5])

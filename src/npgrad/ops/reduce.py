@@ -96,10 +96,34 @@ def _drop_axes(shape, axis):
 
 
 def _grad_to_extremes(grad, x, extreme, ctx):
-    """Route ``grad`` to the positions equal to ``extreme``, split evenly among ties."""
+    """Route ``grad`` to the positions equal to ``extreme``, split evenly among ties; a NaN
+    extreme (a NaN in the slice) to the NaNs, as PyTorch."""
     grad = _keep_reduced_axes(grad, x.ndim, ctx.axis, ctx.keepdims)
-    hits = (x == extreme).astype(grad.dtype)
+    hits = x == extreme
+    if extreme.dtype.kind in "fc" and xp.isnan(extreme).any():  # (extreme is the small one)
+        hits |= xp.isnan(x) & xp.isnan(extreme)
+    hits = hits.astype(grad.dtype)
     return hits * (grad / hits.sum(axis=ctx.axis, keepdims=True))
+
+
+class Median(Function):
+    """y = the lower median of all elements (PyTorch's, no averaging); tied medians share the
+    gradient equally, as PyTorch's median without a dim"""
+
+    @staticmethod
+    def forward(ctx, x):
+        flat = x.reshape(-1)
+        y = xp.sort(flat)[(flat.size - 1) // 2] if flat.size else xp.array(xp.nan, x.dtype)
+        if xp.isnan(flat).any():
+            y = xp.array(xp.nan, x.dtype)  # PyTorch: a NaN anywhere makes the median NaN
+        ctx.save_for_backward(x, y)
+        ctx.axis, ctx.keepdims = None, False
+        return xp.asarray(y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        return _grad_to_extremes(grad, x, y, ctx)  # dy/dx_i = [x_i = y] / (number of ties)
 
 
 class Var(Function):
