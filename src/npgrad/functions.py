@@ -3,10 +3,12 @@
 Each one calls the Tensor method of the same name, so the behaviour is defined in one place.
 """
 
+import builtins
+
 import numpy
 
 from npgrad.ops import linalg
-from npgrad.tensor import Tensor, _array_of, cat, tensor
+from npgrad.tensor import Tensor, _array_of, cat, stack, tensor
 
 
 def _as_tensor(x):
@@ -562,3 +564,337 @@ def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, devi
     exponents = linspace(start, end, steps, dtype=dtype)
     out = Tensor._wrap(numpy.power(base, exponents._data).astype(exponents.dtype))
     return out.requires_grad_(requires_grad)
+
+
+# --------------------------------------------------------------------------------------------
+# More of torch's namespace, each a composition of the ops above (so gradients come for free)
+
+
+def absolute(input):  # noqa: A002
+    """|x| (``torch.absolute``, an alias of ``abs``)."""
+    return _as_tensor(input).abs()
+
+
+def positive(input):  # noqa: A002
+    """x itself (``torch.positive``)."""
+    return _as_tensor(input)
+
+
+def swapdims(input, dim0, dim1):  # noqa: A002
+    """``swapaxes`` under PyTorch's other name."""
+    return _as_tensor(input).swapaxes(dim0, dim1)
+
+
+def ravel(input):  # noqa: A002
+    """The elements as one dimension (``flatten``)."""
+    return _as_tensor(input).flatten()
+
+
+def unflatten(input, dim, sizes):  # noqa: A002
+    """Split dimension ``dim`` into ``sizes`` (one of them may be -1)."""
+    x = _as_tensor(input)
+    dim = dim % x.ndim
+    return x.reshape(*x.shape[:dim], *sizes, *x.shape[dim + 1 :])
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """``torch.cosine_similarity``: ``nn.functional.cosine_similarity``."""
+    from npgrad.nn.functional import cosine_similarity as similarity
+
+    return similarity(_as_tensor(x1), _as_tensor(x2), dim, eps)
+
+
+def broadcast_shapes(*shapes):
+    """The shape that ``shapes`` broadcast to (a ``ShapeError``-like ValueError if none)."""
+    return tuple(numpy.broadcast_shapes(*(tuple(s) for s in shapes)))
+
+
+def broadcast_tensors(*tensors):
+    """Each tensor expanded to the common broadcast shape (views; gradients sum back)."""
+    tensors = [_as_tensor(t) for t in tensors]
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(t.expand(*shape) for t in tensors)
+
+
+def atleast_1d(*tensors):
+    """Each tensor with at least one dimension (a 0-d one becomes shape (1,))."""
+    out = tuple(t.reshape(1) if t.ndim == 0 else t for t in map(_as_tensor, _flat(tensors)))
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_2d(*tensors):
+    """Each tensor with at least two dimensions (a new leading one where needed)."""
+    out = tuple(t.reshape(1, -1) if t.ndim < 2 else t for t in map(_as_tensor, _flat(tensors)))
+    return out[0] if len(out) == 1 else out
+
+
+def _flat(tensors):
+    return tensors[0] if len(tensors) == 1 and isinstance(tensors[0], list | tuple) else tensors
+
+
+def fliplr(input):  # noqa: A002
+    """Reverse the columns (dim 1)."""
+    return _as_tensor(input).flip(1)
+
+
+def flipud(input):  # noqa: A002
+    """Reverse the rows (dim 0)."""
+    return _as_tensor(input).flip(0)
+
+
+def rot90(input, k=1, dims=(0, 1)):  # noqa: A002
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims``, from the first towards the
+    second (``torch.rot90``)."""
+    x = _as_tensor(input)
+    first, second = dims
+    k %= 4
+    if k == 1:
+        return x.flip(second).swapaxes(first, second)
+    if k == 2:
+        return x.flip(first).flip(second)
+    if k == 3:
+        return x.swapaxes(first, second).flip(second)
+    return x
+
+
+def deg2rad(input):  # noqa: A002
+    """Degrees to radians."""
+    return _as_tensor(input) * (numpy.pi / 180)
+
+
+def rad2deg(input):  # noqa: A002
+    """Radians to degrees."""
+    return _as_tensor(input) * (180 / numpy.pi)
+
+
+def exp2(input):  # noqa: A002
+    """2^x, element-wise."""
+    return (_as_tensor(input) * numpy.log(2.0)).exp()
+
+
+def frac(input):  # noqa: A002
+    """x - trunc(x): the fractional part, with x's sign (gradient 1)."""
+    x = _as_tensor(input)
+    return x - x.detach().trunc()
+
+
+def sgn(input):  # noqa: A002
+    """sign(x) for real tensors (``torch.sgn``; complex tensors are not supported)."""
+    return _as_tensor(input).sign()
+
+
+def signbit(input):  # noqa: A002
+    """True where the sign bit is set (-0.0 and NaNs with it included); no gradient."""
+    return tensor(numpy.signbit(_array_of(_as_tensor(input))))
+
+
+def erfc(input):  # noqa: A002
+    """1 - erf(x)."""
+    return 1 - _as_tensor(input).erf()
+
+
+def logit(input, eps=None):  # noqa: A002
+    """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when ``eps`` is given."""
+    p = _as_tensor(input)
+    if eps is not None:
+        p = p.clamp(eps, 1 - eps)
+    return p.log() - (1 - p).log()
+
+
+def xlogy(input, other):  # noqa: A002
+    """x log(y), and 0 where x = 0 and y <= 0 (0 log 0 := 0), as ``torch.xlogy``."""
+    x, y = _as_tensor(input), _as_tensor(other)
+    hole = (x.detach() == 0) & (y.detach() <= 0)  # no log(0) behind the hole, no NaN gradient
+    return (x * y.masked_fill(hole, 1.0).log()).masked_fill(hole, 0.0)
+
+
+def sinc(input):  # noqa: A002
+    """sin(pi x) / (pi x), and 1 at x = 0 (the gradient there is 0)."""
+    x = _as_tensor(input)
+    zero = x.detach() == 0
+    scaled = x.masked_fill(zero, 1.0) * numpy.pi
+    return (scaled.sin() / scaled).masked_fill(zero, 1.0)
+
+
+def hypot(input, other):  # noqa: A002
+    """sqrt(x^2 + y^2), element-wise."""
+    x, y = _as_tensor(input), _as_tensor(other)
+    return (x * x + y * y).sqrt()
+
+
+def logaddexp(input, other):  # noqa: A002
+    """log(e^x + e^y), computed as max(x, y) + log1p(e^-|x - y|): no overflow."""
+    x, y = _as_tensor(input), _as_tensor(other)
+    return x.maximum(y) + (-(x - y).abs()).exp().log1p()
+
+
+def logaddexp2(input, other):  # noqa: A002
+    """log2(2^x + 2^y)."""
+    x, y = _as_tensor(input), _as_tensor(other)
+    ln2 = numpy.log(2.0)
+    return logaddexp(x * ln2, y * ln2) / ln2
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):  # noqa: A002
+    """(..., n) -> (..., n, n) with the last dim on the diagonal (offset 0, the last two dims)."""
+    if (offset, dim1 % 2, dim2 % 2) != (0, 0, 1):
+        raise NotImplementedError("diag_embed: only offset 0 into the last two dims")
+    x = _as_tensor(input)
+    eye = tensor(numpy.eye(x.shape[-1], dtype=x.dtype))
+    return x.unsqueeze(-1) * eye
+
+
+def block_diag(*tensors):
+    """The tensors (0-, 1- or 2-D) as blocks along the diagonal of one matrix."""
+    blocks = [t.reshape(1, -1) if t.ndim < 2 else t for t in map(_as_tensor, tensors)]
+    width = builtins.sum(b.shape[1] for b in blocks)
+    rows, left = [], 0
+    for b in blocks:
+        zeros_left = tensor(numpy.zeros((b.shape[0], left), b.dtype))
+        zeros_right = tensor(numpy.zeros((b.shape[0], width - left - b.shape[1]), b.dtype))
+        rows.append(cat([zeros_left, b, zeros_right], dim=1))
+        left += b.shape[1]
+    return cat(rows, dim=0)
+
+
+def tril_indices(row, col, offset=0, dtype=None, device=None):
+    """(2, n) int64 indices of the lower triangle of a row x col matrix."""
+    return tensor(numpy.stack(numpy.tril_indices(row, offset, col)).astype(numpy.int64))
+
+
+def triu_indices(row, col, offset=0, dtype=None, device=None):
+    """(2, n) int64 indices of the upper triangle of a row x col matrix."""
+    return tensor(numpy.stack(numpy.triu_indices(row, offset, col)).astype(numpy.int64))
+
+
+def take(input, index):  # noqa: A002
+    """The elements of the flattened input at ``index`` (any shape)."""
+    flat = _as_tensor(input).flatten()
+    index = numpy.asarray(_array_of(_as_tensor(index)), dtype=numpy.int64)
+    wrapped = index.reshape(-1) % builtins.max(flat.shape[0], 1)  # negative: from the end
+    return flat.index_select(0, wrapped).reshape(index.shape)
+
+
+def tensor_split(input, indices_or_sections, dim=0):  # noqa: A002
+    """Split into ``n`` nearly equal parts (the first ones one longer), or at the given
+    indices, along ``dim`` (``torch.tensor_split``)."""
+    x = _as_tensor(input)
+    size = x.shape[dim]
+    if isinstance(indices_or_sections, int):
+        n = indices_or_sections
+        lengths = [size // n + (1 if i < size % n else 0) for i in range(n)]
+        cuts = numpy.cumsum([0, *lengths])
+    else:
+        cuts = [0, *indices_or_sections, size]
+    pieces = []
+    for start, stop in zip(cuts[:-1], cuts[1:], strict=True):
+        start = builtins.min(int(start), size)
+        stop = builtins.min(builtins.max(int(stop), start), size)
+        pieces.append(x.narrow(dim, start, stop - start))
+    return tuple(pieces)
+
+
+def hsplit(input, sections):  # noqa: A002
+    """``tensor_split`` along dim 1 (dim 0 for 1-D input)."""
+    x = _as_tensor(input)
+    return tensor_split(x, sections, dim=1 if x.ndim > 1 else 0)
+
+
+def vsplit(input, sections):  # noqa: A002
+    """``tensor_split`` along dim 0."""
+    return tensor_split(input, sections, dim=0)
+
+
+def dsplit(input, sections):  # noqa: A002
+    """``tensor_split`` along dim 2."""
+    return tensor_split(input, sections, dim=2)
+
+
+def isin(elements, test_elements, assume_unique=False, invert=False):
+    """True where an element of ``elements`` is in ``test_elements``; no gradient."""
+    found = numpy.isin(
+        _array_of(_as_tensor(elements)), _array_of(_as_tensor(test_elements)), invert=invert
+    )
+    return tensor(found)
+
+
+def isneginf(input):  # noqa: A002
+    """True where x is -inf."""
+    return tensor(numpy.isneginf(_array_of(_as_tensor(input))))
+
+
+def isposinf(input):  # noqa: A002
+    """True where x is +inf."""
+    return tensor(numpy.isposinf(_array_of(_as_tensor(input))))
+
+
+def searchsorted(sorted_sequence, values, out_int32=False, right=False, side=None, sorter=None):
+    """Where ``values`` would go in the sorted last dim of ``sorted_sequence`` (1-D, or one row
+    per row of ``values``); ``right`` (or side="right") puts equal values after. No gradient."""
+    if sorter is not None:
+        raise NotImplementedError("searchsorted: sorter is not supported")
+    side = side or ("right" if right else "left")
+    boundaries = _array_of(_as_tensor(sorted_sequence))
+    queries = _array_of(_as_tensor(values))
+    if boundaries.ndim == 1:
+        found = numpy.searchsorted(boundaries, queries, side=side)
+    else:
+        rows_b = boundaries.reshape(-1, boundaries.shape[-1])
+        rows_q = queries.reshape(-1, queries.shape[-1])
+        found = numpy.stack(
+            [numpy.searchsorted(b, q, side=side) for b, q in zip(rows_b, rows_q, strict=True)]
+        ).reshape(queries.shape)
+    return tensor(numpy.asarray(found, dtype=numpy.int32 if out_int32 else numpy.int64))
+
+
+def bucketize(input, boundaries, out_int32=False, right=False):  # noqa: A002
+    """The bucket of each element among 1-D sorted ``boundaries``: i with b[i-1] < x <= b[i]
+    (``right``: b[i-1] <= x < b[i]). No gradient."""
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def cov(input, correction=1, fweights=None, aweights=None):  # noqa: A002
+    """The covariance of the rows (variables) of a 2-D input whose columns are observations."""
+    if fweights is not None or aweights is not None:
+        raise NotImplementedError("cov: fweights and aweights are not supported")
+    x = _as_tensor(input)
+    x = x.reshape(1, -1) if x.ndim < 2 else x
+    centered = x - x.mean(dim=1, keepdim=True)
+    return (centered @ centered.T) / builtins.max(x.shape[1] - correction, 0)
+
+
+def corrcoef(input):  # noqa: A002
+    """Pearson correlation coefficients of the rows of a 2-D input."""
+    c = cov(input)
+    d = c.diagonal().sqrt()
+    return (c / d.unsqueeze(1) / d.unsqueeze(0)).clamp(-1, 1)
+
+
+def trapezoid(y, x=None, dx=None, dim=-1):
+    """The trapezoid rule along ``dim``: with 1-D sample points ``x`` or a spacing ``dx`` (1)."""
+    y = _as_tensor(y)
+    dim %= y.ndim
+    n = y.shape[dim]
+    pairs = y.narrow(dim, 0, n - 1) + y.narrow(dim, 1, n - 1)
+    if x is None:
+        return pairs.sum(dim) * ((1.0 if dx is None else dx) / 2)
+    x = _as_tensor(x)
+    steps = (x.narrow(0, 1, n - 1) - x.narrow(0, 0, n - 1)).reshape(-1, *[1] * (y.ndim - dim - 1))
+    return (pairs * steps).sum(dim) / 2
+
+
+trapz = trapezoid
+
+
+def vander(x, N=None, increasing=False):  # noqa: N803 - PyTorch's name
+    """Columns x^(N-1), ..., x, 1 (or increasing powers) of a 1-D tensor."""
+    x = _as_tensor(x)
+    n = x.shape[0] if N is None else N
+    powers = range(n) if increasing else range(n - 1, -1, -1)
+    return stack([x**p for p in powers], dim=1)
+
+
+def unravel_index(indices, shape):
+    """The coordinates of flat ``indices`` in ``shape``, one int64 tensor per dimension."""
+    found = numpy.unravel_index(_array_of(_as_tensor(indices)), tuple(shape))
+    return tuple(tensor(numpy.asarray(f, dtype=numpy.int64)) for f in found)

@@ -1,0 +1,158 @@
+"""More of torch's namespace (npgrad.functions' last section): values and gradients against
+PyTorch where installed, float64 gradcheck always."""
+
+import numpy as np
+import pytest
+from helpers import check_grad, check_op, torch
+
+import npgrad
+
+# name: (input shapes, torch function, npgrad function); None: the same call on both
+DIFFERENTIABLE = {
+    "absolute": ([(3, 4)], None, lambda x: npgrad.absolute(x)),
+    "positive": ([(3,)], lambda x: torch.positive(x) * 2, lambda x: npgrad.positive(x) * 2),
+    "swapdims": (
+        [(2, 3, 4)],
+        lambda x: torch.swapdims(x, 0, 2),
+        lambda x: npgrad.swapdims(x, 0, 2),
+    ),
+    "ravel": ([(2, 3)], None, None),
+    "unflatten": (
+        [(2, 12)],
+        lambda x: torch.unflatten(x, 1, (3, -1)),
+        lambda x: npgrad.unflatten(x, 1, (3, -1)),
+    ),
+    "cosine_similarity": ([(3, 4), (3, 4)], None, None),
+    "broadcast_tensors": ([(3, 1), (1, 4)], None, None),
+    "atleast_2d": ([(3,)], None, None),
+    "fliplr": ([(3, 4)], None, None),
+    "flipud": ([(3, 4)], None, None),
+    "rot90_1": ([(3, 4)], lambda x: torch.rot90(x, 1, (0, 1)), lambda x: npgrad.rot90(x)),
+    "rot90_2": (
+        [(3, 4, 2)],
+        lambda x: torch.rot90(x, 2, (1, 2)),
+        lambda x: npgrad.rot90(x, 2, (1, 2)),
+    ),
+    "rot90_3": ([(3, 4)], lambda x: torch.rot90(x, -1, (0, 1)), lambda x: npgrad.rot90(x, -1)),
+    "deg2rad": ([(3,)], None, None),
+    "rad2deg": ([(3,)], None, None),
+    "exp2": ([(3, 2)], None, None),
+    "erfc": ([(3, 2)], None, None),
+    "logit": ([(4,)], lambda x: torch.logit(x.sigmoid()), lambda x: npgrad.logit(x.sigmoid())),
+    "logit_eps": (
+        [(4,)],
+        lambda x: torch.logit(x.sigmoid(), 0.2),
+        lambda x: npgrad.logit(x.sigmoid(), 0.2),
+    ),
+    "hypot": ([(3,), (3,)], None, None),
+    "logaddexp": ([(3, 2), (2,)], None, None),
+    "logaddexp2": ([(3,), (3,)], None, None),
+    "diag_embed": ([(2, 3)], None, None),
+    "block_diag": ([(2, 2), (1, 3)], None, None),
+    "cov": ([(3, 5)], None, None),
+    "corrcoef": ([(3, 5)], None, None),
+    "trapezoid": ([(3, 5)], None, None),
+    "trapezoid_dx": (
+        [(3, 5)],
+        lambda y: torch.trapezoid(y, dx=0.5, dim=0),
+        lambda y: npgrad.trapezoid(y, dx=0.5, dim=0),
+    ),
+    "take": (
+        [(3, 4)],
+        lambda x: torch.take(x, torch.tensor([[0, 5], [11, 5]])),
+        lambda x: npgrad.take(x, npgrad.tensor([[0, 5], [11, 5]])),
+    ),
+    "tensor_split": (
+        [(7, 2)],
+        lambda x: torch.tensor_split(x, 3),
+        lambda x: npgrad.tensor_split(x, 3),
+    ),
+    "tensor_split_at": (
+        [(7, 2)],
+        lambda x: torch.tensor_split(x, [1, 5]),
+        lambda x: npgrad.tensor_split(x, [1, 5]),
+    ),
+    "hsplit": ([(2, 6)], lambda x: torch.hsplit(x, 3), lambda x: npgrad.hsplit(x, 3)),
+    "vsplit": ([(4, 2)], lambda x: torch.vsplit(x, [1]), lambda x: npgrad.vsplit(x, [1])),
+    "dsplit": ([(2, 2, 4)], lambda x: torch.dsplit(x, 2), lambda x: npgrad.dsplit(x, 2)),
+    "sinc": ([(5,)], None, None),
+    "xlogy": (
+        [(4,), (4,)],
+        lambda x, y: torch.xlogy(x, y.abs() + 0.1),
+        lambda x, y: npgrad.xlogy(x, y.abs() + 0.1),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(DIFFERENTIABLE))
+def test_against_torch_and_gradcheck(name):
+    shapes, torch_fn, npgrad_fn = DIFFERENTIABLE[name]
+    base = {"broadcast_tensors": "broadcast_tensors", "atleast_2d": "atleast_2d"}.get(name, name)
+    if npgrad_fn is None:
+        npgrad_fn = lambda *xs: getattr(npgrad, base)(*xs)  # noqa: E731
+    if torch_fn is None:
+        torch_fn = (lambda *xs: getattr(torch, base)(*xs)) if torch is not None else npgrad_fn  # noqa: E731
+    check_op(shapes, torch_fn=torch_fn, npgrad_fn=npgrad_fn, low=0.2 if name == "cov" else -2.0)
+
+
+def test_special_values():
+    zero = npgrad.tensor([0.0, 0.0, 2.0], requires_grad=True)
+    y = npgrad.tensor([0.0, 3.0, 0.5], requires_grad=True)
+    out = npgrad.xlogy(zero, y)
+    out.sum().backward()
+    np.testing.assert_array_equal(out.numpy(), [0.0, 0.0, 2.0 * np.log(np.float32(0.5))])
+    assert np.isfinite(zero.grad.numpy()).all() and np.isfinite(y.grad.numpy()).all()
+    x = npgrad.tensor([0.0, 0.5], requires_grad=True)
+    s = npgrad.sinc(x)
+    s.sum().backward()
+    assert s.tolist()[0] == 1.0 and x.grad.tolist()[0] == 0.0
+    assert npgrad.logaddexp(npgrad.tensor([1e4]), npgrad.tensor([1e4])).item() == pytest.approx(
+        1e4 + np.log(2)
+    )
+    assert npgrad.frac(npgrad.tensor([-1.5, 2.25])).tolist() == [-0.5, 0.25]
+
+
+def test_index_helpers_match_numpy_and_torch():
+    assert npgrad.broadcast_shapes((3, 1), (1, 4), (4,)) == (3, 4)
+    np.testing.assert_array_equal(
+        npgrad.tril_indices(3, 4, 1).numpy(), np.stack(np.tril_indices(3, 1, 4))
+    )
+    np.testing.assert_array_equal(
+        npgrad.triu_indices(4, 3).numpy(), np.stack(np.triu_indices(4, 0, 3))
+    )
+    boundaries = npgrad.tensor([1.0, 3.0, 5.0, 7.0])
+    values = npgrad.tensor([[0.0, 3.0, 6.0], [7.0, 8.0, 1.0]])
+    assert npgrad.bucketize(values, boundaries).tolist() == [[0, 1, 3], [3, 4, 0]]
+    assert npgrad.bucketize(values, boundaries, right=True).tolist() == [[0, 2, 3], [4, 4, 1]]
+    rows = npgrad.tensor([[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]])
+    assert npgrad.searchsorted(rows, npgrad.tensor([[3.0], [3.0]])).tolist() == [[1], [1]]
+    assert npgrad.searchsorted(rows, npgrad.tensor([[3.0], [3.0]]), side="right").tolist() == [
+        [2],
+        [1],
+    ]
+    assert npgrad.isin(npgrad.tensor([1, 2, 3]), npgrad.tensor([2, 5])).tolist() == [
+        False,
+        True,
+        False,
+    ]
+    assert npgrad.isneginf(npgrad.tensor([-np.inf, np.inf, 0.0])).tolist() == [True, False, False]
+    assert npgrad.isposinf(npgrad.tensor([-np.inf, np.inf, 0.0])).tolist() == [False, True, False]
+    assert npgrad.signbit(npgrad.tensor([-0.0, 0.0, -2.0])).tolist() == [True, False, True]
+    assert [t.tolist() for t in npgrad.unravel_index(npgrad.tensor([5, 7]), (2, 4))] == [
+        [1, 1],
+        [1, 3],
+    ]
+    if torch is not None:
+        expected = torch.bucketize(torch.tensor(values.numpy()), torch.tensor(boundaries.numpy()))
+        assert npgrad.bucketize(values, boundaries).tolist() == expected.tolist()
+    check_grad(lambda x: npgrad.atleast_1d(x.sum()) * 2, np.random.rand(3))
+
+
+def test_vander():
+    """(PyTorch's own vander fails its autograd check with an in-place error: values only.)"""
+    x = np.array([0.5, -1.0, 2.0, 3.0])
+    check_grad(lambda t: npgrad.vander(t), x)
+    check_grad(lambda t: npgrad.vander(t, 5, True), x)
+    expected = np.vander(x, 5, increasing=True)
+    np.testing.assert_allclose(npgrad.vander(npgrad.tensor(x), 5, True).numpy(), expected)
+    np.testing.assert_allclose(npgrad.vander(npgrad.tensor(x)).numpy(), np.vander(x))
