@@ -156,3 +156,41 @@ def test_vander():
     expected = np.vander(x, 5, increasing=True)
     np.testing.assert_allclose(npgrad.vander(npgrad.tensor(x), 5, True).numpy(), expected)
     np.testing.assert_allclose(npgrad.vander(npgrad.tensor(x)).numpy(), np.vander(x))
+
+
+METHODS = {
+    "tile": ([(3, 4)], lambda x: x.tile(2)),
+    "tile_more_dims": ([(3, 4)], lambda x: x.tile(2, 1, 3)),
+    "unfold": ([(3, 7)], lambda x: x.unfold(1, 3, 2)),
+    "unfold_overlapping": ([(5, 2)], lambda x: x.unfold(0, 3, 1)),
+    "unfold_whole": ([(2, 7)], lambda x: x.unfold(-1, 7, 3)),
+    "addmm": ([(3, 2), (3, 4), (4, 2)], lambda c, a, b: c.addmm(a, b, beta=0.5, alpha=2.0)),
+    "sum_to_size": ([(2, 3, 1)], lambda x: x.expand(2, 3, 4).sum_to_size(3, 1)),
+    "nanmean": ([(3, 4)], lambda x: x.nanmean(1)),
+    "nansum": ([(3, 4)], lambda x: x.nansum(0, keepdim=True)),
+}
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_tensor_methods_against_torch(name):
+    shapes, fn = METHODS[name]
+    check_op(shapes, torch_fn=fn, npgrad_fn=fn)
+
+
+def test_fill_diagonal_byte_char_logical_not():
+    rows = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0], [9.0, 10.0]]
+    for wrap in (False, True):
+        ours = npgrad.tensor(rows).fill_diagonal_(0.0, wrap=wrap).tolist()
+        expected = np.array(rows)
+        np.fill_diagonal(expected, 0.0, wrap=wrap)
+        assert ours == expected.tolist()
+    x = npgrad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = x * 1
+    y.fill_diagonal_(5.0)
+    y.sum().backward()  # the filled diagonal has no gradient
+    assert x.grad.tolist() == [[0.0, 1.0], [1.0, 0.0]]
+    assert npgrad.tensor([1.7, -2.0]).byte().dtype == npgrad.uint8
+    assert npgrad.tensor([1.7, -2.0]).char().tolist() == [1, -2]
+    assert npgrad.tensor([1.0, 0.0]).logical_not().tolist() == [False, True]
+    with pytest.raises(npgrad.errors.ShapeError, match="unfold"):
+        npgrad.ones(3).unfold(0, 4, 1)

@@ -302,6 +302,14 @@ class Tensor:
         """Convert to bool."""
         return self._cast(bool_)
 
+    def byte(self):
+        """Convert to uint8."""
+        return self._cast(uint8)
+
+    def char(self):
+        """Convert to int8."""
+        return self._cast(int8)
+
     def type_as(self, other):
         """Convert to ``other``'s dtype."""
         return self._cast(other.dtype)
@@ -1163,6 +1171,74 @@ class Tensor:
                 f"tensor's dims ({self.ndim})"
             )
         return shape_ops.Repeat.apply(self, repeats=repeats)
+
+    def tile(self, *dims):
+        """Repeat the tensor along each dim; fewer ``dims`` than dimensions count from the last
+        (``torch.tile``: ``repeat`` with the missing leading repeats set to 1)."""
+        dims = _size_args(dims)
+        return self.repeat(*((1,) * (self.ndim - len(dims)) + tuple(dims)))
+
+    def unfold(self, dimension, size, step):
+        """Every window of ``size`` along ``dimension``, ``step`` apart, as a new last dim:
+        (..., n, ...) -> (..., (n - size) // step + 1, ..., size) (``torch.Tensor.unfold``);
+        the windows are gathered, so gradients of overlapping windows add up."""
+        axis = _normalize_one_dim(dimension, self.ndim, "unfold")
+        length = self.shape[axis] if self.ndim else 1
+        if size > length or size < 0 or step <= 0:
+            raise ShapeError(
+                f"unfold: windows of size {size} and step {step} do not fit a dimension of "
+                f"size {length}"
+            )
+        starts = xp.arange(0, length - size + 1, step)
+        index = (starts[:, None] + xp.arange(size)[None, :]).reshape(-1)
+        picked = self.index_select(axis, index) if self.ndim else self.reshape(1)
+        shape = list(picked.shape)
+        shape[axis : axis + 1] = [len(starts), size]
+        return picked.reshape(*shape).movedim(axis + 1, -1)
+
+    def addmm(self, mat1, mat2, beta=1, alpha=1):
+        """beta * self + alpha * (mat1 @ mat2)."""
+        product = mat1 @ mat2
+        return (self if beta == 1 else self * beta) + (product if alpha == 1 else product * alpha)
+
+    def sum_to_size(self, *size):
+        """Sum over the dims that broadcasting would have expanded to reach this shape from
+        ``size`` (the gradient of ``expand``)."""
+        size = _size_args(size)
+        lead = self.ndim - len(size)
+        dims = list(range(lead)) + [
+            lead + i for i, n in enumerate(size) if n == 1 and self.shape[lead + i] != 1
+        ]
+        out = self.sum(dim=dims, keepdim=True) if dims else self
+        return out.reshape(*size)
+
+    def nanmean(self, dim=None, keepdim=False):
+        """The mean of the non-NaN elements (``torch.nanmean``)."""
+        from npgrad.functions import nanmean
+
+        return nanmean(self, dim, keepdim)
+
+    def nansum(self, dim=None, keepdim=False):
+        """The sum with NaNs counted as zero (``torch.nansum``)."""
+        from npgrad.functions import nansum
+
+        return nansum(self, dim, keepdim)
+
+    def logical_not(self):
+        """True where the element is zero (False); no gradient."""
+        return Tensor._wrap(xp.logical_not(self._data))
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        """In place: ``fill_value`` on the main diagonal (all dims equal, or a 2-D matrix; with
+        ``wrap`` a tall matrix's diagonal starts again below each square block)."""
+        if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+            raise ShapeError(
+                f"fill_diagonal_: expected a matrix or a tensor with all dims equal, got "
+                f"{self.shape}"
+            )
+        mask = xp.zeros(self.shape, dtype=bool)
+        xp.fill_diagonal(mask, True, wrap=wrap)
+        return self.masked_fill_(Tensor._wrap(mask), fill_value)
 
     def repeat_interleave(self, repeats, dim=None):
         """Repeat each element ``repeats`` times along ``dim`` (flattened first when None)."""
