@@ -898,3 +898,17 @@ def unravel_index(indices, shape):
     """The coordinates of flat ``indices`` in ``shape``, one int64 tensor per dimension."""
     found = numpy.unravel_index(_array_of(_as_tensor(indices)), tuple(shape))
     return tuple(tensor(numpy.asarray(f, dtype=numpy.int64)) for f in found)
+
+
+def pdist(input, p=2.0):  # noqa: A002
+    """``torch.pdist``: ``nn.functional.pdist``."""
+    from npgrad.nn.functional import pdist as distances
+
+    return distances(_as_tensor(input), p)
+
+
+def channel_shuffle(input, groups):  # noqa: A002
+    """``torch.channel_shuffle``: ``nn.functional.channel_shuffle``."""
+    from npgrad.nn.functional import channel_shuffle as shuffle
+
+    return shuffle(_as_tensor(input), groups)

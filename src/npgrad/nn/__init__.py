@@ -35,6 +35,7 @@ from npgrad.nn.modules.activation import (
     Threshold,
 )
 from npgrad.nn.modules.container import (
+    DataParallel,
     ModuleDict,
     ModuleList,
     ParameterDict,
@@ -52,6 +53,8 @@ from npgrad.nn.modules.conv import (
     Conv2d,
     ConvTranspose1d,
     ConvTranspose2d,
+    LPPool1d,
+    LPPool2d,
     MaxPool1d,
     MaxPool2d,
     MaxUnpool1d,
@@ -59,10 +62,12 @@ from npgrad.nn.modules.conv import (
 )
 from npgrad.nn.modules.layers import (
     AlphaDropout,
+    ChannelShuffle,
     CosineSimilarity,
     Dropout,
     Dropout1d,
     Dropout2d,
+    Dropout3d,
     Embedding,
     EmbeddingBag,
     FeatureAlphaDropout,
@@ -99,17 +104,21 @@ from npgrad.nn.modules.loss import (
     SmoothL1Loss,
     SoftMarginLoss,
     TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from npgrad.nn.modules.module import Module
 from npgrad.nn.modules.normalization import (
     BatchNorm1d,
     BatchNorm2d,
+    BatchNorm3d,
     GroupNorm,
     InstanceNorm1d,
     InstanceNorm2d,
+    InstanceNorm3d,
     LayerNorm,
     LocalResponseNorm,
     RMSNorm,
+    SyncBatchNorm,
 )
 from npgrad.nn.modules.padding import (
     CircularPad1d,

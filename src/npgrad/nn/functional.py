@@ -994,6 +994,54 @@ def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
     return _dropout(input, p, training, input.shape[:2] + (1,) * (input.ndim - 2))
 
 
+def dropout3d(input, p=0.5, training=True, inplace=False):  # noqa: A002
+    """Zero whole channels of (N, C, D, H, W) input with probability ``p``, scale the rest."""
+    return _dropout(input, p, training, input.shape[:2] + (1,) * (input.ndim - 2))
+
+
+def channel_shuffle(input, groups):  # noqa: A002
+    """Interleave the channels of ``groups`` groups (ShuffleNet, Zhang et al., 2018):
+    (N, g * k, ...) viewed as (N, g, k, ...) and read as (N, k, g, ...)."""
+    n, channels, *rest = input.shape
+    if channels % groups:
+        raise ShapeError(f"channel_shuffle: {channels} channels do not split into {groups} groups")
+    grouped = input.reshape(n, groups, channels // groups, *rest)
+    return grouped.swapaxes(1, 2).reshape(n, channels, *rest)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    """(sum over each window of x^p)^(1/p), PyTorch's formula: the mean of x^p times the
+    window's size, its sign kept and negatives set to 0 before the root."""
+    kernel = (kernel_size,) * 2 if isinstance(kernel_size, int) else tuple(kernel_size)
+    out = avg_pool2d(input.pow(norm_type), kernel, stride, 0, ceil_mode)
+    return (out.sign() * out.abs().relu()).mul(kernel[0] * kernel[1]).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    """``lp_pool2d`` over windows of (N, C, L) input."""
+    out = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (out.sign() * out.abs().relu()).mul(kernel_size).pow(1.0 / norm_type)
+
+
+def pdist(input, p=2.0):  # noqa: A002
+    """The p-norm distances between the rows of an (N, M) input, pairs i < j in row order:
+    N (N - 1) / 2 values (the gradient is 0 where two rows coincide, as PyTorch's)."""
+    if input.ndim != 2:
+        raise ShapeError(f"pdist: expected a 2-D input (N, M), got shape {input.shape}")
+    first, second = numpy.triu_indices(input.shape[0], 1)
+    return (input[first] - input[second]).norm(p, dim=1)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):  # noqa: A002
+    """Deprecated in PyTorch: ``interpolate(..., mode="nearest")``."""
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):  # noqa: A002
+    """Deprecated in PyTorch: ``interpolate(..., mode="bilinear", align_corners=True)``."""
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
 def _dropout(input, p, training, mask_shape):  # noqa: A002
     """Inverted dropout with a keep-mask of ``mask_shape`` (broadcast over the input)."""
     if not 0.0 <= p <= 1.0:
@@ -1745,6 +1793,18 @@ def triplet_margin_loss(
         to_negative = to_negative.minimum(pairwise_distance(positive, negative, p, eps))
     values = (to_positive - to_negative + margin).clamp(min=0.0)
     return _reduce(values, reduction, "triplet_margin_loss")
+
+
+def triplet_margin_with_distance_loss(
+    anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False, reduction="mean"
+):
+    """max(d(a, p) - d(a, n) + margin, 0) for any distance ``d`` (default: pairwise_distance)."""
+    distance = pairwise_distance if distance_function is None else distance_function
+    to_positive, to_negative = distance(anchor, positive), distance(anchor, negative)
+    if swap:
+        to_negative = to_negative.minimum(distance(positive, negative))
+    values = (to_positive - to_negative + margin).clamp(min=0.0)
+    return _reduce(values, reduction, "triplet_margin_with_distance_loss")
 
 
 def poisson_nll_loss(

@@ -212,3 +212,17 @@ def _describe(parameters):
 
 def _as_parameter(value):
     return value if isinstance(value, Parameter) else Parameter(value)
+
+
+class DataParallel(Module):
+    """Runs ``module`` (its ``.module``), as ``torch.nn.DataParallel`` does on one device:
+    npgrad has no devices to spread the batch over. The wrapped module's state dict keys get
+    the ``module.`` prefix, as in PyTorch, so checkpoints saved either way load either way."""
+
+    def __init__(self, module, device_ids=None, output_device=None, dim=0):
+        super().__init__()
+        self.module = module
+        self.dim = dim
+
+    def forward(self, *inputs, **kwargs):
+        return self.module(*inputs, **kwargs)

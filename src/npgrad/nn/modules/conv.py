@@ -348,6 +348,31 @@ class MaxPool1d(MaxPool2d):
     pool = staticmethod(F.max_pool1d)
 
 
+class LPPool2d(Module):
+    """(sum over each window of x^p)^(1/p) on (N, C, H, W) input. Matches ``torch.nn.LPPool2d``."""
+
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        self.norm_type, self.kernel_size = norm_type, kernel_size
+        self.stride, self.ceil_mode = stride, ceil_mode
+
+    def forward(self, input):  # noqa: A002
+        return F.lp_pool2d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self):
+        return (
+            f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"ceil_mode={self.ceil_mode}"
+        )
+
+
+class LPPool1d(LPPool2d):
+    """(sum over each window of x^p)^(1/p) on (N, C, L) input. Matches ``torch.nn.LPPool1d``."""
+
+    def forward(self, input):  # noqa: A002
+        return F.lp_pool1d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
 class AvgPool1d(AvgPool2d):
     """Mean over windows of (N, C, L) input. Matches ``torch.nn.AvgPool1d``."""
 

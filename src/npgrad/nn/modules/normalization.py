@@ -136,6 +136,26 @@ class BatchNorm2d(_BatchNorm):
     expected_dims = (4,)
 
 
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of (N, C, D, H, W) input per channel. Matches
+    ``torch.nn.BatchNorm3d``."""
+
+    expected_dims = (5,)
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalisation over (N, C, *) input. PyTorch's synchronises the statistics across
+    processes; npgrad trains in one process, where it is plain batch normalisation (so that
+    scripts written for several GPUs run)."""
+
+    expected_dims = (2, 3, 4, 5)
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """``module`` itself: its batch norms already see the whole batch here."""
+        return module
+
+
 class GroupNorm(Module):
     """Normalise each sample over groups of channels (Wu & He, 2018), then scale and shift per
     channel: batch-size independent, so it suits small batches. Matches ``torch.nn.GroupNorm``.
@@ -230,6 +250,12 @@ class InstanceNorm2d(_InstanceNorm):
     ``torch.nn.InstanceNorm2d``."""
 
     spatial_dims = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of (N, C, D, H, W) input. Matches ``torch.nn.InstanceNorm3d``."""
+
+    spatial_dims = 3
 
 
 class LocalResponseNorm(Module):

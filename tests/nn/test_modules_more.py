@@ -1,0 +1,83 @@
+"""Layers and functions added from a scan of torch.nn for missing names: LPPool, channel
+shuffle, pdist, triplet loss with a distance function, 3-D batch and instance norm,
+SyncBatchNorm, Dropout3d, DataParallel, the deprecated upsample_* functions."""
+
+import numpy as np
+import pytest
+from helpers import check_layer, check_op, needs_torch, torch
+
+import npgrad
+from npgrad import nn
+
+F = nn.functional
+TF = torch.nn.functional if torch else None
+
+FUNCTIONS = {
+    "channel_shuffle": ([(2, 6, 3, 2)], lambda f: lambda x: f.channel_shuffle(x, 3)),
+    "lp_pool2d_p2": ([(2, 3, 4, 6)], lambda f: lambda x: f.lp_pool2d(x, 2.0, 2)),
+    "lp_pool2d_p3_ceil": (
+        [(1, 2, 5, 5)],
+        lambda f: lambda x: f.lp_pool2d(x, 3.0, (3, 2), stride=2, ceil_mode=True),
+    ),
+    "lp_pool1d": ([(2, 3, 9)], lambda f: lambda x: f.lp_pool1d(x, 2.0, 3, 2)),
+    "pdist": ([(5, 3)], lambda f: lambda x: f.pdist(x)),
+    "pdist_p1": ([(4, 2)], lambda f: lambda x: f.pdist(x, 1.0)),
+    "upsample_bilinear": (
+        [(1, 2, 3, 4)],
+        lambda f: lambda x: f.upsample_bilinear(x, scale_factor=2),
+    ),
+    "upsample_nearest": ([(1, 2, 3, 4)], lambda f: lambda x: f.upsample_nearest(x, size=(5, 7))),
+    "triplet_with_distance": (
+        [(4, 3), (4, 3), (4, 3)],
+        lambda f: lambda a, p, n: f.triplet_margin_with_distance_loss(a, p, n, swap=True),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(FUNCTIONS))
+def test_functions_against_torch(name):
+    shapes, make = FUNCTIONS[name]
+    low = 0.1 if name.startswith("lp_pool2d_p3") else -2.0  # x^3 of negatives: a root of < 0
+    check_op(shapes, torch_fn=make(TF) if torch else make(F), npgrad_fn=make(F), low=low)
+
+
+def test_pdist_of_coinciding_rows_has_zero_gradient():
+    x = npgrad.tensor([[1.0, 2.0], [1.0, 2.0], [0.0, 0.0]], requires_grad=True)
+    F.pdist(x).sum().backward()
+    assert np.isfinite(x.grad.numpy()).all()
+    assert npgrad.pdist(x).shape == (3,)
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "ours, theirs, shape",
+    [
+        (lambda: nn.LPPool2d(2, 2), lambda: torch.nn.LPPool2d(2, 2), (2, 3, 4, 4)),
+        (lambda: nn.LPPool1d(2, 3), lambda: torch.nn.LPPool1d(2, 3), (2, 3, 9)),
+        (lambda: nn.ChannelShuffle(2), lambda: torch.nn.ChannelShuffle(2), (2, 4, 3, 3)),
+        (lambda: nn.BatchNorm3d(3), lambda: torch.nn.BatchNorm3d(3), (2, 3, 2, 3, 4)),
+        (
+            lambda: nn.InstanceNorm3d(3, affine=True),
+            lambda: torch.nn.InstanceNorm3d(3, affine=True),
+            (2, 3, 2, 3, 4),
+        ),
+        (lambda: nn.SyncBatchNorm(4), lambda: torch.nn.SyncBatchNorm(4), (3, 4, 5)),
+        (
+            lambda: nn.DataParallel(nn.Linear(3, 2)),
+            lambda: torch.nn.DataParallel(torch.nn.Linear(3, 2)),
+            (4, 3),
+        ),
+    ],
+)
+def test_layers_against_torch(ours, theirs, shape):
+    check_layer(ours(), theirs(), shape)
+
+
+def test_dropout3d_zeroes_whole_channels_and_data_parallel_keys():
+    npgrad.manual_seed(0)
+    y = nn.Dropout3d(0.5)(npgrad.ones(4, 8, 2, 2, 2)).numpy()
+    assert all(len(np.unique(y[n, c])) == 1 for n in range(4) for c in range(8))
+    assert set(np.unique(y)) == {0.0, 2.0}
+    assert list(nn.DataParallel(nn.Linear(3, 2)).state_dict()) == ["module.weight", "module.bias"]
+    model = nn.Sequential(nn.BatchNorm1d(3))
+    assert nn.SyncBatchNorm.convert_sync_batchnorm(model) is model
