@@ -81,3 +81,65 @@ def test_dropout3d_zeroes_whole_channels_and_data_parallel_keys():
     assert list(nn.DataParallel(nn.Linear(3, 2)).state_dict()) == ["module.weight", "module.bias"]
     model = nn.Sequential(nn.BatchNorm1d(3))
     assert nn.SyncBatchNorm.convert_sync_batchnorm(model) is model
+
+
+THREE_D = {
+    "conv3d": (
+        [(2, 3, 4, 5, 4), (2, 3, 3, 2, 3), (2,)],
+        lambda f: lambda x, w, b: f.conv3d(x, w, b),
+    ),
+    "conv3d_stride_pad_dilation": (
+        [(1, 2, 5, 6, 5), (3, 2, 2, 3, 2)],
+        lambda f: (
+            lambda x, w: f.conv3d(x, w, stride=(2, 1, 2), padding=(1, 2, 0), dilation=(1, 2, 1))
+        ),
+    ),
+    "conv3d_same": (
+        [(1, 2, 4, 4, 4), (2, 2, 2, 3, 3)],
+        lambda f: lambda x, w: f.conv3d(x, w, padding="same"),
+    ),
+    "conv3d_groups": (
+        [(1, 4, 3, 4, 4), (4, 2, 3, 3, 3)],
+        lambda f: lambda x, w: f.conv3d(x, w, groups=2, padding=1),
+    ),
+    "max_pool3d": ([(2, 2, 4, 4, 6)], lambda f: lambda x: f.max_pool3d(x, 2)),
+    "max_pool3d_pad_stride": ([(1, 2, 5, 5, 5)], lambda f: lambda x: f.max_pool3d(x, 3, 2, 1)),
+    "max_pool3d_dilation": ([(1, 2, 5, 5, 5)], lambda f: lambda x: f.max_pool3d(x, 2, 1, 0, 2)),
+    "avg_pool3d": ([(2, 2, 4, 4, 6)], lambda f: lambda x: f.avg_pool3d(x, 2)),
+    "avg_pool3d_pad_stride": ([(1, 2, 5, 5, 5)], lambda f: lambda x: f.avg_pool3d(x, 3, 2, 1)),
+}
+
+
+@pytest.mark.parametrize("name", list(THREE_D))
+def test_3d_ops_against_torch(name):
+    shapes, make = THREE_D[name]
+    check_op(shapes, torch_fn=make(TF) if torch else make(F), npgrad_fn=make(F))
+
+
+def test_max_pool3d_routes_ties_like_torch():
+    """After a ReLU whole windows are 0: the gradient goes to the first (depth, row, column)."""
+    x = np.maximum(np.random.default_rng(5).standard_normal((1, 2, 4, 4, 4)), 0)
+    ours = npgrad.tensor(x, requires_grad=True)
+    F.max_pool3d(ours, 2).sum().backward()
+    assert ours.grad.numpy().sum() == 2 * 8  # one winner per window, ties included
+    if torch is not None:
+        theirs = torch.tensor(x, requires_grad=True)
+        TF.max_pool3d(theirs, 2).sum().backward()
+        np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "ours, theirs, shape",
+    [
+        (
+            lambda: nn.Conv3d(2, 3, 3, padding=1),
+            lambda: torch.nn.Conv3d(2, 3, 3, padding=1),
+            (2, 2, 3, 4, 4),
+        ),
+        (lambda: nn.MaxPool3d(2), lambda: torch.nn.MaxPool3d(2), (1, 2, 4, 4, 4)),
+        (lambda: nn.AvgPool3d(2, 1), lambda: torch.nn.AvgPool3d(2, 1), (1, 2, 3, 4, 4)),
+    ],
+)
+def test_3d_layers_against_torch(ours, theirs, shape):
+    check_layer(ours(), theirs(), shape)

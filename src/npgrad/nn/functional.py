@@ -304,6 +304,144 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     )
 
 
+def _triple(value, name):
+    """An int or a triple -> a triple of ints."""
+    triple = (value,) * 3 if isinstance(value, int) else tuple(value)
+    if len(triple) != 3:
+        raise ValueError(f"{name} must be an int or a triple of ints, got {value!r}")
+    return triple
+
+
+def _depth_padded(input, padding, dilation, kernel):  # noqa: A002
+    """(N, C, D, H, W) input zero-padded on all three spatial dims (``padding`` an int, a
+    triple, "valid" or "same"), for a 3-D op built from 2-D ones."""
+    if padding == "valid":
+        return input
+    if padding == "same":
+        widths = same_padding(kernel, dilation)
+    else:
+        widths = [(p, p) for p in _triple(padding, "padding")]
+    if not any(before or after for before, after in widths):
+        return input
+    flat = [width for pair in reversed(widths) for width in pair]  # F.pad's order: last dim first
+    return _constant_pad(input, tuple(flat), 0.0)
+
+
+def _depth_slices(padded, kernel_depth, stride, dilation):
+    """D_out, and for each depth tap k the (N * D_out, C, H, W) planes it sees: depth folded
+    into the batch, so that a 2-D op handles every output depth at once."""
+    n, c, depth, h, w = padded.shape
+    out_depth = (depth - dilation * (kernel_depth - 1) - 1) // stride + 1
+    if out_depth <= 0:
+        raise ShapeError(
+            f"3-D op: input of shape {padded.shape} (padded) is smaller than the kernel depth "
+            f"{kernel_depth} (dilation {dilation})"
+        )
+    taps = []
+    for k in range(kernel_depth):
+        start = k * dilation
+        planes = padded[:, :, start : start + stride * (out_depth - 1) + 1 : stride]
+        taps.append(planes.permute(0, 2, 1, 3, 4).reshape(n * out_depth, c, h, w))
+    return out_depth, taps
+
+
+def _depth_unfolded(planes, n, out_depth):
+    """(N * D_out, O, H, W) -> (N, O, D_out, H, W)."""
+    return planes.reshape(n, out_depth, *planes.shape[1:]).permute(0, 2, 1, 3, 4)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """3-D cross-correlation of (N, C, D, H, W) input with (O, C/G, kd, kh, kw) filters.
+
+    Built from ``conv2d``: each depth tap k of the filters is a 2-D convolution of the input
+    planes it sees (depth folded into the batch), and the kd results add up, so values and
+    gradients are conv2d's. ``padding`` an int, a triple, "valid" or "same" (stride 1).
+    Matches ``torch.nn.functional.conv3d``.
+    """
+    if input.ndim != 5 or weight.ndim != 5:
+        raise ShapeError(
+            f"conv3d: expected input (N, C, D, H, W) and weight (O, C/groups, kd, kh, kw), got "
+            f"{input.shape} and {weight.shape}"
+        )
+    stride, dilation = _triple(stride, "stride"), _triple(dilation, "dilation")
+    if padding == "same" and stride != (1, 1, 1):
+        raise ValueError("conv3d: padding='same' needs stride 1, as in PyTorch")
+    padded = _depth_padded(input, padding, dilation, weight.shape[2:])
+    total = None
+    out_depth, taps = _depth_slices(padded, weight.shape[2], stride[0], dilation[0])
+    for k, planes in enumerate(taps):
+        part = conv2d(planes, weight[:, :, k], None, stride[1:], 0, dilation[1:], groups)
+        total = part if total is None else total + part
+    out = _depth_unfolded(total, input.shape[0], out_depth)
+    return out if bias is None else out + bias.reshape(1, -1, 1, 1, 1)
+
+
+def max_pool3d(
+    input,  # noqa: A002
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode=False,
+    return_indices=False,
+):
+    """Max over (kd, kh, kw) windows of (N, C, D, H, W) input; the gradient goes to each
+    window's first maximum in (depth, row, column) order, as PyTorch's. Built from
+    ``max_pool2d`` over each depth tap's planes and a running strictly-greater choice."""
+    if ceil_mode or return_indices:
+        raise NotImplementedError("max_pool3d: ceil_mode and return_indices are not supported")
+    kernel = _triple(kernel_size, "kernel_size")
+    stride = kernel if stride is None or stride == [] else _triple(stride, "stride")
+    padding, dilation = _triple(padding, "padding"), _triple(dilation, "dilation")
+    if input.ndim != 5:
+        raise ShapeError(f"max_pool3d: expected input (N, C, D, H, W), got {input.shape}")
+    padded = input
+    if padding[0]:  # depth padding: -inf planes never win; H and W go to max_pool2d
+        flat = (0, 0, 0, 0, padding[0], padding[0])
+        padded = _constant_pad(input, flat, -math.inf)
+    best = None
+    out_depth, taps = _depth_slices(padded, kernel[0], stride[0], dilation[0])
+    for planes in taps:
+        pooled = max_pool2d(planes, kernel[1:], stride[1:], padding[1:], dilation[1:])
+        if best is None:
+            best = pooled
+        else:  # a later depth tap wins only when strictly greater (or NaN): PyTorch's order
+            later = (pooled.detach() > best.detach()) | pooled.detach().isnan()
+            best = npgrad.where(later, pooled, best)
+    return _depth_unfolded(best, input.shape[0], out_depth)
+
+
+def avg_pool3d(
+    input,  # noqa: A002
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
+    """Mean over (kd, kh, kw) windows of (N, C, D, H, W) input, zero padding counted (PyTorch's
+    default). Built from ``avg_pool2d`` over each depth tap's planes, averaged over the taps."""
+    if ceil_mode or not count_include_pad or divisor_override is not None:
+        raise NotImplementedError(
+            "avg_pool3d: ceil_mode, count_include_pad=False and divisor_override are not supported"
+        )
+    kernel = _triple(kernel_size, "kernel_size")
+    stride = kernel if stride is None or stride == [] else _triple(stride, "stride")
+    padding = _triple(padding, "padding")
+    if input.ndim != 5:
+        raise ShapeError(f"avg_pool3d: expected input (N, C, D, H, W), got {input.shape}")
+    padded = input
+    if padding[0]:
+        padded = _constant_pad(input, (0, 0, 0, 0, padding[0], padding[0]), 0.0)
+    total = None
+    out_depth, taps = _depth_slices(padded, kernel[0], stride[0], 1)
+    for planes in taps:
+        pooled = avg_pool2d(planes, kernel[1:], stride[1:], padding[1:])
+        total = pooled if total is None else total + pooled
+    return _depth_unfolded(total / kernel[0], input.shape[0], out_depth)
+
+
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
     """1-D cross-correlation of (N, C, L) input with (O, C, k) filters (a conv2d of height 1)."""
     if isinstance(padding, str):

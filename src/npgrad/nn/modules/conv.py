@@ -116,6 +116,23 @@ class Conv2d(_ConvNd):
         )
 
 
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C, D, H, W) input (volumes, video). Matches ``torch.nn.Conv3d``.
+
+    >>> import npgrad
+    >>> npgrad.nn.Conv3d(1, 4, kernel_size=3, padding=1)(npgrad.ones(2, 1, 5, 6, 7)).shape
+    (2, 4, 5, 6, 7)
+    """
+
+    dims = 3
+
+    def forward(self, input):  # noqa: A002
+        input, padding = self._padded(input)  # noqa: A001
+        return F.conv3d(
+            input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
+        )
+
+
 class Conv1d(_ConvNd):
     """1-D convolution over (N, C, L) input. Matches ``torch.nn.Conv1d``."""
 
@@ -277,6 +294,12 @@ class MaxPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
+class MaxPool3d(MaxPool2d):
+    """Max over windows of (N, C, D, H, W) input. Matches ``torch.nn.MaxPool3d``."""
+
+    pool = staticmethod(F.max_pool3d)
+
+
 class AvgPool2d(Module):
     """Mean over windows of (N, C, H, W) input. Matches ``torch.nn.AvgPool2d``."""
 
@@ -371,6 +394,21 @@ class LPPool1d(LPPool2d):
 
     def forward(self, input):  # noqa: A002
         return F.lp_pool1d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class AvgPool3d(AvgPool2d):
+    """Mean over windows of (N, C, D, H, W) input. Matches ``torch.nn.AvgPool3d``."""
+
+    def forward(self, input):  # noqa: A002
+        return F.avg_pool3d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
+        )
 
 
 class AvgPool1d(AvgPool2d):
