@@ -194,3 +194,23 @@ def test_fill_diagonal_byte_char_logical_not():
     assert npgrad.tensor([1.0, 0.0]).logical_not().tolist() == [False, True]
     with pytest.raises(npgrad.errors.ShapeError, match="unfold"):
         npgrad.ones(3).unfold(0, 4, 1)
+
+
+def test_random_in_place_fills():
+    """Sample moments of 200k draws within ~5 standard errors, bounds exact, no gradient."""
+    npgrad.manual_seed(0)
+    t = npgrad.empty(200_000, dtype=npgrad.float64)
+    assert abs(t.bernoulli_(0.3).mean().item() - 0.3) < 0.005
+    assert set(np.unique(t.numpy())) == {0.0, 1.0}
+    assert npgrad.empty(3).bernoulli_(npgrad.tensor([0.0, 1.0, 1.0])).tolist() == [0, 1, 1]
+    assert abs(t.exponential_(2.0).mean().item() - 0.5) < 0.006
+    assert abs(t.geometric_(0.25).mean().item() - 4.0) < 0.04 and t.min().item() >= 1
+    assert abs(t.log_normal_(0.0, 0.5).mean().item() - np.exp(0.125)) < 0.01
+    assert abs(float(np.median(t.cauchy_(1.0, 2.0).numpy())) - 1.0) < 0.05
+    drawn = t.random_(5, 9).numpy()
+    assert drawn.min() == 5 and drawn.max() == 8 and np.all(drawn == np.round(drawn))
+    assert set(npgrad.empty(1000, dtype=npgrad.int64).random_(3).tolist()) == {0, 1, 2}
+    assert npgrad.empty(1000).random_().max().item() < 2**24  # float32 holds these exactly
+    leaf = npgrad.zeros(3, requires_grad=True)
+    with pytest.raises(npgrad.errors.GradientError):
+        leaf.bernoulli_()

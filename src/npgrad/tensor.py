@@ -534,6 +534,40 @@ class Tensor:
         """Fill with samples of U(a, b), in place."""
         return self._fill_no_grad(default_generator().uniform(a, b, self.shape))
 
+    def bernoulli_(self, p=0.5):
+        """Fill with 1 (probability ``p``, a number or a tensor of probabilities) or 0."""
+        probabilities = _array_of(p) if isinstance(p, Tensor) else p
+        return self._fill_no_grad(default_generator().random(self.shape) < probabilities)
+
+    def random_(self, from_=0, to=None):
+        """Fill with integers drawn uniformly from [from_, to), or [0, from_) given one bound
+        (PyTorch's ``random_(to)``); with no bound, [0, 2^24) for float32 (the integers it holds
+        exactly) and [0, 2^53) for float64, the dtype's top for integer types."""
+        if to is None and from_ != 0:
+            from_, to = 0, from_
+        if to is None:
+            if self.dtype.kind == "f":
+                to = 2 ** (xp.finfo(self.dtype).nmant + 1)
+            else:
+                to = int(xp.iinfo(self.dtype).max) + 1 if self.dtype.kind in "iu" else 2
+        return self._fill_no_grad(default_generator().integers(from_, to, self.shape))
+
+    def exponential_(self, lambd=1.0):
+        """Fill with samples of the exponential distribution of rate ``lambd``."""
+        return self._fill_no_grad(default_generator().exponential(1.0 / lambd, self.shape))
+
+    def geometric_(self, p):
+        """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
+        return self._fill_no_grad(default_generator().geometric(p, self.shape))
+
+    def log_normal_(self, mean=1.0, std=2.0):
+        """Fill with exp of samples of N(mean, std^2)."""
+        return self._fill_no_grad(default_generator().lognormal(mean, std, self.shape))
+
+    def cauchy_(self, median=0.0, sigma=1.0):
+        """Fill with samples of the Cauchy distribution."""
+        return self._fill_no_grad(median + sigma * default_generator().standard_cauchy(self.shape))
+
     def __setitem__(self, index, value):
         index = _index_of(index)
         value_needs_grad = isinstance(value, Tensor) and value.requires_grad
