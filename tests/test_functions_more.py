@@ -214,3 +214,25 @@ def test_random_in_place_fills():
     leaf = npgrad.zeros(3, requires_grad=True)
     with pytest.raises(npgrad.errors.GradientError):
         leaf.bernoulli_()
+
+
+def test_in_place_shape_methods():
+    """unsqueeze_, squeeze_, t_, transpose_, swapaxes_ change the tensor itself; in a graph
+    the gradient flows through the old shape (PyTorch's result for the same chain)."""
+    b = npgrad.tensor(np.ones((2, 3)), requires_grad=True)
+    c = b * 2
+    assert c.t_() is c and c.unsqueeze_(0) is c and c.shape == (1, 3, 2)
+    (c * npgrad.arange(6.0).reshape(1, 3, 2)).sum().backward()
+    assert b.grad.tolist() == [[0.0, 4.0, 8.0], [2.0, 6.0, 10.0]]
+    assert npgrad.ones(2, 1, 3).squeeze_().shape == (2, 3)
+    assert npgrad.ones(2, 1, 3).squeeze_(1).shape == (2, 3)
+    assert npgrad.ones(2, 3, 4).transpose_(0, 2).shape == (4, 3, 2)
+    assert npgrad.ones(2, 3).swapaxes_(0, 1).shape == (3, 2)
+    x = npgrad.arange(6.0).reshape(2, 3)
+    assert x.t_().tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
+    leaf = npgrad.zeros(3, requires_grad=True)
+    with pytest.raises(npgrad.errors.GradientError, match="unsqueeze_"):
+        leaf.unsqueeze_(0)
+    with npgrad.no_grad():
+        leaf.unsqueeze_(0)
+    assert leaf.shape == (1, 3) and leaf.is_leaf

@@ -430,6 +430,48 @@ class Tensor:
         self.requires_grad = True
         return self
 
+    def _reshape_in_place(self, view, name):
+        """Make self the view ``view`` of itself (a new shape or order, the same elements):
+        the in-place shape methods (``unsqueeze_``, ``t_``, ...). Like an in-place op, a leaf
+        that requires grad is refused while recording, and in a graph self becomes the view's
+        node."""
+        recording = autograd.is_grad_enabled() and self.requires_grad
+        if recording and self._ctx is None:
+            raise GradientError(
+                f"{name}: a leaf tensor that requires grad (shape {self.shape}) is being used in "
+                "an in-place operation; do it under npgrad.no_grad() or out-of-place"
+            )
+        if recording:
+            # the view's node keeps the tensor as it was (shape, node, version) as its input,
+            # since self changes shape under it
+            before = Tensor._wrap(self._data, self._ctx)
+            before._version, before.requires_grad = self._version, True
+            node = view._ctx
+            node.parents = tuple(before if parent is self else parent for parent in node.parents)
+            self._ctx, self._version = node, view._version
+        self._data = view._data
+        return self
+
+    def unsqueeze_(self, dim):
+        """In place: a new dim of size 1 at ``dim``."""
+        return self._reshape_in_place(self.unsqueeze(dim), "unsqueeze_")
+
+    def squeeze_(self, dim=None):
+        """In place: without the size-1 dims (or just ``dim``, if it has size 1)."""
+        return self._reshape_in_place(self.squeeze(dim), "squeeze_")
+
+    def t_(self):
+        """In place: the transpose of a matrix (a 0-d or 1-D tensor stays)."""
+        return self._reshape_in_place(self.t(), "t_")
+
+    def transpose_(self, dim0, dim1):
+        """In place: dims ``dim0`` and ``dim1`` swapped."""
+        return self._reshape_in_place(self.transpose(dim0, dim1), "transpose_")
+
+    def swapaxes_(self, axis0, axis1):
+        """In place: ``transpose_``."""
+        return self._reshape_in_place(self.transpose(axis0, axis1), "swapaxes_")
+
     def add_(self, other, alpha=1):
         """self += alpha * other, in place."""
         return self._inplace(elementwise.Add, other if alpha == 1 else other * alpha)
