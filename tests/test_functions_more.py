@@ -236,3 +236,40 @@ def test_in_place_shape_methods():
     with npgrad.no_grad():
         leaf.unsqueeze_(0)
     assert leaf.shape == (1, 3) and leaf.is_leaf
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("dim", [0, 1])
+def test_scatter_reduce(reduce, include_self, dim):
+    """Small integers, so that maxima tie and indices repeat; values and gradients against
+    PyTorch (its amax/amin split among ties, counting x's own value even when excluded)."""
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 3, (4, 4)).astype(np.float64)
+    src = rng.integers(0, 3, (5, 4) if dim == 0 else (4, 5)).astype(np.float64)
+    index = rng.integers(0, 4, src.shape)  # (PyTorch's amax backward fails on a larger src)
+    xn, sn = npgrad.tensor(x, requires_grad=True), npgrad.tensor(src, requires_grad=True)
+    y = xn.scatter_reduce(dim, npgrad.tensor(index), sn, reduce, include_self=include_self)
+    g = rng.standard_normal(y.shape)
+    (y * npgrad.tensor(g)).sum().backward()
+    if reduce in ("sum", "mean"):  # smooth in both inputs: finite differences too
+        check_grad(
+            lambda a, b: npgrad.scatter_reduce(
+                a, dim, npgrad.tensor(index), b, reduce, include_self=include_self
+            ),
+            x + rng.standard_normal(x.shape),
+            src + rng.standard_normal(src.shape),
+        )
+    if torch is None:
+        return
+    xt, st = torch.tensor(x, requires_grad=True), torch.tensor(src, requires_grad=True)
+    yt = xt.scatter_reduce(dim, torch.tensor(index), st, reduce, include_self=include_self)
+    (yt * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy())
+    np.testing.assert_allclose(xn.grad.numpy(), xt.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(sn.grad.numpy(), st.grad.numpy(), atol=1e-12)
+
+
+def test_scatter_reduce_prod_is_refused():
+    with pytest.raises(NotImplementedError, match="prod"):
+        npgrad.zeros(3).scatter_reduce(0, npgrad.tensor([0]), npgrad.ones(1), "prod")

@@ -313,6 +313,7 @@ from npgrad.tensor import (
     randperm,
     scatter,
     scatter_add,
+    scatter_reduce,
     set_printoptions,
     short,
     split,

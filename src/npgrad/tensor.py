@@ -1356,6 +1356,11 @@ class Tensor:
         """A copy of self with ``src`` added at ``index`` along ``dim`` (``torch.scatter_add``)."""
         return scatter_add(self, dim, index, src)
 
+    def scatter_reduce(self, dim, index, src, reduce, include_self=True):
+        """A copy where each element ``index`` points at is reduced with the ``src`` elements
+        sent there ("sum", "mean", "amax", "amin"; ``torch.Tensor.scatter_reduce``)."""
+        return scatter_reduce(self, dim, index, src, reduce, include_self)
+
     def scatter(self, dim, index, src=None, value=None, reduce=None):
         """A copy with ``src`` (or ``value``) written at ``index`` along ``dim``."""
         if reduce is not None:
@@ -2129,6 +2134,19 @@ def scatter_add(x, dim, index, src):
     """A copy of ``x`` with ``src`` added at ``index`` along ``dim`` (``torch.scatter_add``)."""
     axis = _normalize_one_dim(dim, x.ndim, "scatter_add")
     return shape_ops.ScatterAdd.apply(x, _array_of(index), src, axis=axis)
+
+
+def scatter_reduce(x, dim, index, src, reduce, include_self=True):
+    """A copy of ``x`` where each element ``index`` points at is reduced with the ``src``
+    elements sent there: "sum", "mean", "amax" or "amin" (``torch.scatter_reduce``)."""
+    if reduce not in ("sum", "mean", "amax", "amin"):
+        raise NotImplementedError(
+            f"scatter_reduce: reduce={reduce!r} is not supported (sum, mean, amax, amin)"
+        )
+    axis = _normalize_one_dim(dim, x.ndim, "scatter_reduce")
+    return shape_ops.ScatterReduce.apply(
+        x, src, index=_array_of(index), axis=axis, reduce=reduce, include_self=include_self
+    )
 
 
 def matmul(a, b):

@@ -158,6 +158,63 @@ class ScatterAdd(Function):
         return grad, None, grad_src  # dy/dx = 1, dy/dsrc = 1 at the place each element went
 
 
+class ScatterReduce(Function):
+    """y = x, then for axis 0 each y[index[i][j]][j] reduced with src[i][j] ("sum", "mean",
+    "amax", "amin"), as torch.scatter_reduce; ``include_self=False`` leaves x's own value out
+    where something is scattered. Gradients: sum 1, mean 1 / count, amax/amin split evenly
+    among every value equal to the result (PyTorch's rule)."""
+
+    @staticmethod
+    def forward(ctx, x, src, index=None, axis=0, reduce="sum", include_self=True):
+        index_at = _gather_index(index, axis)
+        used = tuple(slice(0, size) for size in index.shape)
+        values = src[used]
+        counts = xp.zeros(x.shape, dtype=xp.int64)
+        xp.add.at(counts, index_at, 1)
+        touched = counts > 0
+        y = x.copy()
+        if reduce in ("sum", "mean"):
+            if not include_self:
+                y[touched] = 0
+            xp.add.at(y, index_at, values)
+            if reduce == "mean":
+                divisor = xp.where(touched, counts + include_self, 1).astype(y.dtype)
+                y /= divisor
+                ctx.divisor = divisor
+        else:
+            if not include_self:
+                y[touched] = -xp.inf if reduce == "amax" else xp.inf
+            (xp.maximum if reduce == "amax" else xp.minimum).at(y, index_at, values)
+            # how many values equal y: the scattered ones and x's own, which PyTorch counts
+            # even with include_self=False (it then gets no share itself)
+            hits = xp.zeros(x.shape, dtype=y.dtype)
+            xp.add.at(hits, index_at, (values == y[index_at]).astype(y.dtype))
+            own = x == y
+            hits += own
+            if not include_self:
+                own &= ~touched
+            ctx.hits, ctx.own = hits, own
+            ctx.save_for_backward(values, y)
+        ctx.index_at, ctx.used, ctx.src_shape = index_at, used, src.shape
+        ctx.reduce, ctx.include_self, ctx.touched = reduce, include_self, touched
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        touched, index_at = ctx.touched, ctx.index_at
+        if ctx.reduce in ("sum", "mean"):
+            share = grad / ctx.divisor if ctx.reduce == "mean" else grad
+            grad_x = share if ctx.include_self else xp.where(touched, 0, grad)
+            grad_x = xp.where(touched, grad_x, grad)  # untouched: y = x
+            grad_src = share[index_at]
+        else:
+            values, y = ctx.saved_tensors
+            share = grad / ctx.hits
+            grad_x = xp.where(ctx.own, share, 0)
+            grad_src = xp.where(values == y[index_at], share[index_at], 0)
+        return grad_x, _spread(grad_src, ctx.src_shape, ctx.used)
+
+
 def _spread(values, shape, used):
     """``values`` in the ``used`` corner of a zero array of ``shape`` (no copy when it is all)."""
     if values.shape == shape:
