@@ -303,6 +303,8 @@ class MaxPool3d(MaxPool2d):
 class AvgPool2d(Module):
     """Mean over windows of (N, C, H, W) input. Matches ``torch.nn.AvgPool2d``."""
 
+    pool = staticmethod(F.avg_pool2d)  # (AvgPool3d: the 3-D one)
+
     def __init__(
         self,
         kernel_size,
@@ -318,7 +320,7 @@ class AvgPool2d(Module):
         self.divisor_override = divisor_override
 
     def forward(self, input):  # noqa: A002
-        return F.avg_pool2d(
+        return self.pool(
             input,
             self.kernel_size,
             self.stride,
@@ -399,16 +401,7 @@ class LPPool1d(LPPool2d):
 class AvgPool3d(AvgPool2d):
     """Mean over windows of (N, C, D, H, W) input. Matches ``torch.nn.AvgPool3d``."""
 
-    def forward(self, input):  # noqa: A002
-        return F.avg_pool3d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
-            self.divisor_override,
-        )
+    pool = staticmethod(F.avg_pool3d)
 
 
 class AvgPool1d(AvgPool2d):
