@@ -273,3 +273,36 @@ def test_scatter_reduce(reduce, include_self, dim):
 def test_scatter_reduce_prod_is_refused():
     with pytest.raises(NotImplementedError, match="prod"):
         npgrad.zeros(3).scatter_reduce(0, npgrad.tensor([0]), npgrad.ones(1), "prod")
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "nearest", "midpoint"])
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (None, True), (0, False), (-1, True)])
+@pytest.mark.parametrize("q", [0.3, [0.0, 0.25, 0.5, 1.0]], ids=["scalar", "tensor"])
+def test_quantile_and_nanquantile(interpolation, dim, keepdim, q):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((3, 5))
+    with_nan = x.copy()
+    with_nan[1, 2] = np.nan
+    for name, data in (("quantile", x), ("nanquantile", with_nan), ("quantile", with_nan)):
+        qs = q if np.ndim(q) == 0 else npgrad.tensor(q)
+        xn = npgrad.tensor(data, requires_grad=True)
+        out = getattr(npgrad, name)(xn, qs, dim=dim, keepdim=keepdim, interpolation=interpolation)
+        g = rng.standard_normal(out.shape)
+        (out * npgrad.tensor(g)).nansum().backward()
+        if torch is None:
+            continue
+        qt = q if np.ndim(q) == 0 else torch.tensor(q, dtype=torch.float64)
+        xt = torch.tensor(data, requires_grad=True)
+        expected = getattr(torch, name)(
+            xt, qt, dim=dim, keepdim=keepdim, interpolation=interpolation
+        )
+        (expected * torch.tensor(g)).nansum().backward()
+        assert out.shape == tuple(expected.shape)
+        np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), equal_nan=True)
+        np.testing.assert_allclose(
+            np.nan_to_num(xn.grad.numpy()), np.nan_to_num(xt.grad.numpy()), atol=1e-12
+        )
+    if interpolation == "linear" and dim == 0:
+        check_grad(lambda t: npgrad.quantile(t, 0.3, dim=0), x)
+    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+        npgrad.quantile(npgrad.tensor(x), 1.5)

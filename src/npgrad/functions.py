@@ -912,3 +912,59 @@ def channel_shuffle(input, groups):  # noqa: A002
     from npgrad.nn.functional import channel_shuffle as shuffle
 
     return shuffle(_as_tensor(input), groups)
+
+
+def quantile(input, q, dim=None, keepdim=False, interpolation="linear"):  # noqa: A002
+    """The ``q``-th quantiles (a number or a 1-D tensor of them, in [0, 1]) along ``dim`` (of
+    all elements when None), between the sorted values as ``interpolation`` says: "linear",
+    "lower", "higher", "nearest" (ties to even) or "midpoint". A NaN in a slice makes its
+    quantiles NaN. The gradient goes to the one or two values each quantile is made of.
+    With a tensor ``q`` the quantiles are a new first dim (``torch.quantile``)."""
+    return _quantile(input, q, dim, keepdim, interpolation, "quantile", skip_nan=False)
+
+
+def nanquantile(input, q, dim=None, keepdim=False, interpolation="linear"):  # noqa: A002
+    """``quantile`` of the non-NaN values of each slice (NaN where a slice has none)."""
+    return _quantile(input, q, dim, keepdim, interpolation, "nanquantile", skip_nan=True)
+
+
+def _quantile(input, q, dim, keepdim, interpolation, op, skip_nan):  # noqa: A002
+    if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
+        raise ValueError(f"{op}: unknown interpolation {interpolation!r}")
+    x = _as_tensor(input)
+    scalar_q = not isinstance(q, Tensor) and numpy.ndim(q) == 0
+    qs = numpy.atleast_1d(numpy.asarray(_array_of(q) if isinstance(q, Tensor) else q, float))
+    if qs.ndim != 1 or ((qs < 0) | (qs > 1)).any():
+        raise ValueError(f"{op}: q must be a number or a 1-D tensor of values in [0, 1]")
+    original_ndim, flattened = x.ndim, dim is None
+    if flattened:
+        x, dim = x.flatten(), 0
+    dim %= builtins.max(x.ndim, 1)
+    values = x.movedim(dim, -1).sort(dim=-1).values  # NaNs sort last
+    data = values._data
+    n = data.shape[-1]
+    nans = numpy.isnan(data).sum(axis=-1, keepdims=True)
+    valid = n - nans if skip_nan else numpy.full_like(nans, n)
+    position = qs.reshape((-1,) + (1,) * data.ndim) * numpy.maximum(valid - 1, 0)
+    low, high = numpy.floor(position), numpy.ceil(position)
+    weight = {
+        "linear": position - low,
+        "lower": numpy.zeros_like(position),
+        "higher": numpy.ones_like(position),
+        "nearest": (numpy.round(position) > low).astype(float),
+        "midpoint": numpy.where(high > low, 0.5, 0.0),
+    }[interpolation]
+    expanded = values.unsqueeze(0).expand(len(qs), *data.shape)
+    below = expanded.gather(-1, tensor(numpy.clip(low, 0, n - 1).astype(numpy.int64)))
+    above = expanded.gather(-1, tensor(numpy.clip(high, 0, n - 1).astype(numpy.int64)))
+    result = below + (above - below) * tensor(weight.astype(data.dtype))
+    undefined = (valid == 0) | (nans > 0 if not skip_nan else False)
+    if undefined.any():
+        result = result.masked_fill(tensor(numpy.broadcast_to(undefined, result.shape)), numpy.nan)
+    result = result.squeeze(-1)  # (Q, *other dims)
+    if keepdim:  # the reduced dim (every dim, for dim=None) stays with size 1
+        if flattened:
+            result = result.reshape(len(qs), *(1,) * original_ndim)
+        else:
+            result = result.unsqueeze(dim + 1)
+    return result[0] if scalar_q else result

@@ -1288,6 +1288,18 @@ class Tensor:
         out = self.sum(dim=dims, keepdim=True) if dims else self
         return out.reshape(*size)
 
+    def quantile(self, q, dim=None, keepdim=False, interpolation="linear"):
+        """The ``q``-th quantiles along ``dim`` (``npgrad.quantile``)."""
+        from npgrad.functions import quantile
+
+        return quantile(self, q, dim, keepdim, interpolation)
+
+    def nanquantile(self, q, dim=None, keepdim=False, interpolation="linear"):
+        """The ``q``-th quantiles of the non-NaN values along ``dim`` (``npgrad.nanquantile``)."""
+        from npgrad.functions import nanquantile
+
+        return nanquantile(self, q, dim, keepdim, interpolation)
+
     def nanmean(self, dim=None, keepdim=False):
         """The mean of the non-NaN elements (``torch.nanmean``)."""
         from npgrad.functions import nanmean
