@@ -968,3 +968,18 @@ def _quantile(input, q, dim, keepdim, interpolation, op, skip_nan):  # noqa: A00
         else:
             result = result.unsqueeze(dim + 1)
     return result[0] if scalar_q else result
+
+
+def lgamma(input):  # noqa: A002
+    """log |Gamma(x)|, element-wise."""
+    return _as_tensor(input).lgamma()
+
+
+def digamma(input):  # noqa: A002
+    """psi(x) = d/dx log Gamma(x), element-wise."""
+    return _as_tensor(input).digamma()
+
+
+def polygamma(n, input):  # noqa: A002
+    """The n-th derivative of digamma (n = 0 or 1), element-wise."""
+    return _as_tensor(input).polygamma(n)

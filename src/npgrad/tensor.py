@@ -923,6 +923,35 @@ class Tensor:
         """The error function, element-wise."""
         return elementwise.Erf.apply(self)
 
+    def lgamma(self):
+        """log |Gamma(x)|, element-wise (its gradient is the digamma function)."""
+        from npgrad.ops import special
+
+        return special.Lgamma.apply(self._float_for("lgamma"))
+
+    def digamma(self):
+        """psi(x) = d/dx log Gamma(x), element-wise."""
+        from npgrad.ops import special
+
+        return special.Digamma.apply(self._float_for("digamma"))
+
+    def polygamma(self, n):
+        """The n-th derivative of digamma (n = 0: digamma, n = 1: trigamma; the latter without
+        a gradient)."""
+        from npgrad.ops import special
+
+        if n == 0:
+            return self.digamma()
+        if n == 1:
+            data = self._float_for("polygamma")._data
+            return Tensor._wrap(special.trigamma(data).astype(data.dtype, copy=False))
+        raise NotImplementedError(f"polygamma: n = {n} is not supported (0 and 1 are)")
+
+    def _float_for(self, op):
+        """Self, or self as float32 when it is an integer or bool tensor (PyTorch's promotion
+        for these functions)."""
+        return self if self.dtype.kind in "fc" else self._cast(float32)
+
     def remainder(self, other):
         """x - floor(x / other) * other: the sign of ``other``, as Python's % (differentiable)."""
         return elementwise.Remainder.apply(*self._scalar_operand(other))
