@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helpers import check_op, needs_torch, torch
+from helpers import check_grad, check_op, needs_torch, torch
 
 import npgrad
 from npgrad import distributions as D
@@ -132,3 +132,68 @@ def test_errors():
 def test_same_names_as_torch():
     for name in D.__all__:
         assert hasattr(torch.distributions, name)
+
+
+CONCENTRATION = np.array([0.5, 2.0, 7.5])
+RATE = np.array([1.5, 0.3, 2.0])
+SIMPLEX = np.array([[0.5, 2.0, 3.0], [1.0, 1.0, 1.0]])
+NEW_FAMILIES = {
+    # name: (npgrad constructor on tensors, torch constructor, parameters, a value to score)
+    "Gamma": (
+        lambda a, b: D.Gamma(a, b),
+        "Gamma",
+        (CONCENTRATION, RATE),
+        np.array([0.2, 3.0, 4.0]),
+    ),
+    "Beta": (lambda a, b: D.Beta(a, b), "Beta", (CONCENTRATION, RATE), np.array([0.2, 0.9, 0.5])),
+    "Exponential": (lambda r: D.Exponential(r), "Exponential", (RATE,), np.array([0.2, 3.0, 0.5])),
+    "Dirichlet": (
+        lambda a: D.Dirichlet(a),
+        "Dirichlet",
+        (SIMPLEX,),
+        np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]]),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(NEW_FAMILIES))
+def test_gamma_family_against_torch(name):
+    """mean, variance, entropy and log_prob, and the gradients of log_prob + entropy in the
+    parameters (through lgamma and digamma), against torch.distributions."""
+    make, torch_name, params, value = NEW_FAMILIES[name]
+    ours = [npgrad.tensor(p, dtype=npgrad.float64, requires_grad=True) for p in params]
+    dist = make(*ours)
+    total = dist.log_prob(npgrad.tensor(value, dtype=npgrad.float64)).sum() + dist.entropy().sum()
+    total.backward()
+    check_grad(lambda *ps: make(*ps).log_prob(npgrad.tensor(value)).sum(), *params)
+    if torch is None:
+        return
+    theirs = [torch.tensor(p, requires_grad=True) for p in params]
+    reference = getattr(torch.distributions, torch_name)(*theirs)
+    (reference.log_prob(torch.tensor(value)).sum() + reference.entropy().sum()).backward()
+    for attr in ("mean", "variance"):
+        np.testing.assert_allclose(
+            getattr(dist, attr).numpy(), getattr(reference, attr).detach().numpy(), rtol=1e-10
+        )
+    np.testing.assert_allclose(
+        total.item(),
+        (reference.log_prob(torch.tensor(value)).sum() + reference.entropy().sum()).item(),
+        rtol=1e-10,
+    )
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-8)
+
+
+def test_gamma_family_samples():
+    npgrad.manual_seed(0)
+    gamma = D.Gamma(npgrad.tensor(3.0), npgrad.tensor(2.0)).sample((40000,))
+    assert gamma.shape == (40000,) and abs(gamma.mean().item() - 1.5) < 0.03
+    beta = D.Beta(npgrad.tensor(2.0), npgrad.tensor(3.0)).sample((40000,))
+    assert abs(beta.mean().item() - 0.4) < 0.01 and beta.min().item() > 0 and beta.max().item() < 1
+    draws = D.Dirichlet(npgrad.tensor(SIMPLEX)).sample((5,))
+    assert draws.shape == (5, 2, 3) and np.allclose(draws.numpy().sum(-1), 1)
+    rate = npgrad.tensor([2.0], requires_grad=True)
+    D.Exponential(rate).rsample((100,)).sum().backward()  # E / rate: d/drate = -E / rate^2
+    assert rate.grad.item() < 0
+    with pytest.raises(ValueError, match="positive"):
+        D.Gamma(npgrad.tensor(-1.0), npgrad.tensor(1.0))

@@ -1,7 +1,8 @@
 """Probability distributions with differentiable log-probabilities, as ``torch.distributions``.
 
 What policy-gradient and variational scripts use: ``Categorical``, ``Bernoulli``, ``Normal``,
-``Uniform`` and ``kl_divergence`` between two of a kind. ``log_prob``, ``entropy`` and
+``Uniform``, ``Exponential``, ``Gamma``, ``Beta``, ``Dirichlet`` and ``kl_divergence`` between
+two of a kind (the first four). ``log_prob``, ``entropy`` and
 ``rsample`` (the reparameterised sample, Normal and Uniform) are built from npgrad ops, so
 gradients flow into the parameters; ``sample`` draws from npgrad's global generator
 (``npgrad.manual_seed``) and carries no gradient.
@@ -24,7 +25,18 @@ from npgrad.errors import ShapeError
 from npgrad.nn import functional as F
 from npgrad.tensor import Tensor, _array_of, tensor
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Normal", "Uniform", "kl_divergence"]
+__all__ = [
+    "Bernoulli",
+    "Beta",
+    "Categorical",
+    "Dirichlet",
+    "Distribution",
+    "Exponential",
+    "Gamma",
+    "Normal",
+    "Uniform",
+    "kl_divergence",
+]
 
 
 def _as_float_tensor(value):
@@ -240,6 +252,164 @@ class Uniform(Distribution):
     def variance(self):
         width = self.high - self.low
         return width * width / 12
+
+
+class Exponential(Distribution):
+    """The exponential distribution of ``rate`` lambda: density lambda e^(-lambda x), x >= 0."""
+
+    has_rsample = True
+
+    def __init__(self, rate, validate_args=None):
+        self.rate = _as_float_tensor(rate)
+        if (self.rate._data <= 0).any():
+            raise ValueError("Exponential: rate must be positive")
+        super().__init__(self.rate.shape)
+
+    def sample(self, sample_shape=()):
+        return self.rsample(sample_shape).detach()
+
+    def rsample(self, sample_shape=()):
+        shape = _shape(sample_shape) + self.batch_shape
+        draws = default_generator().standard_exponential(shape).astype(self.rate.dtype)
+        return Tensor._wrap(draws) / self.rate  # E / lambda, E ~ Exp(1)
+
+    def log_prob(self, value):
+        value = _as_float_tensor(value)
+        density = self.rate.log() - self.rate * value
+        return density.masked_fill(value._data < 0, -math.inf)
+
+    def entropy(self):
+        return 1 - self.rate.log()
+
+    @property
+    def mean(self):
+        return 1 / self.rate
+
+    @property
+    def variance(self):
+        return 1 / (self.rate * self.rate)
+
+
+class Gamma(Distribution):
+    """Gamma(concentration a, rate b): density b^a x^(a-1) e^(-b x) / Gamma(a), x > 0.
+    ``sample`` carries no gradient (PyTorch's implicit reparameterisation is not here)."""
+
+    def __init__(self, concentration, rate, validate_args=None):
+        self.concentration, self.rate = _as_float_tensor(concentration), _as_float_tensor(rate)
+        if (self.concentration._data <= 0).any() or (self.rate._data <= 0).any():
+            raise ValueError("Gamma: concentration and rate must be positive")
+        super().__init__(numpy.broadcast_shapes(self.concentration.shape, self.rate.shape))
+
+    def sample(self, sample_shape=()):
+        shape = _shape(sample_shape) + self.batch_shape
+        a = numpy.broadcast_to(self.concentration._data, shape)
+        b = numpy.broadcast_to(self.rate._data, shape)
+        draws = default_generator().gamma(a, 1.0 / b)
+        return Tensor._wrap(numpy.asarray(draws, dtype=self.rate.dtype))
+
+    def log_prob(self, value):
+        a, b, x = self.concentration, self.rate, _as_float_tensor(value)
+        return a * b.log() + (a - 1) * x.log() - b * x - a.lgamma()
+
+    def entropy(self):
+        a, b = self.concentration, self.rate
+        return a - b.log() + a.lgamma() + (1 - a) * a.digamma()
+
+    @property
+    def mean(self):
+        return self.concentration / self.rate
+
+    @property
+    def variance(self):
+        return self.concentration / (self.rate * self.rate)
+
+
+class Beta(Distribution):
+    """Beta(concentration1 a, concentration0 b) on (0, 1): density x^(a-1) (1-x)^(b-1) / B(a, b).
+    ``sample`` carries no gradient."""
+
+    def __init__(self, concentration1, concentration0, validate_args=None):
+        self.concentration1 = _as_float_tensor(concentration1)
+        self.concentration0 = _as_float_tensor(concentration0)
+        if (self.concentration1._data <= 0).any() or (self.concentration0._data <= 0).any():
+            raise ValueError("Beta: the concentrations must be positive")
+        super().__init__(
+            numpy.broadcast_shapes(self.concentration1.shape, self.concentration0.shape)
+        )
+
+    def sample(self, sample_shape=()):
+        shape = _shape(sample_shape) + self.batch_shape
+        a = numpy.broadcast_to(self.concentration1._data, shape)
+        b = numpy.broadcast_to(self.concentration0._data, shape)
+        draws = default_generator().beta(a, b)
+        return Tensor._wrap(numpy.asarray(draws, dtype=self.concentration1.dtype))
+
+    def _log_beta(self):  # log B(a, b) = lgamma(a) + lgamma(b) - lgamma(a + b)
+        a, b = self.concentration1, self.concentration0
+        return a.lgamma() + b.lgamma() - (a + b).lgamma()
+
+    def log_prob(self, value):
+        a, b, x = self.concentration1, self.concentration0, _as_float_tensor(value)
+        return (a - 1) * x.log() + (b - 1) * (1 - x).log() - self._log_beta()
+
+    def entropy(self):
+        a, b = self.concentration1, self.concentration0
+        return (
+            self._log_beta()
+            - (a - 1) * a.digamma()
+            - (b - 1) * b.digamma()
+            + (a + b - 2) * (a + b).digamma()
+        )
+
+    @property
+    def mean(self):
+        return self.concentration1 / (self.concentration1 + self.concentration0)
+
+    @property
+    def variance(self):
+        a, b = self.concentration1, self.concentration0
+        total = a + b
+        return a * b / (total * total * (total + 1))
+
+
+class Dirichlet(Distribution):
+    """Dirichlet(concentration alpha) over the simplex of the last dim: density
+    prod x_i^(alpha_i - 1) / B(alpha). ``sample`` carries no gradient."""
+
+    def __init__(self, concentration, validate_args=None):
+        self.concentration = _as_float_tensor(concentration)
+        if self.concentration.ndim < 1 or (self.concentration._data <= 0).any():
+            raise ValueError("Dirichlet: concentration must be positive, with at least one dim")
+        super().__init__(self.concentration.shape[:-1], self.concentration.shape[-1:])
+
+    def sample(self, sample_shape=()):
+        shape = _shape(sample_shape) + self.batch_shape + self.event_shape
+        alpha = numpy.broadcast_to(self.concentration._data, shape)
+        draws = default_generator().standard_gamma(alpha)
+        draws /= draws.sum(axis=-1, keepdims=True)
+        return Tensor._wrap(numpy.asarray(draws, dtype=self.concentration.dtype))
+
+    def log_prob(self, value):
+        alpha, x = self.concentration, _as_float_tensor(value)
+        normaliser = alpha.sum(-1).lgamma() - alpha.lgamma().sum(-1)
+        return ((alpha - 1) * x.log()).sum(-1) + normaliser
+
+    def entropy(self):
+        alpha = self.concentration
+        total, k = alpha.sum(-1), alpha.shape[-1]
+        log_beta = alpha.lgamma().sum(-1) - total.lgamma()
+        return log_beta + (total - k) * total.digamma() - ((alpha - 1) * alpha.digamma()).sum(-1)
+
+    @property
+    def mean(self):
+        return self.concentration / self.concentration.sum(-1, keepdim=True)
+
+    @property
+    def variance(self):
+        alpha = self.concentration
+        total = alpha.sum(-1, keepdim=True)
+        share = alpha / total
+        return share * (1 - share) / (total + 1)
 
 
 def kl_divergence(p, q):
