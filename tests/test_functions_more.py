@@ -306,3 +306,55 @@ def test_quantile_and_nanquantile(interpolation, dim, keepdim, q):
         check_grad(lambda t: npgrad.quantile(t, 0.3, dim=0), x)
     with pytest.raises(ValueError, match="in \\[0, 1\\]"):
         npgrad.quantile(npgrad.tensor(x), 1.5)
+
+
+def test_cartesian_prod_and_combinations():
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0])
+    rows = npgrad.cartesian_prod(npgrad.tensor(a), npgrad.tensor(b)).tolist()
+    assert rows == [[x, y] for x in a for y in b]
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    for r, replacement, count in ((2, False, 6), (3, False, 4), (2, True, 10), (5, False, 0)):
+        out = npgrad.combinations(npgrad.tensor(x), r, replacement)
+        assert out.shape == (count, r)
+        if torch is not None:
+            expected = torch.combinations(torch.tensor(x), r, replacement)
+            np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    check_grad(lambda t: npgrad.combinations(t, 2) * npgrad.tensor([1.0, 3.0]), x)
+    check_grad(lambda s, t: npgrad.cartesian_prod(s, t) ** 2, a, b)
+
+
+def test_index_copy_masked_scatter_index_put():
+    x = np.arange(12.0).reshape(4, 3)
+    source = -np.arange(6.0).reshape(2, 3)
+    check_grad(lambda t, s: t.index_copy(0, npgrad.tensor([2, 0]), s), x, source)
+    mask = npgrad.tensor(
+        [[True, False, True], [False, False, True], [True, True, False]] + [[False] * 3]
+    )
+    check_grad(lambda t, s: t.masked_scatter(mask, s), x, np.arange(100.0, 112.0).reshape(4, 3))
+    out = npgrad.tensor(x).masked_scatter(mask, npgrad.tensor(np.arange(100.0, 112.0)))
+    assert out.numpy()[mask.numpy()].tolist() == [100.0, 101.0, 102.0, 103.0, 104.0]
+    with pytest.raises(npgrad.errors.ShapeError, match="masked_scatter"):
+        npgrad.tensor(x).masked_scatter(mask, npgrad.ones(2))
+    for accumulate, expected in (
+        (False, [[1, 2], [0, 0], [1, 2]]),
+        (True, [[2, 4], [0, 0], [1, 2]]),
+    ):
+        target = npgrad.zeros(3, 2)
+        target.index_put_((npgrad.tensor([0, 2, 0]),), npgrad.tensor([1.0, 2.0]), accumulate)
+        assert target.tolist() == expected
+    w = npgrad.ones(3, requires_grad=True)
+    v = w * 1
+    v.index_put_((npgrad.tensor([0, 0]),), npgrad.tensor(5.0), accumulate=True)
+    (v * npgrad.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert v.tolist() == [11.0, 1.0, 1.0] and w.grad.tolist() == [1.0, 2.0, 3.0]  # PyTorch's
+    if torch is not None:
+        theirs = torch.tensor(x, requires_grad=True)
+        ours = npgrad.tensor(x, requires_grad=True)
+        g = np.random.default_rng(3).standard_normal((4, 3))
+        (
+            theirs.index_copy(0, torch.tensor([2, 0]), torch.tensor(source)) * torch.tensor(g)
+        ).sum().backward()
+        (
+            ours.index_copy(0, npgrad.tensor([2, 0]), npgrad.tensor(source)) * npgrad.tensor(g)
+        ).sum().backward()
+        np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())

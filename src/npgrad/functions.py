@@ -983,3 +983,25 @@ def digamma(input):  # noqa: A002
 def polygamma(n, input):  # noqa: A002
     """The n-th derivative of digamma (n = 0 or 1), element-wise."""
     return _as_tensor(input).polygamma(n)
+
+
+def cartesian_prod(*tensors):
+    """Every combination of one element from each 1-D tensor, as rows (itertools.product's
+    order); one tensor comes back as it is."""
+    tensors = [_as_tensor(t) for t in tensors]
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([grid.flatten() for grid in grids], dim=1)
+
+
+def combinations(input, r=2, with_replacement=False):  # noqa: A002
+    """The length-``r`` combinations of a 1-D tensor's elements, as rows (itertools' order)."""
+    import itertools
+
+    x = _as_tensor(input)
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = list(pick(range(x.shape[0]), r))
+    if not rows:
+        return x[:0].reshape(0, r) if r else x[:0]
+    return x[tensor(numpy.array(rows, dtype=numpy.int64))]

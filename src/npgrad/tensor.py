@@ -1397,6 +1397,46 @@ class Tensor:
         """A copy of self with ``src`` added at ``index`` along ``dim`` (``torch.scatter_add``)."""
         return scatter_add(self, dim, index, src)
 
+    def index_copy(self, dim, index, source):
+        """A copy with the slices ``index`` along ``dim`` replaced by those of ``source``."""
+        axis = _normalize_one_dim(dim, self.ndim, "index_copy")
+        positions = xp.asarray(_array_of(index), dtype=int64).reshape(-1)
+        shape = [1] * self.ndim
+        shape[axis] = -1
+        full = xp.broadcast_to(positions.reshape(shape), source.shape)
+        return scatter(self, axis, Tensor._wrap(xp.ascontiguousarray(full)), source)
+
+    def masked_scatter(self, mask, source):
+        """A copy with the elements where ``mask`` (broadcast) is True taken, in order, from
+        ``source``'s first elements."""
+        where = xp.broadcast_to(_array_of(mask).astype(bool), self.shape)
+        count = _builtin_int(where.sum())
+        flat = source.flatten()
+        if flat.shape[0] < count:
+            raise ShapeError(
+                f"masked_scatter: the mask selects {count} elements but source has only "
+                f"{flat.shape[0]}"
+            )
+        out = self.clone()
+        out[Tensor._wrap(where)] = flat[:count]
+        return out
+
+    def index_put_(self, indices, values, accumulate=False):
+        """In place: ``self[indices] = values`` (``indices`` a tuple of index tensors); with
+        ``accumulate`` repeated positions add up (and add to what is there)."""
+        indices = tuple(indices)
+        if not accumulate:
+            self[indices] = values
+            return self
+        positions = tuple(xp.asarray(_array_of(i), dtype=int64) for i in indices)
+        flat = xp.ravel_multi_index(positions, self.shape[: len(indices)]).reshape(-1)
+        rest = self.shape[len(indices) :]
+        values = values if isinstance(values, Tensor) else tensor(values, dtype=self.dtype)
+        source = values.expand(*xp.broadcast_shapes(values.shape, (flat.shape[0], *rest)))
+        rows = self.reshape(-1, *rest)  # the indexed dims as one, then index_add sums repeats
+        self[...] = rows.index_add(0, Tensor._wrap(flat), source).reshape(*self.shape)
+        return self
+
     def scatter_reduce(self, dim, index, src, reduce, include_self=True):
         """A copy where each element ``index`` points at is reduced with the ``src`` elements
         sent there ("sum", "mean", "amax", "amin"; ``torch.Tensor.scatter_reduce``)."""
