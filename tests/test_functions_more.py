@@ -358,3 +358,64 @@ def test_index_copy_masked_scatter_index_put():
             ours.index_copy(0, npgrad.tensor([2, 0]), npgrad.tensor(source)) * npgrad.tensor(g)
         ).sum().backward()
         np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+@pytest.mark.parametrize(
+    "name, shapes, torch_call, npgrad_call",
+    [
+        (
+            "addmv",
+            [(3,), (3, 4), (4,)],
+            lambda t, i, m, v: t.addmv(i, m, v, beta=0.5, alpha=2),
+            None,
+        ),
+        ("addr", [(3, 4), (3,), (4,)], lambda t, i, a, b: t.addr(i, a, b), None),
+        ("addbmm", [(3, 4), (2, 3, 5), (2, 5, 4)], lambda t, i, a, b: t.addbmm(i, a, b), None),
+        ("msort", [(3, 4)], lambda t, x: t.msort(x), None),
+        ("float_power", [(4,)], lambda t, x: t.float_power(x.abs() + 1, 2.5), None),
+        ("mvlgamma", [(3,)], lambda t, x: t.mvlgamma(x.abs() + 2, 3), None),
+        ("logcumsumexp", [(3, 7)], lambda t, x: t.logcumsumexp(x * 10, 1), None),
+        ("cumulative_trapezoid", [(3, 5)], lambda t, y: t.cumulative_trapezoid(y), None),
+        ("copysign", [(4,), (4,)], lambda t, x, y: t.copysign(x, y.detach()), None),
+    ],
+)
+def test_small_helpers_against_torch(name, shapes, torch_call, npgrad_call):
+    check_op(
+        shapes,
+        torch_fn=(lambda *xs: torch_call(torch, *xs))
+        if torch
+        else (lambda *xs: torch_call(npgrad, *xs)),
+        npgrad_fn=lambda *xs: torch_call(npgrad, *xs),
+        low=0.1 if name == "copysign" else -2.0,
+    )
+
+
+def test_nan_aware_extremes_and_stable_scans():
+    a = np.array([1.0, np.nan, -2.0, 3.0, np.nan])
+    b = np.array([0.5, 2.0, np.nan, 3.0, np.nan])
+    for name, expected_x_grad in (("fmax", [1, 0, 1, 1, 1]), ("fmin", [0, 0, 1, 1, 1])):
+        x, y = npgrad.tensor(a, requires_grad=True), npgrad.tensor(b, requires_grad=True)
+        getattr(npgrad, name)(x, y).sum().backward()
+        assert x.grad.tolist() == expected_x_grad  # ties and NaN pairs go to x (PyTorch's)
+        assert (x.grad + y.grad).tolist() == [1.0] * 5
+    wide = npgrad.logcumsumexp(npgrad.tensor([-1000.0, 0.0, 5.0, -np.inf, 7.0]), 0)
+    np.testing.assert_allclose(wide.numpy()[:2], [-1000.0, 0.0])  # no underflow to -inf
+    assert npgrad.logaddexp(npgrad.tensor([-np.inf]), npgrad.tensor([-np.inf])).item() == -np.inf
+    assert npgrad.unique_consecutive(npgrad.tensor([1, 1, 2, 2, 3, 1])).tolist() == [1, 2, 3, 1]
+    values, inverse, counts = npgrad.unique_consecutive(
+        npgrad.tensor([1, 1, 2, 1]), return_inverse=True, return_counts=True
+    )
+    assert inverse.tolist() == [0, 0, 1, 2] and counts.tolist() == [2, 1, 1]
+    assert npgrad.histc(npgrad.tensor([0.0, 1.0, 1.0, 2.0]), 2).tolist() == [1.0, 3.0]
+    assert npgrad.heaviside(npgrad.tensor([-1.0, 0.0, 2.0]), npgrad.tensor([0.5])).tolist() == [
+        0.0,
+        0.5,
+        1.0,
+    ]
+    ints = (npgrad.tensor([12, 18, 7]), npgrad.tensor([8, 12, 3]))
+    assert npgrad.bitwise_and(*ints).tolist() == [8, 0, 3]
+    assert npgrad.gcd(*ints).tolist() == [4, 6, 1] and npgrad.lcm(*ints).tolist() == [24, 36, 21]
+    assert npgrad.aminmax(npgrad.tensor([3.0, -1.0, 2.0])).max.item() == 3.0
+    spd = np.array([[4.0, 1.0], [1.0, 3.0]])
+    np.testing.assert_allclose(npgrad.cholesky(npgrad.tensor(spd)).numpy(), np.linalg.cholesky(spd))
+    np.testing.assert_allclose(npgrad.ldexp(npgrad.tensor([1.5]), npgrad.tensor([3])).item(), 12.0)

@@ -725,7 +725,9 @@ def hypot(input, other):  # noqa: A002
 def logaddexp(input, other):  # noqa: A002
     """log(e^x + e^y), computed as max(x, y) + log1p(e^-|x - y|): no overflow."""
     x, y = _as_tensor(input), _as_tensor(other)
-    return x.maximum(y) + (-(x - y).abs()).exp().log1p()
+    with numpy.errstate(invalid="ignore"):  # inf - inf, masked next
+        gap = (x - y).masked_fill(tensor(_array_of(x) == _array_of(y)), 0.0)
+    return x.maximum(y) + (-gap.abs()).exp().log1p()
 
 
 def logaddexp2(input, other):  # noqa: A002
@@ -1005,3 +1007,195 @@ def combinations(input, r=2, with_replacement=False):  # noqa: A002
     if not rows:
         return x[:0].reshape(0, r) if r else x[:0]
     return x[tensor(numpy.array(rows, dtype=numpy.int64))]
+
+
+# smaller helpers still: NaN-aware extremes, products, bit operations, counts
+
+
+def fmax(input, other):  # noqa: A002
+    """Element-wise maximum that ignores a NaN (NaN only where both are NaN)."""
+    x, y = _as_tensor(input), _as_tensor(other)
+    xs, ys = _array_of(x), _array_of(y)
+    keep_x = numpy.greater_equal(xs, ys) | numpy.isnan(ys)  # ties and NaN pairs: x, as PyTorch
+    return npgrad_where(tensor(keep_x), x, y)
+
+
+def fmin(input, other):  # noqa: A002
+    """Element-wise minimum that ignores a NaN (NaN only where both are NaN)."""
+    x, y = _as_tensor(input), _as_tensor(other)
+    xs, ys = _array_of(x), _array_of(y)
+    keep_x = numpy.less_equal(xs, ys) | numpy.isnan(ys)
+    return npgrad_where(tensor(keep_x), x, y)
+
+
+def npgrad_where(condition, x, y):
+    """``npgrad.where`` (named apart: this module's names are torch's)."""
+    from npgrad.tensor import where as select
+
+    return select(condition, x, y)
+
+
+def copysign(input, other):  # noqa: A002
+    """|x| with the sign of y (y's sign bit, so -0.0 counts as negative)."""
+    x = _as_tensor(input)
+    negative = numpy.signbit(_array_of(_as_tensor(other)))
+    magnitude = x.abs()
+    return npgrad_where(tensor(negative), -magnitude, magnitude)
+
+
+def float_power(input, exponent):  # noqa: A002
+    """x ** y in float64 (``torch.float_power``)."""
+    x = _as_tensor(input).double()
+    return x ** (exponent.double() if isinstance(exponent, Tensor) else exponent)
+
+
+def ldexp(input, other):  # noqa: A002
+    """x * 2^y."""
+    return _as_tensor(input) * (2.0 ** _as_tensor(other).double()).to(_as_tensor(input).dtype)
+
+
+def msort(input):  # noqa: A002
+    """Sorted along dim 0 (values)."""
+    return _as_tensor(input).sort(dim=0).values
+
+
+def aminmax(input, *, dim=None, keepdim=False):  # noqa: A002
+    """``(min, max)`` over ``dim`` (all elements when None), ties sharing the gradient."""
+    x = _as_tensor(input)
+    from collections import namedtuple
+
+    MinMaxPair = namedtuple("aminmax", ["min", "max"])  # noqa: N806 - PyTorch's return type
+    return MinMaxPair(x.amin(dim=dim, keepdim=keepdim), x.amax(dim=dim, keepdim=keepdim))
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):  # noqa: A002
+    """beta * input + alpha * (mat @ vec)."""
+    return beta * _as_tensor(input) + alpha * (mat @ vec)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):  # noqa: A002
+    """beta * input + alpha * outer(vec1, vec2)."""
+    return beta * _as_tensor(input) + alpha * outer(vec1, vec2)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
+    """beta * input + alpha * sum_b batch1[b] @ batch2[b]."""
+    return beta * _as_tensor(input) + alpha * (batch1 @ batch2).sum(0)
+
+
+def chain_matmul(*matrices):
+    """The product of the matrices, left to right."""
+    result = matrices[0]
+    for matrix in matrices[1:]:
+        result = result @ matrix
+    return result
+
+
+def heaviside(input, values):  # noqa: A002
+    """0 for x < 0, ``values`` at x == 0, 1 for x > 0; no gradient (PyTorch's has none)."""
+    found = numpy.heaviside(_array_of(_as_tensor(input)), _array_of(_as_tensor(values)))
+    return tensor(found.astype(_as_tensor(input).dtype))
+
+
+def histc(input, bins=100, min=0, max=0):  # noqa: A002
+    """Counts of the values in ``bins`` equal-width bins over [min, max] (the data's range
+    when both are 0); values outside are ignored. No gradient."""
+    data = _array_of(_as_tensor(input)).reshape(-1)
+    low, high = (data.min(), data.max()) if min == max == 0 and data.size else (min, max)
+    if low == high:
+        low, high = low - 1, high + 1
+    counts, _ = numpy.histogram(data, bins=bins, range=(low, high))
+    return tensor(counts.astype(_as_tensor(input).dtype if data.dtype.kind == "f" else "float32"))
+
+
+def bitwise_and(input, other):  # noqa: A002
+    """x & y for integer or bool tensors."""
+    return tensor(numpy.bitwise_and(_array_of(_as_tensor(input)), _array_of(_as_tensor(other))))
+
+
+def bitwise_or(input, other):  # noqa: A002
+    """x | y for integer or bool tensors."""
+    return tensor(numpy.bitwise_or(_array_of(_as_tensor(input)), _array_of(_as_tensor(other))))
+
+
+def bitwise_xor(input, other):  # noqa: A002
+    """x ^ y for integer or bool tensors."""
+    return tensor(numpy.bitwise_xor(_array_of(_as_tensor(input)), _array_of(_as_tensor(other))))
+
+
+def bitwise_not(input):  # noqa: A002
+    """~x for integer or bool tensors."""
+    return tensor(numpy.invert(_array_of(_as_tensor(input))))
+
+
+def gcd(input, other):  # noqa: A002
+    """Greatest common divisor of integer tensors."""
+    return tensor(numpy.gcd(_array_of(_as_tensor(input)), _array_of(_as_tensor(other))))
+
+
+def lcm(input, other):  # noqa: A002
+    """Least common multiple of integer tensors."""
+    return tensor(numpy.lcm(_array_of(_as_tensor(input)), _array_of(_as_tensor(other))))
+
+
+def mvlgamma(input, p):  # noqa: A002
+    """The multivariate log-gamma of dimension p: p (p-1)/4 log pi + sum_j lgamma(x - j/2)."""
+    x = _as_tensor(input)
+    offsets = tensor(-numpy.arange(p, dtype=x.dtype) / 2)
+    return (x.unsqueeze(-1) + offsets).lgamma().sum(-1) + p * (p - 1) / 4 * numpy.log(numpy.pi)
+
+
+def logcumsumexp(input, dim):  # noqa: A002
+    """log(cumsum(exp(x))) along ``dim``, as a prefix scan of ``logaddexp`` (log2(n) steps,
+    each combining every element with the one ``offset`` before it): exact and stable for any
+    spread of values, and differentiable through logaddexp."""
+    x = _as_tensor(input)
+    dim %= builtins.max(x.ndim, 1)
+    y = x.movedim(dim, -1) if x.ndim else x.reshape(1)
+    n, offset = y.shape[-1], 1
+    while offset < n:
+        filler = tensor(numpy.full((*y.shape[:-1], offset), -numpy.inf, dtype=y.dtype))
+        y = logaddexp(y, cat([filler, y[..., : n - offset]], dim=-1))
+        offset *= 2
+    return y.movedim(-1, dim) if x.ndim else y.reshape(())
+
+
+def cumulative_trapezoid(y, x=None, dx=None, dim=-1):
+    """The running trapezoid rule along ``dim`` (one element fewer than y there)."""
+    y = _as_tensor(y)
+    dim %= y.ndim
+    n = y.shape[dim]
+    pairs = y.narrow(dim, 0, n - 1) + y.narrow(dim, 1, n - 1)
+    if x is None:
+        return pairs.cumsum(dim) * ((1.0 if dx is None else dx) / 2)
+    x = _as_tensor(x)
+    steps = (x.narrow(0, 1, n - 1) - x.narrow(0, 0, n - 1)).reshape(-1, *[1] * (y.ndim - dim - 1))
+    return (pairs * steps).cumsum(dim) / 2
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+    """The elements with each run of equal neighbours collapsed to one (flattened); no
+    gradient. With ``return_inverse`` / ``return_counts``, which run each element is in and
+    the runs' lengths."""
+    if dim is not None:
+        raise NotImplementedError("unique_consecutive: dim is not supported")
+    data = _array_of(_as_tensor(input))
+    flat = data.reshape(-1)
+    starts = (
+        numpy.concatenate([[True], flat[1:] != flat[:-1]]) if flat.size else numpy.array([], bool)
+    )
+    out = [tensor(flat[starts])]
+    if return_inverse:
+        out.append(tensor((numpy.cumsum(starts) - 1).reshape(data.shape).astype(numpy.int64)))
+    if return_counts:
+        edges = numpy.flatnonzero(numpy.concatenate([starts, [True]]))
+        out.append(tensor(numpy.diff(edges).astype(numpy.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def cholesky(input, upper=False):  # noqa: A002
+    """The Cholesky factor (``torch.cholesky``: lower by default; ``linalg.cholesky``)."""
+    from npgrad import linalg
+
+    factor = linalg.cholesky(_as_tensor(input))
+    return factor.mT if upper else factor
