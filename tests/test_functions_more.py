@@ -419,3 +419,28 @@ def test_nan_aware_extremes_and_stable_scans():
     spd = np.array([[4.0, 1.0], [1.0, 3.0]])
     np.testing.assert_allclose(npgrad.cholesky(npgrad.tensor(spd)).numpy(), np.linalg.cholesky(spd))
     np.testing.assert_allclose(npgrad.ldexp(npgrad.tensor([1.5]), npgrad.tensor([3])).item(), 12.0)
+
+
+@pytest.mark.parametrize(
+    "shapes, call",
+    [
+        ([(2, 3), (4, 3)], lambda t, a, b: t.inner(a, b)),
+        ([(3,), (3,)], lambda t, a, b: t.vdot(a, b)),
+        ([(2, 3), (2, 3)], lambda t, a, b: t.dstack([a, b])),
+        ([(3,), (3,)], lambda t, a, b: t.dstack([a, b])),
+        ([(2, 2)], lambda t, a: t.diagflat(a, 1)),
+        ([(3,)], lambda t, a: t.acosh(a.abs() + 1.5)),
+        ([(4, 3), (2, 3)], lambda t, a, b: t.index_copy(a, 0, t.tensor([3, 1]), b)),
+    ],
+)
+def test_torch_level_aliases(shapes, call):
+    check_op(
+        shapes,
+        torch_fn=(lambda *xs: call(torch, *xs)) if torch else (lambda *xs: call(npgrad, *xs)),
+        npgrad_fn=lambda *xs: call(npgrad, *xs),
+    )
+    accumulated = npgrad.index_put(
+        npgrad.zeros(3), (npgrad.tensor([0, 0]),), npgrad.tensor(2.0), True
+    )
+    assert accumulated.tolist() == [4.0, 0.0, 0.0]
+    assert npgrad.isreal(npgrad.ones(2)).tolist() == [True, True]

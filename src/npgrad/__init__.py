@@ -35,6 +35,16 @@ from npgrad.backend import (
 )
 from npgrad.errors import NpgradError
 from npgrad.functions import (  # more of torch's namespace
+    acosh,
+    diagflat,
+    dstack,
+    index_copy,
+    index_put,
+    inner,
+    isreal,
+    masked_scatter,
+    real,
+    vdot,
     addbmm,
     addmv,
     addr,

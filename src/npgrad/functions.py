@@ -1199,3 +1199,66 @@ def cholesky(input, upper=False):  # noqa: A002
 
     factor = linalg.cholesky(_as_tensor(input))
     return factor.mT if upper else factor
+
+
+def index_copy(input, dim, index, source):  # noqa: A002
+    """``Tensor.index_copy``."""
+    return _as_tensor(input).index_copy(dim, index, source)
+
+
+def masked_scatter(input, mask, source):  # noqa: A002
+    """``Tensor.masked_scatter``."""
+    return _as_tensor(input).masked_scatter(mask, source)
+
+
+def index_put(input, indices, values, accumulate=False):  # noqa: A002
+    """A copy with ``index_put_`` applied."""
+    return _as_tensor(input).clone().index_put_(indices, values, accumulate)
+
+
+def inner(input, other):  # noqa: A002
+    """The sum over the last dims of both (a dot product for 1-D tensors)."""
+    x, y = _as_tensor(input), _as_tensor(other)
+    if x.ndim == 0 or y.ndim == 0:
+        return x * y
+    return (x.reshape(*x.shape[:-1], *[1] * (y.ndim - 1), x.shape[-1]) * y).sum(-1)
+
+
+def vdot(input, other):  # noqa: A002
+    """The dot product of two 1-D tensors (real: ``dot``)."""
+    return (_as_tensor(input) * _as_tensor(other)).sum()
+
+
+def dstack(tensors):
+    """Stack along the third dim (1-D and 2-D tensors first become (1, n, 1) and (m, n, 1))."""
+    shaped = []
+    for t in map(_as_tensor, tensors):
+        if t.ndim == 0:
+            t = t.reshape(1, 1, 1)
+        elif t.ndim == 1:
+            t = t.reshape(1, -1, 1)
+        elif t.ndim == 2:
+            t = t.unsqueeze(-1)
+        shaped.append(t)
+    return cat(shaped, dim=2)
+
+
+def diagflat(input, offset=0):  # noqa: A002
+    """The flattened input on the ``offset`` diagonal of a square matrix."""
+    return _as_tensor(input).flatten().diag(offset)
+
+
+def acosh(input):  # noqa: A002
+    """arcosh(x) = log(x + sqrt(x^2 - 1)) for x >= 1."""
+    x = _as_tensor(input)
+    return (x + (x * x - 1).sqrt()).log()
+
+
+def real(input):  # noqa: A002
+    """The real part: the tensor itself (npgrad has no complex tensors)."""
+    return _as_tensor(input)
+
+
+def isreal(input):  # noqa: A002
+    """True everywhere (npgrad has no complex tensors)."""
+    return tensor(numpy.ones(_as_tensor(input).shape, dtype=bool))
