@@ -872,17 +872,23 @@ def corrcoef(input):  # noqa: A002
     return (c / d.unsqueeze(1) / d.unsqueeze(0)).clamp(-1, 1)
 
 
-def trapezoid(y, x=None, dx=None, dim=-1):
-    """The trapezoid rule along ``dim``: with 1-D sample points ``x`` or a spacing ``dx`` (1)."""
+def _trapezoid_areas(y, x, dx, dim):
+    """(dim, the areas of the trapezoids between neighbouring samples along ``dim``)."""
     y = _as_tensor(y)
     dim %= y.ndim
     n = y.shape[dim]
     pairs = y.narrow(dim, 0, n - 1) + y.narrow(dim, 1, n - 1)
     if x is None:
-        return pairs.sum(dim) * ((1.0 if dx is None else dx) / 2)
+        return dim, pairs * ((1.0 if dx is None else dx) / 2)
     x = _as_tensor(x)
     steps = (x.narrow(0, 1, n - 1) - x.narrow(0, 0, n - 1)).reshape(-1, *[1] * (y.ndim - dim - 1))
-    return (pairs * steps).sum(dim) / 2
+    return dim, pairs * steps / 2
+
+
+def trapezoid(y, x=None, dx=None, dim=-1):
+    """The trapezoid rule along ``dim``: with 1-D sample points ``x`` or a spacing ``dx`` (1)."""
+    dim, areas = _trapezoid_areas(y, x, dx, dim)
+    return areas.sum(dim)
 
 
 trapz = trapezoid
@@ -1162,15 +1168,8 @@ def logcumsumexp(input, dim):  # noqa: A002
 
 def cumulative_trapezoid(y, x=None, dx=None, dim=-1):
     """The running trapezoid rule along ``dim`` (one element fewer than y there)."""
-    y = _as_tensor(y)
-    dim %= y.ndim
-    n = y.shape[dim]
-    pairs = y.narrow(dim, 0, n - 1) + y.narrow(dim, 1, n - 1)
-    if x is None:
-        return pairs.cumsum(dim) * ((1.0 if dx is None else dx) / 2)
-    x = _as_tensor(x)
-    steps = (x.narrow(0, 1, n - 1) - x.narrow(0, 0, n - 1)).reshape(-1, *[1] * (y.ndim - dim - 1))
-    return (pairs * steps).cumsum(dim) / 2
+    dim, areas = _trapezoid_areas(y, x, dx, dim)
+    return areas.cumsum(dim)
 
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
