@@ -143,3 +143,17 @@ def test_max_pool3d_routes_ties_like_torch():
 )
 def test_3d_layers_against_torch(ours, theirs, shape):
     check_layer(ours(), theirs(), shape)
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "name", ["ZeroPad3d", "ReflectionPad3d", "ReplicationPad3d", "CircularPad3d"]
+)
+def test_3d_padding_layers(name):
+    padding = (1, 2, 1, 1, 2, 1)
+    check_layer(getattr(nn, name)(padding), getattr(torch.nn, name)(padding), (1, 2, 3, 4, 5))
+
+
+@needs_torch
+def test_constant_pad_3d():
+    check_layer(nn.ConstantPad3d(1, 0.5), torch.nn.ConstantPad3d(1, 0.5), (1, 2, 2, 3, 2))

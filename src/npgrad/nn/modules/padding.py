@@ -94,3 +94,36 @@ class CircularPad2d(_PadNd):
     """Pad the last two dims by wrapping around."""
 
     mode = "circular"
+
+
+class ConstantPad3d(_PadNd):
+    """Pad (N, C, D, H, W) input's last three dims with ``value``."""
+
+    dims = 3
+
+    def __init__(self, padding, value):
+        super().__init__(padding, value)
+
+
+class ZeroPad3d(_PadNd):
+    """Pad (N, C, D, H, W) input's last three dims with zeros."""
+
+    dims = 3
+
+
+class ReflectionPad3d(_PadNd):
+    """Pad the last three dims with their mirror image (the edge not repeated)."""
+
+    mode, dims = "reflect", 3
+
+
+class ReplicationPad3d(_PadNd):
+    """Pad the last three dims by repeating their edge values."""
+
+    mode, dims = "replicate", 3
+
+
+class CircularPad3d(_PadNd):
+    """Pad the last three dims by wrapping around."""
+
+    mode, dims = "circular", 3
