@@ -35,6 +35,7 @@ from npgrad.backend import (
 )
 from npgrad.errors import NpgradError
 from npgrad.functions import (  # more of torch's namespace
+    erfinv,
     acosh,
     diagflat,
     dstack,

@@ -1261,3 +1261,8 @@ def real(input):  # noqa: A002
 def isreal(input):  # noqa: A002
     """True everywhere (npgrad has no complex tensors)."""
     return tensor(numpy.ones(_as_tensor(input).shape, dtype=bool))
+
+
+def erfinv(input):  # noqa: A002
+    """The inverse error function, element-wise."""
+    return _as_tensor(input).erfinv()

@@ -929,6 +929,12 @@ class Tensor:
 
         return special.Lgamma.apply(self._float_for("lgamma"))
 
+    def erfinv(self):
+        """The inverse error function, element-wise."""
+        from npgrad.ops import special
+
+        return special.Erfinv.apply(self._float_for("erfinv"))
+
     def digamma(self):
         """psi(x) = d/dx log Gamma(x), element-wise."""
         from npgrad.ops import special

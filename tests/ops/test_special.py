@@ -66,3 +66,20 @@ def test_dtypes():
     assert npgrad.digamma(npgrad.tensor([1.5], dtype=npgrad.float64)).dtype == npgrad.float64
     with pytest.raises(NotImplementedError, match="polygamma"):
         npgrad.polygamma(2, npgrad.tensor([1.0]))
+
+
+def test_erfinv_inverts_erf():
+    x = np.concatenate([np.linspace(-0.999999, 0.999999, 201), [1e-10, 0.9999999999, -0.99]])
+    y = special.erfinv(x)
+    np.testing.assert_allclose([math.erf(v) for v in y], x, rtol=1e-14, atol=1e-16)
+    near_one = special.erfinv(np.array([0.9999999999]))[0]  # checked against mpmath
+    assert near_one == pytest.approx(4.572824958544925, rel=1e-14)
+    assert npgrad.erfinv(npgrad.tensor([1.0, -1.0, 1.5, 0.0])).tolist()[:2] == [math.inf, -math.inf]
+    assert math.isnan(npgrad.erfinv(npgrad.tensor([1.5])).item())
+    check_grad(lambda t: t.erfinv(), np.array([[-0.9, -0.3, 0.0], [0.2, 0.6, 0.95]]))
+    if torch is not None:
+        np.testing.assert_allclose(
+            npgrad.erfinv(npgrad.tensor(x)).numpy(),
+            torch.erfinv(torch.tensor(x)).numpy(),
+            rtol=1e-13,
+        )
