@@ -157,3 +157,23 @@ def test_3d_padding_layers(name):
 @needs_torch
 def test_constant_pad_3d():
     check_layer(nn.ConstantPad3d(1, 0.5), torch.nn.ConstantPad3d(1, 0.5), (1, 2, 2, 3, 2))
+
+
+def test_buffer_assignment_registers_a_buffer():
+    """torch.nn.Buffer: assigning one registers it (persistent or not), as a plain tensor."""
+
+    class Masked(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.mask = nn.Buffer(npgrad.ones(3))
+            self.cache = nn.Buffer(npgrad.zeros(2), persistent=False)
+            self.linear = nn.Linear(2, 2)
+
+    model = Masked()
+    assert list(model.state_dict()) == ["mask", "linear.weight", "linear.bias"]
+    assert [name for name, _ in model.named_buffers()] == ["mask", "cache"]
+    assert type(model.mask) is npgrad.Tensor and not model.mask.requires_grad
+    model.cache = nn.Buffer(npgrad.ones(2))  # re-registered as persistent
+    assert "cache" in model.state_dict()
+    model.mask = npgrad.zeros(3)  # a plain tensor assigned to a buffer's name stays a buffer
+    assert model.state_dict()["mask"].tolist() == [0.0, 0.0, 0.0]

@@ -150,4 +150,4 @@ from npgrad.nn.modules.transformer import (
     TransformerEncoderLayer,
 )
 from npgrad.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
-from npgrad.nn.parameter import Parameter
+from npgrad.nn.parameter import Buffer, Parameter

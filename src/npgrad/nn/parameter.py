@@ -23,3 +23,26 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+
+class Buffer(Tensor):
+    """A tensor that a ``Module`` registers as a buffer when assigned to it (saved in the state
+    dict unless ``persistent=False``; no gradient), as ``torch.nn.Buffer``: ``self.mask =
+    nn.Buffer(mask)`` is ``self.register_buffer("mask", mask)``. The module keeps a plain
+    tensor sharing the data.
+
+    >>> import npgrad
+    >>> class Masked(npgrad.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.mask = npgrad.nn.Buffer(npgrad.ones(3))
+    >>> list(Masked().state_dict())
+    ['mask']
+    """
+
+    __slots__ = ("persistent",)
+
+    def __init__(self, data=None, *, persistent=True):
+        array = data._data if isinstance(data, Tensor) else _to_array([] if data is None else data)
+        self._init_leaf(array, False)
+        self.persistent = persistent

@@ -12,7 +12,7 @@ import numpy
 from npgrad.autograd import Function, is_grad_enabled
 from npgrad.backend import check_device, device
 from npgrad.errors import NpgradError, ShapeError
-from npgrad.nn.parameter import Parameter
+from npgrad.nn.parameter import Buffer, Parameter
 from npgrad.tensor import Tensor, _array_of
 
 _call_depth = 0
@@ -58,6 +58,8 @@ class Module:
             self._forget(name)
             registry = self._parameters if isinstance(value, Parameter) else self._modules
             registry[name] = value
+        elif isinstance(value, Buffer):  # torch.nn.Buffer: registered, kept as a plain tensor
+            self.register_buffer(name, Tensor._wrap(value._data), persistent=value.persistent)
         elif name in self._buffers:
             self._buffers[name] = value
         elif name in self._parameters or name in self._modules:
@@ -102,7 +104,9 @@ class Module:
         """Register a non-learnable tensor (e.g. running statistics) saved in the state dict."""
         self._forget(name)
         self._buffers[name] = tensor
-        if not persistent:
+        if persistent:
+            self._non_persistent_buffers.discard(name)  # (it may have been registered before)
+        else:
             self._non_persistent_buffers.add(name)
 
     def add_module(self, name, module):
