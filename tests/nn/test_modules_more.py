@@ -177,3 +177,25 @@ def test_buffer_assignment_registers_a_buffer():
     assert "cache" in model.state_dict()
     model.mask = npgrad.zeros(3)  # a plain tensor assigned to a buffer's name stays a buffer
     assert model.state_dict()["mask"].tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("name", ["adaptive_avg_pool3d", "adaptive_max_pool3d"])
+@pytest.mark.parametrize(
+    "shape, size",
+    [((2, 3, 5, 6, 7), (2, 3, 4)), ((1, 2, 4, 4, 4), 1), ((1, 2, 7, 5, 6), (3, None, 2))],
+    ids=str,
+)
+def test_adaptive_3d_pools(name, shape, size):
+    check_op(
+        [shape],
+        torch_fn=lambda x: getattr(TF if torch else F, name)(x, size),
+        npgrad_fn=lambda x: getattr(F, name)(x, size),
+    )
+
+
+@needs_torch
+def test_adaptive_3d_pool_layers():
+    check_layer(
+        nn.AdaptiveAvgPool3d((1, 2, 2)), torch.nn.AdaptiveAvgPool3d((1, 2, 2)), (1, 2, 3, 4, 5)
+    )
+    check_layer(nn.AdaptiveMaxPool3d(2), torch.nn.AdaptiveMaxPool3d(2), (1, 2, 4, 4, 6))

@@ -713,6 +713,51 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002
     return averaging[0] @ input @ averaging[1].T
 
 
+def _adaptive_3d(input, output_size, op):  # noqa: A002
+    """(N, C, D, H, W) input, and for each output depth the (start, stop) of its window of
+    input planes (PyTorch's adaptive windows), with the (H, W) output size."""
+    if input.ndim != 5:
+        raise ShapeError(f"{op}: expected input (N, C, D, H, W), got {input.shape}")
+    sizes = _triple(output_size, "output_size") if not isinstance(output_size, int) else None
+    out_d, out_h, out_w = sizes or (output_size,) * 3
+    depth = input.shape[2]
+    out_d = out_d or depth  # None keeps that size, as in PyTorch
+    windows = [(i * depth // out_d, -(-(i + 1) * depth // out_d)) for i in range(out_d)]
+    return windows, (out_h or input.shape[3], out_w or input.shape[4])
+
+
+def adaptive_avg_pool3d(input, output_size):  # noqa: A002
+    """Average-pool (N, C, D, H, W) input to ``output_size``: for each output depth the mean,
+    over its window of input planes, of the 2-D adaptive averages (the windows are separable)."""
+    windows, plane_size = _adaptive_3d(input, output_size, "adaptive_avg_pool3d")
+    n, c, depth, h, w = input.shape
+    planes = adaptive_avg_pool2d(input.reshape(n, c * depth, h, w), plane_size)
+    planes = planes.reshape(n, c, depth, *plane_size)
+    means = [planes[:, :, start:stop].mean(dim=2) for start, stop in windows]
+    return npgrad.stack(means, dim=2)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):  # noqa: A002
+    """Max-pool (N, C, D, H, W) input to ``output_size``: 2-D adaptive maxima per plane, then
+    over each output depth's window of planes a later plane wins only where strictly greater
+    (or NaN), so the gradient goes to the first maximum in (depth, row, column) order."""
+    if return_indices:
+        raise NotImplementedError("adaptive_max_pool3d: return_indices is not supported")
+    windows, plane_size = _adaptive_3d(input, output_size, "adaptive_max_pool3d")
+    n, c, depth, h, w = input.shape
+    planes = adaptive_max_pool2d(input.reshape(n, c * depth, h, w), plane_size)
+    planes = planes.reshape(n, c, depth, *plane_size)
+    maxima = []
+    for start, stop in windows:
+        best = planes[:, :, start]
+        for d in range(start + 1, stop):
+            later = planes[:, :, d]
+            wins = (later.detach() > best.detach()) | later.detach().isnan()
+            best = npgrad.where(wins, later, best)
+        maxima.append(best)
+    return npgrad.stack(maxima, dim=2)
+
+
 def adaptive_max_pool2d(input, output_size, return_indices=False):  # noqa: A002
     """Max-pool (N, C, H, W) input to ``output_size`` with PyTorch's adaptive windows.
 

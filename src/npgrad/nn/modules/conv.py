@@ -362,6 +362,20 @@ class AdaptiveMaxPool2d(Module):
         return f"output_size={self.output_size}"
 
 
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    """Average-pool (N, C, D, H, W) input to a fixed output size."""
+
+    def forward(self, input):  # noqa: A002
+        return F.adaptive_avg_pool3d(input, self.output_size)
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    """Max-pool (N, C, D, H, W) input to a fixed output size."""
+
+    def forward(self, input):  # noqa: A002
+        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+
+
 class MaxPool1d(MaxPool2d):
     """Max over windows of (N, C, L) input. Matches ``torch.nn.MaxPool1d``.
 
