@@ -4,11 +4,12 @@ Each one calls the Tensor method of the same name, so the behaviour is defined i
 """
 
 import builtins
+from collections import namedtuple
 
 import numpy
 
 from npgrad.ops import linalg
-from npgrad.tensor import Tensor, _array_of, cat, stack, tensor
+from npgrad.tensor import Tensor, _array_of, cat, stack, tensor, where
 
 
 def _as_tensor(x):
@@ -1023,7 +1024,7 @@ def fmax(input, other):  # noqa: A002
     x, y = _as_tensor(input), _as_tensor(other)
     xs, ys = _array_of(x), _array_of(y)
     keep_x = numpy.greater_equal(xs, ys) | numpy.isnan(ys)  # ties and NaN pairs: x, as PyTorch
-    return npgrad_where(tensor(keep_x), x, y)
+    return where(tensor(keep_x), x, y)
 
 
 def fmin(input, other):  # noqa: A002
@@ -1031,14 +1032,7 @@ def fmin(input, other):  # noqa: A002
     x, y = _as_tensor(input), _as_tensor(other)
     xs, ys = _array_of(x), _array_of(y)
     keep_x = numpy.less_equal(xs, ys) | numpy.isnan(ys)
-    return npgrad_where(tensor(keep_x), x, y)
-
-
-def npgrad_where(condition, x, y):
-    """``npgrad.where`` (named apart: this module's names are torch's)."""
-    from npgrad.tensor import where as select
-
-    return select(condition, x, y)
+    return where(tensor(keep_x), x, y)
 
 
 def copysign(input, other):  # noqa: A002
@@ -1046,7 +1040,7 @@ def copysign(input, other):  # noqa: A002
     x = _as_tensor(input)
     negative = numpy.signbit(_array_of(_as_tensor(other)))
     magnitude = x.abs()
-    return npgrad_where(tensor(negative), -magnitude, magnitude)
+    return where(tensor(negative), -magnitude, magnitude)
 
 
 def float_power(input, exponent):  # noqa: A002
@@ -1065,13 +1059,13 @@ def msort(input):  # noqa: A002
     return _as_tensor(input).sort(dim=0).values
 
 
+_AminMax = namedtuple("aminmax", ["min", "max"])  # PyTorch's return type
+
+
 def aminmax(input, *, dim=None, keepdim=False):  # noqa: A002
     """``(min, max)`` over ``dim`` (all elements when None), ties sharing the gradient."""
     x = _as_tensor(input)
-    from collections import namedtuple
-
-    MinMaxPair = namedtuple("aminmax", ["min", "max"])  # noqa: N806 - PyTorch's return type
-    return MinMaxPair(x.amin(dim=dim, keepdim=keepdim), x.amax(dim=dim, keepdim=keepdim))
+    return _AminMax(x.amin(dim=dim, keepdim=keepdim), x.amax(dim=dim, keepdim=keepdim))
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):  # noqa: A002

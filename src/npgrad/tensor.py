@@ -401,11 +401,8 @@ class Tensor:
             self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
         )
         name = function.__name__.lower() + "_"
-        if recording and self._ctx is None and self.requires_grad:
-            raise GradientError(
-                f"{name}: a leaf tensor that requires grad (shape {self.shape}) is being used in "
-                "an in-place operation; do it under npgrad.no_grad() or out-of-place"
-            )
+        if recording and self.requires_grad:
+            self._refuse_leaf_in_place(name)
         with autograd.set_grad_enabled(recording):
             result = function.apply(self, *args, **attrs)
         if result.shape != self.shape:
@@ -430,17 +427,22 @@ class Tensor:
         self.requires_grad = True
         return self
 
+    def _refuse_leaf_in_place(self, name):
+        """PyTorch's rule: a leaf that requires grad is not changed in place while recording."""
+        if self._ctx is None:
+            raise GradientError(
+                f"{name}: a leaf tensor that requires grad (shape {self.shape}) is being used in "
+                "an in-place operation; do it under npgrad.no_grad() or out-of-place"
+            )
+
     def _reshape_in_place(self, view, name):
         """Make self the view ``view`` of itself (a new shape or order, the same elements):
         the in-place shape methods (``unsqueeze_``, ``t_``, ...). Like an in-place op, a leaf
         that requires grad is refused while recording, and in a graph self becomes the view's
         node."""
         recording = autograd.is_grad_enabled() and self.requires_grad
-        if recording and self._ctx is None:
-            raise GradientError(
-                f"{name}: a leaf tensor that requires grad (shape {self.shape}) is being used in "
-                "an in-place operation; do it under npgrad.no_grad() or out-of-place"
-            )
+        if recording:
+            self._refuse_leaf_in_place(name)
         if recording:
             # the view's node keeps the tensor as it was (shape, node, version) as its input,
             # since self changes shape under it
@@ -1659,12 +1661,8 @@ class Tensor:
         if dim is None:  # tied medians share the gradient, as PyTorch's
             return reduce.Median.apply(self)
         axis = _normalize_one_dim(dim, self.ndim, "median")
-        values, indices = self.sort(dim=axis)
-        pick = (slice(None),) * axis + (slice((self.shape[axis] - 1) // 2, None, self.shape[axis]),)
-        values, indices = values[pick], indices[pick]
-        if not keepdim:
-            values, indices = values.squeeze(axis), indices.squeeze(axis)
-        return MinMax(values, indices)
+        size = self.shape[axis] if self.ndim else 1
+        return self.kthvalue((size - 1) // 2 + 1, axis, keepdim)
 
     def kthvalue(self, k, dim=-1, keepdim=False):
         """``(values, indices)``: the k-th smallest entry along ``dim`` (k from 1) and where it

@@ -399,16 +399,22 @@ def max_pool3d(
     if padding[0]:  # depth padding: -inf planes never win; H and W go to max_pool2d
         flat = (0, 0, 0, 0, padding[0], padding[0])
         padded = _constant_pad(input, flat, -math.inf)
-    best = None
     out_depth, taps = _depth_slices(padded, kernel[0], stride[0], dilation[0])
-    for planes in taps:
-        pooled = max_pool2d(planes, kernel[1:], stride[1:], padding[1:], dilation[1:])
-        if best is None:
-            best = pooled
-        else:  # a later depth tap wins only when strictly greater (or NaN): PyTorch's order
-            later = (pooled.detach() > best.detach()) | pooled.detach().isnan()
-            best = npgrad.where(later, pooled, best)
-    return _depth_unfolded(best, input.shape[0], out_depth)
+    pooled = [
+        max_pool2d(planes, kernel[1:], stride[1:], padding[1:], dilation[1:]) for planes in taps
+    ]
+    return _depth_unfolded(_first_maximum(pooled), input.shape[0], out_depth)
+
+
+def _first_maximum(candidates):
+    """The element-wise maximum of same-shape tensors, each element's gradient to the first
+    candidate holding it: a later one wins only where strictly greater (or NaN), PyTorch's
+    order for the depth taps of a 3-D max pool."""
+    best = candidates[0]
+    for later in candidates[1:]:
+        wins = (later.detach() > best.detach()) | later.detach().isnan()
+        best = npgrad.where(wins, later, best)
+    return best
 
 
 def avg_pool3d(
@@ -747,14 +753,9 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):  # noqa: A002
     n, c, depth, h, w = input.shape
     planes = adaptive_max_pool2d(input.reshape(n, c * depth, h, w), plane_size)
     planes = planes.reshape(n, c, depth, *plane_size)
-    maxima = []
-    for start, stop in windows:
-        best = planes[:, :, start]
-        for d in range(start + 1, stop):
-            later = planes[:, :, d]
-            wins = (later.detach() > best.detach()) | later.detach().isnan()
-            best = npgrad.where(wins, later, best)
-        maxima.append(best)
+    maxima = [
+        _first_maximum([planes[:, :, d] for d in range(start, stop)]) for start, stop in windows
+    ]
     return npgrad.stack(maxima, dim=2)
 
 

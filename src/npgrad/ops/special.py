@@ -48,16 +48,23 @@ def lgamma(x):
     return value
 
 
+def _shifted(x, term):
+    """For psi and psi': x reflected to y = 1 - x where x < 1/2 (``reflect``), then carried
+    _SHIFT steps up by the recurrence f(y) = f(y + 1) + term(y); returns (reflect, y + _SHIFT,
+    the sum of the terms)."""
+    reflect = x < 0.5
+    shifted = xp.where(reflect, 1 - x, x)
+    value = xp.zeros_like(shifted)
+    for _ in range(_SHIFT):
+        value += term(shifted)
+        shifted += 1
+    return reflect, shifted, value
+
+
 def digamma(x):
     """psi(x) = d/dx log Gamma(x), element-wise."""
     x = _float64(x)
-    reflect = x < 0.5
-    y = xp.where(reflect, 1 - x, x)
-    shifted = y.copy()
-    value = xp.zeros_like(y)
-    for _ in range(_SHIFT):  # psi(y) = psi(y + 1) - 1 / y
-        value -= 1 / shifted
-        shifted += 1
+    reflect, shifted, value = _shifted(x, lambda y: -1 / y)  # psi(y) = psi(y + 1) - 1 / y
     inverse_square = 1 / (shifted * shifted)
     s2 = inverse_square
     tail = s2 * (1 / 12 - s2 * (1 / 120 - s2 * (1 / 252 - s2 * (1 / 240 - s2 / 132))))
@@ -73,13 +80,7 @@ def digamma(x):
 def trigamma(x):
     """psi'(x), element-wise."""
     x = _float64(x)
-    reflect = x < 0.5
-    y = xp.where(reflect, 1 - x, x)
-    shifted = y.copy()
-    value = xp.zeros_like(y)
-    for _ in range(_SHIFT):  # psi'(y) = psi'(y + 1) + 1 / y^2
-        value += 1 / (shifted * shifted)
-        shifted += 1
+    reflect, shifted, value = _shifted(x, lambda y: 1 / (y * y))  # psi'(y) = psi'(y + 1) + 1/y^2
     inverse = 1 / shifted
     inverse_square = inverse * inverse
     s2 = inverse_square
@@ -164,17 +165,18 @@ def erfinv(x):
         # logarithm instead, log erfc(y) = log(1 - |x|): 1 - |x| is exact there, erf(y) - |x|
         # would cancel to nothing near 1, and log erfc is nearly linear in the far tail.
         rest = 1 - magnitude
-        erf, erfc = xp.frompyfunc(math.erf, 1, 1), xp.frompyfunc(math.erfc, 1, 1)
         near_one = magnitude >= 0.5
+        # one C-library call per element: erfc(y) where |x| >= 1/2, erf(y) elsewhere
+        erf_or_erfc = xp.frompyfunc(lambda v, near: math.erfc(v) if near else math.erf(v), 2, 1)
         for _ in range(3):
             inside = xp.isfinite(y)
             safe = xp.where(inside, y, 0)
             slope = 2 / math.sqrt(math.pi) * xp.exp(-safe * safe)  # erf'(y)
-            complement = xp.asarray(erfc(safe), dtype=xp.float64)
+            value = xp.asarray(erf_or_erfc(safe, near_one), dtype=xp.float64)
             step = xp.where(
                 near_one,
-                (xp.log(rest) - xp.log(complement)) * complement / slope,
-                (xp.asarray(erf(safe), dtype=xp.float64) - magnitude) / slope,
+                (xp.log(rest) - xp.log(value)) * value / slope,
+                (value - magnitude) / slope,
             )
             y = xp.where(inside, y - step, y)
         y = xp.copysign(y, x)
