@@ -211,6 +211,7 @@ def test_random_in_place_fills():
     assert drawn.min() == 5 and drawn.max() == 8 and np.all(drawn == np.round(drawn))
     assert set(npgrad.empty(1000, dtype=npgrad.int64).random_(3).tolist()) == {0, 1, 2}
     assert npgrad.empty(1000).random_().max().item() < 2**24  # float32 holds these exactly
+    assert npgrad.empty(100, dtype=npgrad.uint8).random_().max().item() <= 255  # the dtype's range
     leaf = npgrad.zeros(3, requires_grad=True)
     with pytest.raises(npgrad.errors.GradientError):
         leaf.bernoulli_()

@@ -593,7 +593,7 @@ class Tensor:
             if self.dtype.kind == "f":
                 to = 2 ** (xp.finfo(self.dtype).nmant + 1)
             else:
-                to = int(xp.iinfo(self.dtype).max) + 1 if self.dtype.kind in "iu" else 2
+                to = _builtin_int(xp.iinfo(self.dtype).max) + 1 if self.dtype.kind in "iu" else 2
         return self._fill_no_grad(default_generator().integers(from_, to, self.shape))
 
     def exponential_(self, lambd=1.0):
