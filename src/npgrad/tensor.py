@@ -341,9 +341,24 @@ class Tensor:
         return self.dtype.kind == "f"
 
     # ----------------------------------------------------------------- autograd
-    def backward(self, gradient=None, retain_graph=False):
-        """Accumulate the gradient of this tensor into ``.grad`` of every leaf that needs it."""
-        autograd.backward(self, gradient, retain_graph=retain_graph)
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate the gradient of this tensor into ``.grad`` of every leaf that needs it
+        (only of ``inputs`` when given). ``create_graph=True`` records the gradients in a graph,
+        so that they can be differentiated again."""
+        if inputs is None:
+            autograd.backward(self, gradient, retain_graph, create_graph)
+            return
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        found = autograd.grad(self, inputs, gradient, retain_graph, create_graph, allow_unused=True)
+        for tensor, gradient_of_input in zip(inputs, found, strict=True):
+            if gradient_of_input is None:
+                continue
+            if tensor.grad is None:
+                tensor.grad = gradient_of_input
+            elif create_graph:
+                tensor.grad = tensor.grad + gradient_of_input
+            else:
+                tensor.grad._data += gradient_of_input._data
 
     def detach(self):
         """A tensor sharing this array and version counter, cut out of the graph."""

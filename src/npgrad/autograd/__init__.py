@@ -10,7 +10,9 @@ each op's ``backward`` once, summing gradients that meet at a tensor (fan-out) a
 back to the input's shape where the op broadcast. Leaves accumulate into ``.grad``; the graph's
 saved arrays are freed as the walk passes unless ``retain_graph=True``.
 
-Backward is written in plain NumPy, so there is no double backward (no gradients of gradients).
+Backward is written in plain NumPy. For gradients of gradients (``create_graph=True``) the same
+walk runs on Tensors instead (:func:`_backward_graph`): each op's ``backward_graph`` writes its
+backward with Tensor ops, so the gradients are themselves recorded in a graph.
 """
 
 import functools
@@ -167,6 +169,11 @@ class Function:
     * ``backward(ctx, grad)`` returns one array (or ``None``) per positional input. The engine sums
       each gradient back to its input's shape when the op broadcast, so backward may return the
       broadcast shape.
+    * ``backward_graph(ctx, grad, *inputs)`` (optional) is the same backward written with Tensor
+      ops on the gradient Tensor and the input Tensors, for gradients of gradients
+      (``create_graph=True``); it returns Tensors (or None). An op without it still works with
+      ``create_graph=True`` as long as nothing differentiates through its gradient a second
+      time; when something does, that backward raises and names the op.
 
     The instance made by ``apply`` is the context and the graph node (``Tensor.grad_fn``). Its
     ``edges`` point at the node that produced each input *at the time of the call* (or at the
@@ -301,7 +308,7 @@ def _tensor_backward(ctx, grad):
     return tuple(g._data if isinstance(g, Tensor) else g for g in input_grads)
 
 
-def _topological_order(root):
+def _topological_order(root, boundary=()):
     """Graph nodes reachable from ``root``, each after every node that feeds it a gradient.
 
     An iterative depth-first search that emits a node once all its inputs are emitted (post-order),
@@ -320,8 +327,8 @@ def _topological_order(root):
             continue
         expanded.add(id(node))
         stack.append((node, True))
-        if isinstance(node, Tensor):
-            continue  # a leaf
+        if isinstance(node, Tensor) or id(node) in boundary:
+            continue  # a leaf, or where the caller wants the walk to end
         if node.parents is None:
             raise GradientError(
                 f"Trying to backward through the graph a second time (through {node.name()}): "
@@ -424,7 +431,7 @@ def _check_finite(ctx, index, parent, grad):
         )
 
 
-def backward(tensor, gradient=None, retain_graph=False, _capture=None):
+def backward(tensor, gradient=None, retain_graph=None, create_graph=False, _capture=None):
     """Compute the gradient of ``tensor`` with respect to every leaf that requires grad.
 
     Matches ``torch.autograd.backward`` for one tensor: leaves accumulate into ``.grad`` (add, not
@@ -433,7 +440,10 @@ def backward(tensor, gradient=None, retain_graph=False, _capture=None):
     Args:
         tensor: the output to differentiate, usually a scalar loss.
         gradient: d(something)/d(tensor), same shape as ``tensor``; may be omitted for a scalar.
-        retain_graph: keep the saved arrays so that backward can run through this graph again.
+        retain_graph: keep the saved arrays so that backward can run through this graph again
+            (default: ``create_graph``).
+        create_graph: record the gradients in a graph of their own, so that they can be
+            differentiated again (gradient penalties, Hessian-vector products).
         _capture: internal (``grad``): a dict of node ids whose incoming gradient to record
             instead of accumulating anything into ``.grad``.
 
@@ -464,6 +474,15 @@ def backward(tensor, gradient=None, retain_graph=False, _capture=None):
         seed = seed.astype(tensor.dtype, copy=False)
 
     root = tensor if tensor._ctx is None else tensor._ctx
+    if retain_graph is None:
+        retain_graph = create_graph
+    if create_graph:
+        if not (isinstance(gradient, Tensor) and gradient.shape == tensor.shape):
+            gradient = Tensor._wrap(seed)
+        elif gradient.dtype != tensor.dtype:
+            gradient = gradient.to(tensor.dtype)
+        _backward_graph(root, gradient, retain_graph, _capture)
+        return
     grads = {id(root): seed}
     handed_out = set()
     for node in _topological_order(root):
@@ -513,12 +532,211 @@ def backward(tensor, gradient=None, retain_graph=False, _capture=None):
             ctx.edges = None
 
 
+def _backward_graph(root, seed, retain_graph, capture, boundary=()):
+    """``backward`` with ``create_graph=True``: the same walk, on gradient Tensors that record a
+    graph of their own, so that they can be differentiated again.
+
+    Each op's gradients come from its ``backward_graph`` (Tensor ops), a tensor_io Function's
+    ``backward`` run with grad mode on, or, for an op with neither, :class:`_FirstOrderOnly`.
+    Leaves get ``.grad = .grad + gradient`` out of place (the sum stays in the graph), as
+    PyTorch's do under ``create_graph``. The walk does not go past the nodes in ``boundary``
+    (``recomputed_backward``'s inputs).
+    """
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, True
+    try:
+        grads = {id(root): seed}
+        for node in _topological_order(root, boundary):
+            grad = grads.pop(id(node), None)
+            if grad is None:
+                continue
+            if capture is not None:
+                if id(node) in capture:
+                    capture[id(node)] = grad
+                if isinstance(node, Tensor) or id(node) in boundary:
+                    continue
+            elif isinstance(node, Tensor):
+                if node._hooks:
+                    grad = _run_tensor_hooks(node._hooks, grad)
+                node.grad = grad if node.grad is None else node.grad + grad
+                continue
+            ctx = node
+            if ctx.tensor_hooks:
+                grad = _run_tensor_hooks(ctx.tensor_hooks, grad)
+            if capture is None and ctx.retained is not None and ctx.retained() is not None:
+                retained = ctx.retained()
+                retained.grad = grad if retained.grad is None else retained.grad + grad
+            _check_saved_unmodified(ctx)
+            input_grads = _graph_input_grads(ctx, grad)
+            for index, (edge, parent, parent_grad) in enumerate(
+                zip(ctx.edges, ctx.parents, input_grads, strict=False)
+            ):
+                if edge is None or parent_grad is None:
+                    continue
+                if not isinstance(parent_grad, Tensor):
+                    parent_grad = Tensor._wrap(xp.asarray(parent_grad))
+                if parent_grad.dtype != parent._data.dtype:
+                    parent_grad = parent_grad.to(parent._data.dtype)
+                if parent_grad.shape != parent._data.shape:
+                    parent_grad = _unbroadcast_tensor(parent_grad, parent._data.shape, ctx)
+                if _detect_anomaly:
+                    _check_finite(ctx, index, parent, parent_grad._data)
+                key = id(edge)
+                grads[key] = grads[key] + parent_grad if key in grads else parent_grad
+            if not retain_graph:
+                ctx.saved_tensors = ()
+                ctx.parents = None
+                ctx.edges = None
+    finally:
+        _grad_enabled = previous
+
+
+def _graph_input_grads(ctx, grad):
+    """One op's input gradients as Tensors in the graph (see ``_backward_graph``)."""
+    if ctx.tensor_io:  # a user's Function: its backward is Tensor code already
+        saved = ctx.saved_tensors
+        # forward saw detached inputs; backward should see the real ones, graph and all
+        ctx.saved_tensors = tuple(_reattached(item, ctx.parents) for item in saved)
+        try:
+            input_grads = ctx.backward(ctx, grad)
+        finally:
+            ctx.saved_tensors = saved
+    elif hasattr(ctx, "backward_graph"):
+        input_grads = ctx.backward_graph(ctx, grad, *ctx.parents)
+    else:
+        arrays = ctx.backward(ctx, grad._data)
+        if not isinstance(arrays, tuple):
+            arrays = (arrays,)
+        sources = [grad, *(p for p in ctx.parents if isinstance(p, Tensor) and p.requires_grad)]
+        input_grads = tuple(
+            None if array is None else _FirstOrderOnly.apply(*sources, value=array, op=ctx.name())
+            for array in arrays
+        )
+    return input_grads if isinstance(input_grads, tuple) else (input_grads,)
+
+
+def _reattached(item, parents):
+    """The input Tensor that a tensor_io forward saw as the detached ``item``, else ``item``."""
+    for parent in parents:
+        if isinstance(parent, Tensor) and isinstance(item, Tensor) and item._data is parent._data:
+            return parent
+    return item
+
+
+def recomputed_backward(ctx, grad, composite):
+    """``backward_graph`` of a fused op that has a plain composite form: run
+    ``composite(*inputs)`` (the op rebuilt from simpler differentiable ops) and backpropagate
+    ``grad`` through it with ``create_graph``, stopping at the op's inputs. Costs a second
+    forward, only when gradients of gradients are asked for."""
+    output = composite(*ctx.parents)
+    keys = {}
+    for parent in ctx.parents:
+        if isinstance(parent, Tensor) and parent.requires_grad:
+            keys[id(parent if parent._ctx is None else parent._ctx)] = None
+    root = output if output._ctx is None else output._ctx
+    if output.requires_grad:
+        _backward_graph(root, grad, True, keys, boundary=keys)
+    results, given = [], set()
+    for parent in ctx.parents:  # an input passed twice gets its gradient once
+        key = id(parent if getattr(parent, "_ctx", None) is None else parent._ctx)
+        results.append(keys.get(key) if key not in given else None)
+        given.add(key)
+    return tuple(results)
+
+
+class _FirstOrderOnly(Function):
+    """The gradient an op without ``backward_graph`` computed in NumPy, placed in the graph so
+    that differentiating it again raises and names the op instead of returning a wrong zero."""
+
+    @staticmethod
+    def forward(ctx, *sources, value=None, op=None):
+        ctx.op = op
+        return value
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError(
+            f"double backward through {ctx.op}: npgrad has no second derivative for this op yet "
+            "(create_graph=True works through the usual layers, activations, losses and "
+            "element-wise, shape and reduction ops; see docs/pytorch.md)"
+        )
+
+    def name(self):
+        return f"{self.op}Backward"
+
+
+class _Transposed(Function):
+    """g -> J^T g for an op that is linear in one input (reshape, indexing, gather, pooling
+    windows with fixed winners): the op's own NumPy backward. The gradient of that is J v, the
+    op's forward map applied to v, which the op passes in as ``forward_map``."""
+
+    @staticmethod
+    def forward(ctx, grad, op=None, which=0, forward_map=None):
+        ctx.forward_map = forward_map
+        result = op.backward(op, grad)
+        return result[which] if isinstance(result, tuple) else result
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.forward_map(grad)  # d(J^T g)/dg = J: the forward map
+
+
+def linear_backward(ctx, grad, forward_map, which=0):
+    """``backward_graph`` of an op linear in its input ``which``: its NumPy backward, recorded
+    so that differentiating it again applies ``forward_map`` (arrays of the input's shape to
+    arrays of the output's shape, the op's forward with its other arguments fixed)."""
+    return _Transposed.apply(grad, op=ctx, which=which, forward_map=forward_map)
+
+
+def array_of(value):
+    """A Tensor's array, or a constant operand (a number, an array) as it is."""
+    return getattr(value, "_data", value)
+
+
+def constant_slope(ctx, grad):
+    """``backward_graph`` of an element-wise op whose derivative is piecewise constant (ReLU,
+    clamp, max, where): grad times the slope, the slope being the NumPy backward of ones, a
+    constant (its own derivative is zero almost everywhere)."""
+    slopes = ctx.backward(ctx, xp.ones(grad.shape, grad.dtype))
+    if not isinstance(slopes, tuple):
+        slopes = (slopes,)
+    return tuple(None if slope is None else grad * slope for slope in slopes)
+
+
+def _unbroadcast_tensor(grad, shape, ctx):
+    """``_unbroadcast`` with Tensor sums, so that the reduction stays in the graph."""
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(dim=tuple(range(extra)))
+    if grad.ndim == len(shape):
+        stretched = tuple(i for i, size in enumerate(shape) if size == 1 and grad.shape[i] != 1)
+        if stretched:
+            grad = grad.sum(dim=stretched, keepdim=True)
+    if grad.shape != tuple(shape):
+        raise ShapeError(
+            f"{ctx.name()} returned a gradient of shape {tuple(grad.shape)} for an input of shape "
+            f"{tuple(shape)}; the shapes cannot be reconciled by summing broadcast axes"
+        )
+    return grad
+
+
+def _run_tensor_hooks(hooks, grad):
+    """``_run_hooks`` for gradient Tensors that stay in the graph."""
+    for hook in hooks:
+        replaced = hook(grad)
+        if replaced is not None:
+            grad = replaced if isinstance(replaced, Tensor) else Tensor._wrap(xp.asarray(replaced))
+    return grad
+
+
 def grad(
     outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False
 ):
     """Gradients of ``outputs`` with respect to ``inputs``, returned instead of accumulated.
 
-    Matches ``torch.autograd.grad`` for first derivatives: no ``.grad`` is touched.
+    Matches ``torch.autograd.grad``: no ``.grad`` is touched. With ``create_graph=True`` the
+    gradients are recorded in a graph, so a gradient penalty or a Hessian-vector product can be
+    differentiated again.
 
     Args:
         outputs: a tensor (or a one-element sequence) to differentiate, a scalar unless
@@ -526,7 +744,7 @@ def grad(
         inputs: a tensor or a sequence of tensors that require grad (leaves or not).
         grad_outputs: the gradient of something with respect to ``outputs``.
         retain_graph: keep the graph for another backward (default: ``create_graph``).
-        create_graph: not supported (npgrad has no double backward).
+        create_graph: return gradients that carry a graph, to be differentiated again.
         allow_unused: return None for an input the outputs do not depend on (else raise).
 
     Returns:
@@ -538,11 +756,6 @@ def grad(
     >>> g.tolist(), x.grad
     ([2.0, 4.0], None)
     """
-    if create_graph:
-        raise NotImplementedError(
-            "grad(create_graph=True): npgrad computes gradients in plain NumPy, so there is no "
-            "double backward (gradients of gradients)"
-        )
     if isinstance(outputs, list | tuple):
         if len(outputs) != 1:
             raise NotImplementedError("grad: npgrad supports one output tensor per call")
@@ -553,7 +766,9 @@ def grad(
     inputs = [inputs] if single else list(inputs)
     keys = [t if t._ctx is None else t._ctx for t in inputs]
     capture = {id(key): None for key in keys}
-    backward(outputs, grad_outputs, retain_graph=bool(retain_graph), _capture=capture)
+    if retain_graph is None:
+        retain_graph = create_graph
+    backward(outputs, grad_outputs, retain_graph, create_graph, _capture=capture)
     results = []
     for i, (tensor, key) in enumerate(zip(inputs, keys, strict=True)):
         found = capture[id(key)]
@@ -562,7 +777,10 @@ def grad(
                 f"grad: input {i} (shape {tensor.shape}) was not used to compute the outputs; "
                 "pass allow_unused=True to get None for it"
             )
-        results.append(None if found is None else Tensor._wrap(xp.array(found, dtype=tensor.dtype)))
+        if found is None or isinstance(found, Tensor):  # (create_graph: a Tensor in the graph)
+            results.append(found)
+        else:
+            results.append(Tensor._wrap(xp.array(found, dtype=tensor.dtype)))
     return tuple(results)
 
 
@@ -576,4 +794,8 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module("npgrad.autograd.functional")
+    if name in ("gradcheck", "gradgradcheck"):  # torch.autograd.gradcheck and gradgradcheck
+        from npgrad import diagnostics
+
+        return getattr(diagnostics, name)
     raise AttributeError(f"module 'npgrad.autograd' has no attribute {name!r}")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy
 
-from npgrad.autograd import no_grad
+from npgrad.autograd import enable_grad, grad, no_grad
 from npgrad.errors import GradcheckError
 from npgrad.tensor import Tensor
 
@@ -42,6 +42,9 @@ class GradcheckReport:
 
     inputs: list = field(default_factory=list)
     passed: bool = True
+
+    def __bool__(self):  # ``assert gradcheck(...)`` as with torch.autograd.gradcheck
+        return self.passed
 
     def __str__(self):
         status = "passed" if self.passed else "FAILED"
@@ -144,6 +147,47 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
             f"atol={atol}, rtol={rtol})\n{report}"
         )
     return report
+
+
+def gradgradcheck(
+    fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0, name=None
+):
+    """Check ``fn``'s second derivatives (``create_graph=True``) against float64 central
+    differences of its first derivatives, as ``torch.autograd.gradgradcheck``.
+
+    The first derivatives, d sum(f(x) * v) / dx for a fixed random ``v``, are themselves a
+    function of the inputs, whose gradient :func:`gradcheck` compares with finite differences:
+    that checks every op's ``backward_graph`` along the way.
+
+    >>> import npgrad
+    >>> x = npgrad.randn(3, dtype=npgrad.float64, requires_grad=True)
+    >>> npgrad.diagnostics.gradgradcheck(lambda t: (t * t * t).sum(), x).passed
+    True
+    """
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    label = name or getattr(fn, "__name__", "function")
+    rng = numpy.random.default_rng(seed + 1)
+    projections = [rng.standard_normal(out.shape) for out in _outputs(fn(*inputs))]
+    checked = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+
+    def first_derivatives(*args):
+        with enable_grad():  # (gradcheck evaluates its function under no_grad)
+            total = None
+            for out, r in zip(_outputs(fn(*args)), projections, strict=True):
+                if out.requires_grad:
+                    term = (out * Tensor._wrap(r)).sum()
+                    total = term if total is None else total + term
+            if total is None:
+                return [Tensor._wrap(numpy.zeros(t.shape)) for t in checked]
+            found = grad(total, checked, create_graph=True, allow_unused=True)
+        return [
+            Tensor._wrap(numpy.zeros(t.shape)) if g is None else g
+            for g, t in zip(found, checked, strict=True)
+        ]
+
+    return gradcheck(
+        first_derivatives, inputs, eps, atol, rtol, raise_exception, seed, f"grad of {label}"
+    )
 
 
 def _compare(index, analytic, numeric, atol, rtol):

@@ -7,7 +7,8 @@ output instead of the input, as in the classic derivations.
 import math
 
 from npgrad import buffers
-from npgrad.autograd import Function
+from npgrad.autograd import Function, constant_slope
+from npgrad.autograd import array_of as _array
 from npgrad.backend import xp
 
 
@@ -44,6 +45,11 @@ class Sigmoid(Function):
         (y,) = ctx.saved_tensors
         return grad * y * (1 - y)  # d sigmoid = sigmoid (1 - sigmoid)
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        y = x.sigmoid()
+        return grad * y * (1 - y)
+
 
 class Tanh(Function):
     """y = tanh x"""
@@ -58,6 +64,11 @@ class Tanh(Function):
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         return grad * (1 - y * y)  # d tanh = 1 - tanh^2
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        y = x.tanh()
+        return grad * (1 - y * y)
 
 
 class ReLU(Function):
@@ -74,6 +85,10 @@ class ReLU(Function):
         (y,) = ctx.saved_tensors
         mask = xp.greater(y, 0, out=buffers.empty_like(y, grad.dtype))
         return xp.multiply(mask, grad, out=mask)  # d relu = 1 where x > 0, else 0
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return constant_slope(ctx, grad)
 
 
 class Hardtanh(Function):
@@ -97,6 +112,10 @@ class Hardtanh(Function):
         at_or_beyond = xp.less_equal(x, low)
         at_or_beyond |= xp.greater_equal(x, high)
         return grad * xp.logical_not(at_or_beyond, out=at_or_beyond)  # dy/dx = 1 inside
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return constant_slope(ctx, grad)
 
 
 class LeakyReLU(Function):
@@ -126,6 +145,10 @@ class LeakyReLU(Function):
         negative *= ctx.slope
         factor += negative  # dy/dx = (1 - m) s + m: 1 or negative_slope
         return xp.multiply(grad, factor, out=factor)
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return constant_slope(ctx, grad)
 
 
 def _work_array(x):
@@ -188,6 +211,12 @@ class ELU(Function):
             factor += positive if scale == 1 else positive * scale  # and scale for x > 0
         return xp.multiply(factor, grad, out=factor)
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        c, scale, input_scale = ctx.constants
+        negative = (x * input_scale).exp() * (c * input_scale)
+        return grad * negative.where(_array(x) <= 0, float(scale))
+
 
 class PReLU(Function):
     """y = x for x > 0, w x otherwise, w (learned) broadcast against x: one slope for all, or
@@ -221,6 +250,18 @@ class PReLU(Function):
         if ctx.needs_input_grad[1]:
             grad_weight = clip_into(x, None, 0, buffers.empty_like(x, dtype))
             grad_weight *= grad  # dy/dw = min(x, 0)
+        return grad_x, grad_weight
+
+    @staticmethod
+    def backward_graph(ctx, grad, x, weight):
+        positive = _array(x) > 0
+        grad_x = grad_weight = None
+        if ctx.needs_input_grad[0]:  # weight is a Tensor here or a constant array
+            grad_x = grad * (grad * 0 + weight).where(~positive, 1.0)
+        if ctx.needs_input_grad[1]:
+            grad_weight = grad * (
+                x.clamp(max=0) if ctx.needs_input_grad[0] else xp.minimum(_array(x), 0)
+            )
         return grad_x, grad_weight
 
 
@@ -340,6 +381,15 @@ class GELU(Function):
         slope += ctx.cdf
         return buffers.arithmetic(xp.multiply, grad, slope)  # dy/dx = Phi(x) + x phi(x)
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        if ctx.approximate == "tanh":
+            t = (_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)).tanh()
+            d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner)
+        cdf = 0.5 * (1 + (x * (1 / math.sqrt(2))).erf())
+        return grad * (cdf + x * (x * x * -0.5).exp() * _INV_SQRT_2PI)
+
 
 class SiLU(Function):
     """y = x sigmoid(x) (also called swish)"""
@@ -354,6 +404,11 @@ class SiLU(Function):
     def backward(ctx, grad):
         x, s = ctx.saved_tensors
         return grad * s * (1 + x * (1 - s))  # dy/dx = s + x s (1 - s)
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        s = x.sigmoid()
+        return grad * s * (1 + x * (1 - s))
 
 
 def _log1p_exp_minus_abs(z):
@@ -394,7 +449,7 @@ class Softplus(Function):
         if over.any():
             xp.copyto(y, x, where=over)
         ctx.save_for_backward(scaled)
-        ctx.threshold = threshold
+        ctx.threshold, ctx.beta = threshold, beta
         return y
 
     @staticmethod
@@ -408,6 +463,12 @@ class Softplus(Function):
         if over.any():
             xp.copyto(slope, 1, where=over)  # y = x there
         return buffers.arithmetic(xp.multiply, grad, slope)
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        (scaled,) = ctx.saved_tensors
+        slope = (x * ctx.beta).sigmoid()
+        return grad * slope.where(scaled <= ctx.threshold, 1.0)
 
 
 class LogSigmoid(Function):
@@ -428,6 +489,10 @@ class LogSigmoid(Function):
         slope *= -0.5
         slope += 0.5  # dy/dx = 1 - sigmoid(x) = (1 - tanh(x / 2)) / 2
         return buffers.arithmetic(xp.multiply, grad, slope)
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad * (-x).sigmoid()
 
 
 class Hardswish(Function):
@@ -459,6 +524,11 @@ class Hardswish(Function):
         slope *= grad
         return slope
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        middle = (_array(x) > -3) & (_array(x) < 3)
+        return grad * (x / 3 + 0.5) * middle + grad * (_array(x) >= 3)
+
 
 class Hardsigmoid(Function):
     """y = min(max(x + 3, 0), 6) / 6 (PyTorch's formula and rounding); dy/dx = 1/6 for
@@ -481,6 +551,10 @@ class Hardsigmoid(Function):
         slope /= 6
         return slope
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return constant_slope(ctx, grad)
+
 
 class Softmax(Function):
     """y_i = e^(x_i) / sum_j e^(x_j) along axis"""
@@ -499,6 +573,11 @@ class Softmax(Function):
         # dy_i/dx_j = y_i ([i = j] - y_j)  =>  grad_x = y (grad - sum(grad y))
         return y * (grad - (grad * y).sum(axis=ctx.axis, keepdims=True))
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        y = x.softmax(ctx.axis)
+        return y * (grad - (grad * y).sum(dim=ctx.axis, keepdim=True))
+
 
 class LogSoftmax(Function):
     """y_i = x_i - log sum_j e^(x_j) along axis"""
@@ -516,3 +595,7 @@ class LogSoftmax(Function):
         (y,) = ctx.saved_tensors
         # dy_i/dx_j = [i = j] - softmax_j  =>  grad_x = grad - softmax * sum(grad)
         return grad - xp.exp(y) * grad.sum(axis=ctx.axis, keepdims=True)
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad - x.softmax(ctx.axis) * grad.sum(dim=ctx.axis, keepdim=True)

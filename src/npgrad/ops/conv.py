@@ -231,6 +231,44 @@ class Conv2d(Function):
             grad_x = inner.transpose(3, 0, 1, 2)
         return grad_x, grad_w, grad_b
 
+    @staticmethod
+    def backward_graph(ctx, grad, x, weight, bias=None, *rest):
+        geometry, groups = ctx.geometry, ctx.groups
+        (n, c, h, w), padding = ctx.unpadded
+        stride, dilation = geometry.stride, geometry.dilation
+        kernel = weight.shape[2:]
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:  # dy/dx: the transposed convolution of grad with w
+            extra = tuple(
+                size - transposed_output_size(out, k, s, p, 0, d)
+                for size, out, k, s, p, d in zip(
+                    (h, w), grad.shape[2:], kernel, stride, padding, dilation, strict=True
+                )
+            )
+            grad_x = ConvTranspose2d.apply(
+                grad,
+                weight,
+                None,
+                stride=stride,
+                padding=padding,
+                output_padding=extra,
+                dilation=dilation,
+                groups=groups,
+            )
+        if ctx.needs_input_grad[1]:  # dy/dw: x correlated with grad
+            grad_w = ConvWeightGradient.apply(
+                x,
+                grad,
+                kernel=tuple(kernel),
+                stride=stride,
+                padding=padding,
+                dilation=dilation,
+                groups=groups,
+            )
+        if bias is not None and ctx.needs_input_grad[2]:
+            grad_b = grad.sum(dim=(0, 2, 3))  # dy/db = 1
+        return grad_x, grad_w, grad_b
+
 
 def transposed_output_size(size, kernel, stride, padding, output_padding, dilation):
     """Output length of one spatial dim of a transposed convolution (PyTorch's formula)."""
@@ -313,6 +351,31 @@ class ConvTranspose2d(Function):
             grad_w = grad_w.reshape(weight.shape)
         if len(needs) > 2 and needs[2]:
             grad_b = grad.sum(axis=(0, 2, 3))  # dy/db = 1 at every output position
+        return grad_x, grad_w, grad_b
+
+    @staticmethod
+    def backward_graph(ctx, grad, x, weight, bias=None, *rest):
+        geometry, groups, padding = ctx.geometry, ctx.groups, ctx.padding
+        stride, dilation = geometry.stride, geometry.dilation
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:  # dL/dx = A_w g: a convolution of grad
+            grad_x = Conv2d.apply(
+                grad, weight, None, stride=stride, padding=padding, dilation=dilation, groups=groups
+            )
+        if ctx.needs_input_grad[
+            1
+        ]:  # <g, A_w^T x> = <A_w g, x>: conv's weight gradient, roles swapped
+            grad_w = ConvWeightGradient.apply(
+                grad,
+                x,
+                kernel=tuple(weight.shape[2:]),
+                stride=stride,
+                padding=padding,
+                dilation=dilation,
+                groups=groups,
+            )
+        if bias is not None and ctx.needs_input_grad[2]:
+            grad_b = grad.sum(dim=(0, 2, 3))
         return grad_x, grad_w, grad_b
 
 
@@ -417,3 +480,33 @@ def _chunk_buffers(geometry, channels, dtype, ones_row=False, own=False):
                 cols = buffers.workspace("columns", shape, dtype)
             cols[rows:] = 1
         yield start, stop, cols
+
+
+def _conv_pass(x, weight, grad, needs, **attrs):
+    """Conv2d's forward of (x, weight) and, given ``grad``, its backward for the inputs in
+    ``needs`` (x, weight): the building block of ``ConvWeightGradient``."""
+    ctx = Conv2d.__new__(Conv2d)
+    ctx.needs_input_grad = [*needs, False]
+    y = Conv2d.forward(ctx, x, weight, None, **attrs)
+    return y, (Conv2d.backward(ctx, grad) if grad is not None else None)
+
+
+class ConvWeightGradient(Function):
+    """dW = conv2d's weight gradient for input x and output gradient g (x correlated with g),
+    as an op of its own so that Conv2d's and ConvTranspose2d's weight gradients can be
+    differentiated again. It is bilinear: <V, dW(x, g)> = <g, conv2d(x, V)>, so its backward
+    is one convolution with V as the weight and that convolution's input gradient."""
+
+    @staticmethod
+    def forward(ctx, x, g, kernel=(1, 1), stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
+        ctx.attrs = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+        ctx.save_for_backward(x, g)
+        weight = xp.zeros((g.shape[1], x.shape[1] // groups, *kernel), xp.result_type(x, g))
+        return _conv_pass(x, weight, g, (False, True), **ctx.attrs)[1][1]
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, g = ctx.saved_tensors
+        # d<V, dW(x, g)>/dg = conv2d(x, V); d/dx = conv2d's input gradient of g with weight V
+        y, grads = _conv_pass(x, grad, g, (ctx.needs_input_grad[0], False), **ctx.attrs)
+        return grads[0], y

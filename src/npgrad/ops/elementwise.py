@@ -8,7 +8,8 @@ is treated as a constant (NumPy's weak-scalar rule keeps float32 float32).
 import math
 
 from npgrad import buffers
-from npgrad.autograd import Function
+from npgrad.autograd import Function, constant_slope
+from npgrad.autograd import array_of as _array
 from npgrad.backend import xp
 from npgrad.ops import activation
 
@@ -24,6 +25,10 @@ class Add(Function):
     def backward(ctx, grad):
         return grad, grad  # dz/dx = 1, dz/dy = 1
 
+    @staticmethod
+    def backward_graph(ctx, grad, x, y):
+        return grad, grad
+
 
 class Sub(Function):
     """z = x - y"""
@@ -35,6 +40,10 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad, -grad if ctx.needs_input_grad[1] else None  # dz/dx = 1, dz/dy = -1
+
+    @staticmethod
+    def backward_graph(ctx, grad, x, y):
+        return grad, -grad
 
 
 class Mul(Function):
@@ -53,6 +62,10 @@ class Mul(Function):
         grad_y = product(xp.multiply, grad, x) if ctx.needs_input_grad[1] else None  # dz/dy = x
         return grad_x, grad_y
 
+    @staticmethod
+    def backward_graph(ctx, grad, x, y):
+        return grad * y, grad * x
+
 
 class Div(Function):
     """z = x / y"""
@@ -69,6 +82,10 @@ class Div(Function):
         grad_y = -grad * x / (y * y) if ctx.needs_input_grad[1] else None  # dz/dy = -x/y^2
         return grad_x, grad_y
 
+    @staticmethod
+    def backward_graph(ctx, grad, x, y):
+        return grad / y, -grad * x / (y * y)
+
 
 class Neg(Function):
     """y = -x"""
@@ -80,6 +97,10 @@ class Neg(Function):
     @staticmethod
     def backward(ctx, grad):
         return -grad  # dy/dx = -1
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return -grad
 
 
 class Pow(Function):
@@ -105,6 +126,20 @@ class Pow(Function):
             grad_y = grad * xp.where(x > 0, z * log_x, 0)
         return grad_x, grad_y
 
+    @staticmethod
+    def backward_graph(ctx, grad, x, y):
+        grad_x = grad_y = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad * y * x ** (y - 1)
+            zero_power = xp.equal(_array(y), 0)
+            if xp.any(zero_power):
+                grad_x = Where.apply(zero_power, 0.0, grad_x)
+        if ctx.needs_input_grad[1]:
+            positive = _array(x) > 0
+            log_x = Where.apply(positive, x, 1.0).log()
+            grad_y = grad * Where.apply(positive, x**y * log_x, 0.0)
+        return grad_x, grad_y
+
 
 class Exp(Function):
     """y = e^x"""
@@ -120,6 +155,10 @@ class Exp(Function):
         (y,) = ctx.saved_tensors
         return grad * y  # d e^x = e^x
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad * x.exp()
+
 
 class Log(Function):
     """y = ln x"""
@@ -134,6 +173,10 @@ class Log(Function):
         (x,) = ctx.saved_tensors
         return grad / x  # d ln x = 1/x
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad / x
+
 
 class Log1p(Function):
     """y = ln(1 + x), accurate for small x"""
@@ -147,6 +190,10 @@ class Log1p(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad / (1 + x)  # d ln(1+x) = 1/(1+x)
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad / (1 + x)
 
 
 class Sqrt(Function):
@@ -163,6 +210,10 @@ class Sqrt(Function):
         (y,) = ctx.saved_tensors
         return grad / (2 * y)  # d sqrt(x) = 1 / (2 sqrt(x))
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad / (2 * x.sqrt())
+
 
 class Rsqrt(Function):
     """y = 1 / sqrt(x)"""
@@ -178,6 +229,11 @@ class Rsqrt(Function):
         (y,) = ctx.saved_tensors
         return grad * -0.5 * y * y * y  # d x^(-1/2) = -1/2 x^(-3/2) = -y^3 / 2
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        y = x.rsqrt()
+        return grad * -0.5 * y * y * y
+
 
 class Abs(Function):
     """y = |x|"""
@@ -192,6 +248,10 @@ class Abs(Function):
         (x,) = ctx.saved_tensors
         return grad * xp.sign(x)  # d|x| = sign(x), 0 at 0 as in PyTorch
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return constant_slope(ctx, grad)
+
 
 class Sign(Function):
     """y = sign(x)"""
@@ -204,6 +264,10 @@ class Sign(Function):
     @staticmethod
     def backward(ctx, grad):
         return xp.zeros_like(grad)  # sign is piecewise constant: d sign = 0
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad * 0
 
 
 class Sin(Function):
@@ -219,6 +283,10 @@ class Sin(Function):
         (x,) = ctx.saved_tensors
         return grad * xp.cos(x)  # d sin = cos
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad * x.cos()
+
 
 class Cos(Function):
     """y = cos x"""
@@ -233,6 +301,10 @@ class Cos(Function):
         (x,) = ctx.saved_tensors
         return -grad * xp.sin(x)  # d cos = -sin
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return -grad * x.sin()
+
 
 class Round(Function):
     """y = floor / ceil / round / trunc of x (``mode``); piecewise constant: zero gradient"""
@@ -246,6 +318,10 @@ class Round(Function):
     @staticmethod
     def backward(ctx, grad):
         return xp.zeros_like(grad)  # d floor(x) = 0 almost everywhere
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad * 0
 
 
 class Tan(Function):
@@ -262,6 +338,11 @@ class Tan(Function):
         (y,) = ctx.saved_tensors
         return grad * (1 + y * y)  # d tan = 1 + tan^2
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        y = x.tan()
+        return grad * (1 + y * y)
+
 
 class Sinh(Function):
     """y = sinh x"""
@@ -275,6 +356,10 @@ class Sinh(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * xp.cosh(x)  # d sinh = cosh
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad * x.cosh()
 
 
 class Cosh(Function):
@@ -290,6 +375,10 @@ class Cosh(Function):
         (x,) = ctx.saved_tensors
         return grad * xp.sinh(x)  # d cosh = sinh
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad * x.sinh()
+
 
 class Asin(Function):
     """y = arcsin x"""
@@ -303,6 +392,10 @@ class Asin(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad / xp.sqrt(1 - x * x)  # d arcsin = 1 / sqrt(1 - x^2)
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad / (1 - x * x).sqrt()
 
 
 class Acos(Function):
@@ -318,6 +411,10 @@ class Acos(Function):
         (x,) = ctx.saved_tensors
         return -grad / xp.sqrt(1 - x * x)  # d arccos = -1 / sqrt(1 - x^2)
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return -grad / (1 - x * x).sqrt()
+
 
 class Atan(Function):
     """y = arctan x"""
@@ -331,6 +428,10 @@ class Atan(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad / (1 + x * x)  # d arctan = 1 / (1 + x^2)
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad / (1 + x * x)
 
 
 class Atan2(Function):
@@ -347,6 +448,11 @@ class Atan2(Function):
         scale = grad / (x * x + y * y)
         return scale * x, -scale * y  # dz/dy = x / r^2, dz/dx = -y / r^2
 
+    @staticmethod
+    def backward_graph(ctx, grad, y, x):
+        scale = grad / (x * x + y * y)
+        return scale * x, -scale * y
+
 
 class Expm1(Function):
     """y = e^x - 1, accurate for small x"""
@@ -362,6 +468,10 @@ class Expm1(Function):
         (y,) = ctx.saved_tensors
         return grad * (y + 1)  # d (e^x - 1) = e^x
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad * x.exp()
+
 
 class Erf(Function):
     """y = erf x = 2 / sqrt(pi) * integral_0^x e^(-t^2) dt"""
@@ -375,6 +485,10 @@ class Erf(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * (2 / math.sqrt(math.pi)) * xp.exp(-x * x)  # d erf = 2/sqrt(pi) e^(-x^2)
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad * (2 / math.sqrt(math.pi)) * (-x * x).exp()
 
 
 class Remainder(Function):
@@ -395,6 +509,10 @@ class Remainder(Function):
             grad_y = -grad * quotient  # dz/dy = -q (q is piecewise constant)
         return grad, grad_y  # dz/dx = 1
 
+    @staticmethod
+    def backward_graph(ctx, grad, x, y):
+        return constant_slope(ctx, grad)
+
 
 class MaskedFill(Function):
     """y = value where mask, else x (the order of ``Tensor.masked_fill``'s arguments)"""
@@ -407,6 +525,10 @@ class MaskedFill(Function):
     @staticmethod
     def backward(ctx, grad):
         return xp.where(ctx.mask, xp.zeros((), dtype=grad.dtype), grad)  # dy/dx = [not mask]
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return constant_slope(ctx, grad)
 
 
 class Clamp(Function):
@@ -428,6 +550,10 @@ class Clamp(Function):
             inside &= x <= ctx.high
         return grad * inside  # dy/dx = 1 inside [low, high], else 0
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return constant_slope(ctx, grad)
+
 
 def _winner_share(wins, ties, dtype):
     """1 where x wins, 1/2 on ties, 0 where it loses (in the gradient's dtype: no upcast)."""
@@ -448,6 +574,10 @@ class Maximum(Function):
         share_x = _winner_share(x > y, x == y, grad.dtype)  # dz/dx = 1 where x wins, 1/2 on ties
         return grad * share_x, grad * (1 - share_x)
 
+    @staticmethod
+    def backward_graph(ctx, grad, x, y):
+        return constant_slope(ctx, grad)
+
 
 class Minimum(Function):
     """z = min(x, y) element-wise; a tie splits the gradient in half, as in PyTorch"""
@@ -462,6 +592,10 @@ class Minimum(Function):
         x, y = ctx.saved_tensors
         share_x = _winner_share(x < y, x == y, grad.dtype)  # dz/dx = 1 where x wins, 1/2 on ties
         return grad * share_x, grad * (1 - share_x)
+
+    @staticmethod
+    def backward_graph(ctx, grad, x, y):
+        return constant_slope(ctx, grad)
 
 
 class Where(Function):
@@ -479,6 +613,10 @@ class Where(Function):
         grad_y = xp.where(ctx.condition, zero, grad) if ctx.needs_input_grad[2] else None
         return None, grad_x, grad_y  # dz/dx = [condition], dz/dy = [not condition]
 
+    @staticmethod
+    def backward_graph(ctx, grad, condition, x, y):
+        return constant_slope(ctx, grad)
+
 
 class Cast(Function):
     """y = x converted to another dtype; the gradient is converted back"""
@@ -492,6 +630,10 @@ class Cast(Function):
     def backward(ctx, grad):
         return grad.astype(ctx.input_dtype)  # dy/dx = 1
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad.to(ctx.input_dtype)
+
 
 class Clone(Function):
     """y = a copy of x that owns its memory"""
@@ -503,3 +645,7 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad  # dy/dx = 1
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad

@@ -59,6 +59,16 @@ class MatMul(Function):
             grad_y = buffers.matmul(_swap(x), grad)  # dz/dy = x^T grad
         return grad_x, grad_y
 
+    @staticmethod
+    def backward_graph(ctx, grad, x, y):
+        if x.ndim == 1 and y.ndim == 1:
+            return grad * y, grad * x
+        if x.ndim == 1:
+            return (grad.unsqueeze(-2) @ y.mT).squeeze(-2), x.unsqueeze(-1) * grad.unsqueeze(-2)
+        if y.ndim == 1:
+            return grad.unsqueeze(-1) * y, (x.mT @ grad.unsqueeze(-1)).squeeze(-1)
+        return grad @ y.mT, x.mT @ grad
+
 
 class Linear(Function):
     """y = x W^T + b, with x of shape (*, in), W (out, in), b (out,) or None"""
@@ -98,6 +108,14 @@ class Linear(Function):
                 grad_x = grad_x.reshape(x.shape)
         grad_w = buffers.matmul(grad_2d.T, rows) if needs_w else None  # dy/dW = grad^T x
         grad_b = grad_2d.sum(axis=0) if needs_b else None  # dy/db = 1, summed over the batch
+        return grad_x, grad_w, grad_b
+
+    @staticmethod
+    def backward_graph(ctx, grad, x, weight, bias=None):
+        grad_2d = grad.reshape(-1, grad.shape[-1])
+        grad_x = (grad_2d @ weight).reshape(x.shape)  # dy/dx = W
+        grad_w = grad_2d.mT @ x.reshape(-1, x.shape[-1])  # dy/dW = grad^T x
+        grad_b = grad_2d.sum(dim=0) if bias is not None else None  # dy/db = 1
         return grad_x, grad_w, grad_b
 
 

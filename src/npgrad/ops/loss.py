@@ -8,7 +8,7 @@ targets, and the ``mean`` normaliser. One forward and one backward formula then 
 combination.
 """
 
-from npgrad.autograd import Function
+from npgrad.autograd import Function, recomputed_backward
 from npgrad.backend import xp
 
 
@@ -29,6 +29,12 @@ def _weighted_sum(coefficients, log_probs, total):
     return loss
 
 
+def _weighted_sum_graph(coefficients, log_probs, total):
+    """``_weighted_sum`` in Tensor ops (a class with A_ic = 0 masked out, as there)."""
+    terms = log_probs.masked_fill(coefficients == 0, 0.0) * coefficients
+    return -(terms.sum() if total else terms.sum(dim=-1))
+
+
 class CrossEntropy(Function):
     """loss_i = -sum_c A_ic log softmax(z_i)_c for logits z (M, C), coefficients A (M, C);
     with ``total=True`` the sum over rows (the reduced loss) in the same op"""
@@ -38,6 +44,7 @@ class CrossEntropy(Function):
         shifted = logits - logits.max(axis=-1, keepdims=True, initial=-xp.inf)  # NOTE: no overflow
         log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))
         ctx.save_for_backward(log_probs, coefficients)
+        ctx.total = total
         return _weighted_sum(coefficients, log_probs, total)
 
     @staticmethod
@@ -47,6 +54,13 @@ class CrossEntropy(Function):
         row_weight = coefficients.sum(axis=-1, keepdims=True)
         return _per_row(grad) * (xp.exp(log_probs) * row_weight - coefficients), None
 
+    @staticmethod
+    def backward_graph(ctx, grad, logits, coefficients):
+        def composite(logits, coefficients):
+            return _weighted_sum_graph(coefficients, logits.log_softmax(-1), ctx.total)
+
+        return recomputed_backward(ctx, grad, composite)
+
 
 class NLL(Function):
     """loss_i = -sum_c A_ic x_ic for log-probabilities x (M, C) and coefficients A (M, C);
@@ -55,12 +69,21 @@ class NLL(Function):
     @staticmethod
     def forward(ctx, log_probs, coefficients, total=False):
         ctx.save_for_backward(coefficients)
+        ctx.total = total
         return _weighted_sum(coefficients, log_probs, total)
 
     @staticmethod
     def backward(ctx, grad):
         (coefficients,) = ctx.saved_tensors
         return -_per_row(grad) * coefficients, None  # dloss_i/dx_ic = -A_ic
+
+    @staticmethod
+    def backward_graph(ctx, grad, log_probs, coefficients):
+        return recomputed_backward(
+            ctx,
+            grad,
+            lambda log_probs, coefficients: _weighted_sum_graph(coefficients, log_probs, ctx.total),
+        )
 
 
 class BinaryCrossEntropy(Function):
@@ -89,4 +112,13 @@ class BinaryCrossEntropy(Function):
             grad_p = grad * (p - y) / xp.maximum(p * (1 - p), 1e-12)
         if ctx.needs_input_grad[1]:
             grad_y = grad * (log_not_p - log_p)
+        return grad_p, grad_y
+
+    @staticmethod
+    def backward_graph(ctx, grad, p, y):
+        grad_p = grad_y = None
+        if ctx.needs_input_grad[0]:
+            grad_p = grad * (p - y) / (p * (1 - p)).clamp(min=1e-12)
+        if ctx.needs_input_grad[1]:
+            grad_y = grad * ((1 - p).log().clamp(min=-100.0) - p.log().clamp(min=-100.0))
         return grad_p, grad_y

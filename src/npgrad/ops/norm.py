@@ -6,8 +6,9 @@ and in where the affine parameters broadcast.
 """
 
 from npgrad import buffers
-from npgrad.autograd import Function
+from npgrad.autograd import Function, recomputed_backward
 from npgrad.backend import xp
+from npgrad.ops import reduce
 
 
 class Normalize(Function):
@@ -31,7 +32,8 @@ class Normalize(Function):
             var = buffers.arithmetic(xp.multiply, x_hat, x_hat).mean(axis=axes, keepdims=True)
         rstd = 1 / xp.sqrt(var + eps)
         x_hat *= rstd
-        ctx.axes, ctx.param_shape, ctx.fixed = axes, param_shape, fixed
+        ctx.axes, ctx.param_shape, ctx.fixed, ctx.eps = axes, param_shape, fixed, eps
+        ctx.mean = mean if fixed else None
         ctx.bias_shape = None if bias is None else bias.shape
         y = x_hat
         if weight is not None:
@@ -97,3 +99,24 @@ class Normalize(Function):
         if ctx.needs_input_grad[2]:
             grad_bias = sum_grad.reshape(ctx.bias_shape)
         return grad_x, grad_weight, grad_bias
+
+    @staticmethod
+    def backward_graph(ctx, grad, x, weight, bias):
+        return recomputed_backward(ctx, grad, lambda *inputs: Normalize._composite(ctx, *inputs))
+
+    @staticmethod
+    def _composite(ctx, x, weight, bias):
+        """The op from simpler differentiable ops, for gradients of gradients."""
+        axes = tuple(axis % x.ndim for axis in ctx.axes)
+        if ctx.fixed:  # constant statistics: an affine map of x
+            (_, rstd, _) = ctx.saved_tensors
+            y = (x - ctx.mean) * rstd
+        else:
+            centered = x - reduce.Mean.apply(x, axis=axes, keepdims=True)
+            var = reduce.Mean.apply(centered * centered, axis=axes, keepdims=True)
+            y = centered * (var + ctx.eps).rsqrt()
+        if weight is not None:
+            y = y * weight.reshape(ctx.param_shape)
+        if bias is not None:
+            y = y + bias.reshape(ctx.param_shape)
+        return y

@@ -7,7 +7,7 @@ over the kernel offsets.
 """
 
 from npgrad import buffers
-from npgrad.autograd import Function, is_grad_enabled
+from npgrad.autograd import Function, is_grad_enabled, linear_backward
 from npgrad.backend import xp
 from npgrad.errors import ShapeError
 from npgrad.ops.conv import _offset_slices, output_size
@@ -90,6 +90,21 @@ class MaxPool2d(Function):
                 target += grad * (winner == k)
         return grad_padded[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w]
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        winner = ctx.winner
+        (n, c, h, w), _, kernel, stride, padding, dilation, out_hw = ctx.geometry
+
+        def forward_map(v):  # J v: v at each window's winner
+            padded = _padded(v, padding, 0)
+            out = xp.zeros(winner.shape, dtype=v.dtype)
+            for k, (i, j) in enumerate(_offsets(kernel)):
+                rows, columns = _offset_slices(i, j, stride, dilation, out_hw)
+                out += padded[:, :, rows, columns] * (winner == k)
+            return out
+
+        return linear_backward(ctx, grad, forward_map)
+
 
 def max_pool_indices(x, kernel, stride, padding, dilation, width):
     """Where each window's first maximum is, as flat indices into the unpadded H * W (with
@@ -147,3 +162,10 @@ class AvgPool2d(Function):
             rows, columns = _offset_slices(i, j, stride, (1, 1), out_hw)
             grad_padded[:, :, rows, columns] += share
         return grad_padded[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w]
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        _, _, kernel, stride, padding, _ = ctx.geometry
+        return linear_backward(
+            ctx, grad, lambda v: AvgPool2d.forward(Function(), v, kernel, stride, padding)
+        )

@@ -7,7 +7,7 @@ broadcasts.
 
 from math import prod as _int_prod
 
-from npgrad.autograd import Function
+from npgrad.autograd import Function, linear_backward
 from npgrad.backend import xp
 
 
@@ -27,6 +27,21 @@ def _reduced_count(shape, axis):
     return _int_prod(shape[a] for a in axis)
 
 
+def _restored(grad, shape, axis):
+    """A gradient Tensor with size-1 axes where the forward reduced them, so that it broadcasts
+    back against the input (``_keep_reduced_axes`` in the graph)."""
+    return grad.reshape(tuple(1 if axis is None or i in axis else n for i, n in enumerate(shape)))
+
+
+def _routed(ctx, grad):
+    """``backward_graph`` of a max/min/median: the gradient goes to the chosen elements by a
+    fixed routing (the NumPy backward of ones), which is linear in the gradient."""
+    route = ctx.backward(ctx, xp.ones(grad.shape, grad.dtype))
+    return linear_backward(
+        ctx, grad, lambda v: (v * route).sum(axis=ctx.axis, keepdims=ctx.keepdims)
+    )
+
+
 class Sum(Function):
     """y = sum of x over axis"""
 
@@ -39,6 +54,10 @@ class Sum(Function):
     def backward(ctx, grad):
         grad = _keep_reduced_axes(grad, len(ctx.shape), ctx.axis, ctx.keepdims)
         return xp.broadcast_to(grad, ctx.shape)  # dy/dx_i = 1
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return linear_backward(ctx, grad, lambda v: v.sum(axis=ctx.axis, keepdims=ctx.keepdims))
 
 
 class Mean(Function):
@@ -54,6 +73,10 @@ class Mean(Function):
         grad = _keep_reduced_axes(grad, len(ctx.shape), ctx.axis, ctx.keepdims)
         count = _reduced_count(ctx.shape, ctx.axis)
         return xp.broadcast_to(grad / count, ctx.shape)  # dy/dx_i = 1/n
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return linear_backward(ctx, grad, lambda v: v.mean(axis=ctx.axis, keepdims=ctx.keepdims))
 
 
 class Amax(Function):
@@ -71,6 +94,10 @@ class Amax(Function):
         x, y = ctx.saved_tensors
         return _grad_to_extremes(grad, x, y, ctx)  # dy/dx_i = [x_i is a max] / (number of maxima)
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return _routed(ctx, grad)
+
 
 class Amin(Function):
     """y = min of x over axis; tied minima share the gradient equally (PyTorch's amin rule)"""
@@ -86,6 +113,10 @@ class Amin(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         return _grad_to_extremes(grad, x, y, ctx)  # dy/dx_i = [x_i is a min] / (number of minima)
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return _routed(ctx, grad)
 
 
 def _drop_axes(shape, axis):
@@ -125,6 +156,10 @@ class Median(Function):
         x, y = ctx.saved_tensors
         return _grad_to_extremes(grad, x, y, ctx)  # dy/dx_i = [x_i = y] / (number of ties)
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return _routed(ctx, grad)
+
 
 class Var(Function):
     """y = sum((x - mean)^2) / (n - correction) over axis"""
@@ -143,6 +178,11 @@ class Var(Function):
         (centered,) = ctx.saved_tensors
         grad = _keep_reduced_axes(grad, centered.ndim, ctx.axis, ctx.keepdims)
         return grad * (2 / ctx.divisor) * centered  # dy/dx_i = 2 (x_i - mean) / (n - correction)
+
+    @staticmethod
+    def backward_graph(ctx, grad, x, *constants):
+        centered = x - Mean.apply(x, axis=ctx.axis, keepdims=True)
+        return _restored(grad, x.shape, ctx.axis) * (2 / ctx.divisor) * centered
 
 
 class Std(Function):
@@ -164,6 +204,14 @@ class Std(Function):
         scale = grad / (ctx.divisor * xp.where(y == 0, 1, y))  # reduced: a small array
         scale = xp.where(y == 0, 0, scale)
         return centered * scale  # dy/dx_i = (x_i - mean) / ((n - correction) y)
+
+    @staticmethod
+    def backward_graph(ctx, grad, x, *constants):
+        centered = x - Mean.apply(x, axis=ctx.axis, keepdims=True)
+        y = (Sum.apply(centered * centered, axis=ctx.axis, keepdims=True) / ctx.divisor).sqrt()
+        zero = y._data == 0
+        scale = _restored(grad, x.shape, ctx.axis) / (y * ctx.divisor).where(~zero, 1.0)
+        return centered * scale.where(~zero, 0.0)
 
 
 class Norm(Function):
@@ -193,6 +241,17 @@ class Norm(Function):
         result = xp.sign(x) * xp.abs(x) ** (p - 1) * (grad / safe ** (p - 1))
         return xp.where(zero, 0, result)
 
+    @staticmethod
+    def backward_graph(ctx, grad, x, *constants):
+        p = ctx.p
+        y = Norm.apply(x, p=p, axis=ctx.axis, keepdims=True)
+        zero = y._data == 0
+        safe = y.where(~zero, 1.0)
+        scale = (_restored(grad, x.shape, ctx.axis) / safe ** (p - 1)).where(~zero, 0.0)
+        if p == 2:
+            return x * scale
+        return x.sign() * x.abs() ** (p - 1) * scale
+
 
 class LogSumExp(Function):
     """y = log(sum(exp(x))) over axis, computed as m + log(sum(exp(x - m))) with m = max(x)"""
@@ -212,6 +271,11 @@ class LogSumExp(Function):
         x, y = ctx.saved_tensors
         grad = _keep_reduced_axes(grad, x.ndim, ctx.axis, ctx.keepdims)
         return grad * xp.exp(x - y)  # dy/dx_i = softmax(x)_i
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        y = LogSumExp.apply(x, axis=ctx.axis, keepdims=True)
+        return _restored(grad, x.shape, ctx.axis) * (x - y).exp()
 
 
 class Prod(Function):
@@ -254,6 +318,10 @@ class CumSum(Function):
     def backward(ctx, grad):
         # dy_i/dx_j = [j <= i]  =>  grad_x_j = sum_{i >= j} grad_i, a reversed cumulative sum
         return xp.flip(xp.cumsum(xp.flip(grad, ctx.axis), axis=ctx.axis), ctx.axis)
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return linear_backward(ctx, grad, lambda v: xp.cumsum(v, axis=ctx.axis))
 
 
 class CumProd(Function):

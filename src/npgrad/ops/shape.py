@@ -5,8 +5,16 @@ element came from: reshape it back, permute it back, sum it over copies, scatter
 """
 
 from npgrad import buffers
-from npgrad.autograd import Function
+from npgrad.autograd import Function, linear_backward
 from npgrad.backend import xp
+
+
+def _along(axis, item):
+    """The index that applies ``item`` (an int or a slice) along ``axis`` (negative counts from
+    the end) and takes everything along the other axes."""
+    if axis < 0:
+        return (Ellipsis, item) + (slice(None),) * (-axis - 1)
+    return (slice(None),) * axis + (item,)
 
 
 class Reshape(Function):
@@ -21,6 +29,10 @@ class Reshape(Function):
     def backward(ctx, grad):
         return buffers.reshape(grad, ctx.input_shape)  # each element keeps its gradient
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad.reshape(ctx.input_shape)
+
 
 class Permute(Function):
     """y = x with its axes reordered: y.shape[i] = x.shape[axes[i]]"""
@@ -34,6 +46,10 @@ class Permute(Function):
     def backward(ctx, grad):
         return grad.transpose(xp.argsort(ctx.axes))  # undo the permutation
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return linear_backward(ctx, grad, lambda v: v.transpose(ctx.axes))
+
 
 class Expand(Function):
     """y = x broadcast to a larger shape (a read-only view, no copy)"""
@@ -45,6 +61,10 @@ class Expand(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad  # the engine sums the copies back to x's shape
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad
 
 
 def _is_basic_index(index):
@@ -70,6 +90,10 @@ class GetItem(Function):
             xp.add.at(grad_x, ctx.index, grad)  # an index may repeat: gradients add up
         return grad_x
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return linear_backward(ctx, grad, lambda v: v[ctx.index])
+
 
 class Cat(Function):
     """y = x_1, x_2, ... joined along axis"""
@@ -85,6 +109,14 @@ class Cat(Function):
         edges = xp.cumsum(ctx.sizes)[:-1]
         return tuple(xp.split(grad, edges, axis=ctx.axis))  # each input gets its own slice
 
+    @staticmethod
+    def backward_graph(ctx, grad, *xs):
+        edges = [0, *xp.cumsum(ctx.sizes).tolist()]
+        return tuple(
+            grad[_along(ctx.axis, slice(start, stop))]
+            for start, stop in zip(edges[:-1], edges[1:], strict=True)
+        )
+
 
 class Stack(Function):
     """y = x_1, x_2, ... stacked along a new axis"""
@@ -97,6 +129,10 @@ class Stack(Function):
     @staticmethod
     def backward(ctx, grad):
         return tuple(xp.moveaxis(grad, ctx.axis, 0))  # input i gets slice i of the new axis
+
+    @staticmethod
+    def backward_graph(ctx, grad, *xs):
+        return tuple(grad[_along(ctx.axis, i)] for i in range(len(xs)))
 
 
 class Pad(Function):
@@ -113,6 +149,10 @@ class Pad(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad[ctx.inside]  # padding cells are constants: no gradient flows to x from them
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad[ctx.inside]
 
 
 def _gather_index(index, axis):
@@ -137,6 +177,10 @@ class Gather(Function):
         xp.add.at(grad_x, ctx.full_index, grad)  # repeated indices add up
         return grad_x, None
 
+    @staticmethod
+    def backward_graph(ctx, grad, x, index):
+        return linear_backward(ctx, grad, lambda v: v[ctx.full_index]), None
+
 
 class ScatterAdd(Function):
     """y = x, then y[index[i][j]][j] += src[i][j] for axis 0 (any axis), as torch.scatter_add"""
@@ -156,6 +200,15 @@ class ScatterAdd(Function):
         if ctx.needs_input_grad[2]:
             grad_src = _spread(grad[ctx.full_index], ctx.src_shape, ctx.used)
         return grad, None, grad_src  # dy/dx = 1, dy/dsrc = 1 at the place each element went
+
+    @staticmethod
+    def backward_graph(ctx, grad, x, index, src):
+        def forward_map(v):  # J_src v: v's used corner added at the index into zeros
+            out = xp.zeros(grad.shape, dtype=v.dtype)
+            xp.add.at(out, ctx.full_index, v[ctx.used])
+            return out
+
+        return grad, None, linear_backward(ctx, grad, forward_map, which=2)
 
 
 class ScatterReduce(Function):
@@ -249,6 +302,21 @@ class Scatter(Function):
             grad_src = _spread(grad[ctx.full_index], ctx.src_shape, ctx.used)  # 1 where it went
         return grad_x, grad_src
 
+    @staticmethod
+    def backward_graph(ctx, grad, x, *src):
+        def keep_unwritten(v):  # J_x v: v with the written places zeroed
+            out = v.copy()
+            out[ctx.full_index] = 0
+            return out
+
+        def write_src(v):  # J_src v: zeros with v's used corner written at the index
+            out = xp.zeros(grad.shape, dtype=v.dtype)
+            out[ctx.full_index] = v[ctx.used]
+            return out
+
+        grad_x = linear_backward(ctx, grad, keep_unwritten)
+        return grad_x, (linear_backward(ctx, grad, write_src, which=1) if src else None)
+
 
 class IndexAdd(Function):
     """y = x, then y[..., index[k], ...] += alpha * source[..., k, ...] along ``axis``
@@ -268,6 +336,16 @@ class IndexAdd(Function):
         if ctx.needs_input_grad[1]:  # dy/dsource = alpha at the rows it was added to
             grad_source = ctx.alpha * xp.take(grad, ctx.index, axis=ctx.axis)
         return grad, grad_source  # dy/dx = 1
+
+    @staticmethod
+    def backward_graph(ctx, grad, x, source):
+        def forward_map(v):  # J_source v: alpha v added at the index into zeros
+            out = xp.zeros(grad.shape, dtype=v.dtype)
+            moved = xp.moveaxis(v, ctx.axis, 0)
+            xp.add.at(xp.moveaxis(out, ctx.axis, 0), ctx.index, ctx.alpha * moved)
+            return out
+
+        return grad, linear_backward(ctx, grad, forward_map, which=1)
 
 
 class Repeat(Function):
@@ -289,6 +367,10 @@ class Repeat(Function):
         summed = grad.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
         return summed.reshape(ctx.input_shape)
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return linear_backward(ctx, grad, lambda v: xp.tile(v, ctx.repeats))
+
 
 class Flip(Function):
     """y = x reversed along the given axes"""
@@ -301,6 +383,10 @@ class Flip(Function):
     @staticmethod
     def backward(ctx, grad):
         return xp.flip(grad, ctx.axes)  # flip the gradient back
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return linear_backward(ctx, grad, lambda v: xp.flip(v, ctx.axes))
 
 
 class IndexPut(Function):
@@ -320,6 +406,23 @@ class IndexPut(Function):
         grad_value = grad[ctx.index] if ctx.needs_input_grad[1] else None  # dy[index]/dvalue = 1
         return grad_x, grad_value
 
+    @staticmethod
+    def backward_graph(ctx, grad, x, value):
+        def keep_unwritten(v):  # J_x v: v with the overwritten places zeroed
+            out = v.copy()
+            out[ctx.index] = 0
+            return out
+
+        def write_value(v):  # J_value v: zeros with v written at the index
+            out = xp.zeros(grad.shape, dtype=v.dtype)
+            out[ctx.index] = v
+            return out
+
+        return (
+            linear_backward(ctx, grad, keep_unwritten),
+            linear_backward(ctx, grad, write_value, which=1),
+        )
+
 
 class Embedding(Function):
     """y = weight[index]: a row of ``weight`` for each integer in ``index``"""
@@ -338,6 +441,16 @@ class Embedding(Function):
             grad_weight[ctx.padding_idx] = 0  # the padding row is never trained
         return grad_weight, None
 
+    @staticmethod
+    def backward_graph(ctx, grad, weight, index):
+        def forward_map(v):  # J v: v's rows looked up, the padding row's as zeros
+            rows = v[ctx.index]
+            if ctx.padding_idx is not None:
+                rows[ctx.index == ctx.padding_idx] = 0
+            return rows
+
+        return linear_backward(ctx, grad, forward_map), None
+
 
 class RepeatInterleave(Function):
     """y = x with each element repeated ``repeats`` times along ``axis`` (abc -> aabbcc)"""
@@ -352,3 +465,7 @@ class RepeatInterleave(Function):
         axis, repeats = ctx.axis, ctx.repeats
         split = grad.shape[:axis] + (grad.shape[axis] // repeats, repeats) + grad.shape[axis + 1 :]
         return grad.reshape(split).sum(axis=axis + 1)  # each copy's gradient adds up
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return linear_backward(ctx, grad, lambda v: xp.repeat(v, ctx.repeats, axis=ctx.axis))

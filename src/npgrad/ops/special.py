@@ -107,6 +107,10 @@ class Lgamma(Function):
         (x,) = ctx.saved_tensors
         return grad * digamma(x).astype(grad.dtype, copy=False)  # d log Gamma = psi
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad * Digamma.apply(x)
+
 
 class Digamma(Function):
     """y = psi(x) = d/dx log Gamma(x)"""
@@ -197,3 +201,8 @@ class Erfinv(Function):
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         return grad * (math.sqrt(math.pi) / 2) * xp.exp(y * y)  # d erf^-1 = 1 / erf'(y)
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        y = Erfinv.apply(x)
+        return grad * (math.sqrt(math.pi) / 2) * (y * y).exp()
