@@ -416,6 +416,8 @@ def _store_grad(tensor, grad, handed_out):
     """Accumulate ``grad`` into ``tensor.grad`` (PyTorch semantics: add, do not overwrite)."""
     if tensor.grad is None:
         tensor.grad = Tensor._wrap(_owned(grad, tensor._data.dtype, handed_out))
+    elif tensor.grad.requires_grad:  # a gradient from create_graph, part of a graph: not in place
+        tensor.grad = Tensor._wrap(tensor.grad._data + grad)
     else:
         tensor.grad._data += grad
 
