@@ -343,14 +343,18 @@ def _topological_order(root, boundary=()):
 
 
 def _unbroadcast(grad, shape, ctx):
-    """Sum ``grad`` over the axes that broadcasting added or stretched, back to ``shape``."""
+    """Sum ``grad`` over the axes that broadcasting added or stretched, back to ``shape`` (an
+    array, or a gradient Tensor under create_graph, whose sums then stay in the graph)."""
     extra = grad.ndim - len(shape)
     if extra > 0:
         grad = grad.sum(axis=tuple(range(extra)))
     if grad.ndim == len(shape):
         stretched = tuple(i for i, size in enumerate(shape) if size == 1 and grad.shape[i] != 1)
         if stretched:
-            grad = grad.sum(axis=stretched, keepdims=True)
+            if isinstance(grad, Tensor):
+                grad = grad.sum(dim=stretched, keepdim=True)
+            else:
+                grad = grad.sum(axis=stretched, keepdims=True)
     if grad.shape != tuple(shape):
         raise ShapeError(
             f"{ctx.name()} returned a gradient of shape {tuple(grad.shape)} for an input of shape "
@@ -580,7 +584,7 @@ def _backward_graph(root, seed, retain_graph, capture, boundary=()):
                 if parent_grad.dtype != parent._data.dtype:
                     parent_grad = parent_grad.to(parent._data.dtype)
                 if parent_grad.shape != parent._data.shape:
-                    parent_grad = _unbroadcast_tensor(parent_grad, parent._data.shape, ctx)
+                    parent_grad = _unbroadcast(parent_grad, parent._data.shape, ctx)
                 if _detect_anomaly:
                     _check_finite(ctx, index, parent, parent_grad._data)
                 key = id(edge)
@@ -703,23 +707,6 @@ def constant_slope(ctx, grad):
     if not isinstance(slopes, tuple):
         slopes = (slopes,)
     return tuple(None if slope is None else grad * slope for slope in slopes)
-
-
-def _unbroadcast_tensor(grad, shape, ctx):
-    """``_unbroadcast`` with Tensor sums, so that the reduction stays in the graph."""
-    extra = grad.ndim - len(shape)
-    if extra > 0:
-        grad = grad.sum(dim=tuple(range(extra)))
-    if grad.ndim == len(shape):
-        stretched = tuple(i for i, size in enumerate(shape) if size == 1 and grad.shape[i] != 1)
-        if stretched:
-            grad = grad.sum(dim=stretched, keepdim=True)
-    if grad.shape != tuple(shape):
-        raise ShapeError(
-            f"{ctx.name()} returned a gradient of shape {tuple(grad.shape)} for an input of shape "
-            f"{tuple(shape)}; the shapes cannot be reconciled by summing broadcast axes"
-        )
-    return grad
 
 
 def _run_tensor_hooks(hooks, grad):
