@@ -76,9 +76,7 @@ def _size_args(size):
     return tuple(size)
 
 
-def _array_of(value):
-    """The array behind a tensor, or ``value`` itself (Python scalars stay weak)."""
-    return value._data if isinstance(value, Tensor) else value
+_array_of = autograd.array_of  # the array behind a tensor, or value itself
 
 
 class Tensor:
@@ -353,12 +351,10 @@ class Tensor:
         for tensor, gradient_of_input in zip(inputs, found, strict=True):
             if gradient_of_input is None:
                 continue
-            if tensor.grad is None:
-                tensor.grad = gradient_of_input
-            elif create_graph:
-                tensor.grad = tensor.grad + gradient_of_input
-            else:
-                tensor.grad._data += gradient_of_input._data
+            if create_graph:
+                autograd._accumulate_in_graph(tensor, gradient_of_input)
+            else:  # (grad returned a fresh array: nothing else holds it)
+                autograd._store_grad(tensor, gradient_of_input._data, set())
 
     def detach(self):
         """A tensor sharing this array and version counter, cut out of the graph."""

@@ -308,6 +308,12 @@ def _tensor_backward(ctx, grad):
     return tuple(g._data if isinstance(g, Tensor) else g for g in input_grads)
 
 
+def _node(tensor):
+    """The graph node a gradient for ``tensor`` arrives at: the op that made it, or the tensor
+    itself when it is a leaf."""
+    return tensor if tensor._ctx is None else tensor._ctx
+
+
 def _topological_order(root, boundary=()):
     """Graph nodes reachable from ``root``, each after every node that feeds it a gradient.
 
@@ -408,11 +414,16 @@ def _owned(grad, dtype, handed_out):
 
 
 def _run_hooks(hooks, grad):
-    """Call gradient hooks in order; a hook may return a replacement gradient."""
+    """Call gradient hooks in order; a hook may return a replacement gradient. ``grad`` is an
+    array, or under create_graph a Tensor in the graph, and the result is of the same kind."""
+    in_graph = isinstance(grad, Tensor)
     for hook in hooks:
-        replaced = hook(Tensor._wrap(grad))
+        replaced = hook(grad if in_graph else Tensor._wrap(grad))
         if replaced is not None:
-            grad = replaced._data if isinstance(replaced, Tensor) else xp.asarray(replaced)
+            replaced = (
+                replaced if isinstance(replaced, Tensor) else Tensor._wrap(xp.asarray(replaced))
+            )
+            grad = replaced if in_graph else replaced._data
     return grad
 
 
@@ -424,6 +435,12 @@ def _store_grad(tensor, grad, handed_out):
         tensor.grad = Tensor._wrap(tensor.grad._data + grad)
     else:
         tensor.grad._data += grad
+
+
+def _accumulate_in_graph(tensor, grad):
+    """``tensor.grad += grad`` for gradient Tensors under create_graph: out of place, so that
+    the sum stays in the graph (PyTorch's AccumulateGrad does the same)."""
+    tensor.grad = grad if tensor.grad is None else tensor.grad + grad
 
 
 def _check_finite(ctx, index, parent, grad):
@@ -479,7 +496,7 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, _capt
             )
         seed = seed.astype(tensor.dtype, copy=False)
 
-    root = tensor if tensor._ctx is None else tensor._ctx
+    root = _node(tensor)
     if retain_graph is None:
         retain_graph = create_graph
     if create_graph:
@@ -533,9 +550,14 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, _capt
             else:
                 grads[key] = parent_grad
         if not retain_graph:
-            ctx.saved_tensors = ()
-            ctx.parents = None
-            ctx.edges = None
+            _release(ctx)
+
+
+def _release(ctx):
+    """Free what a node saved for backward; a second backward through it then raises."""
+    ctx.saved_tensors = ()
+    ctx.parents = None
+    ctx.edges = None
 
 
 def _backward_graph(root, seed, retain_graph, capture, boundary=()):
@@ -563,15 +585,14 @@ def _backward_graph(root, seed, retain_graph, capture, boundary=()):
                     continue
             elif isinstance(node, Tensor):
                 if node._hooks:
-                    grad = _run_tensor_hooks(node._hooks, grad)
-                node.grad = grad if node.grad is None else node.grad + grad
+                    grad = _run_hooks(node._hooks, grad)
+                _accumulate_in_graph(node, grad)
                 continue
             ctx = node
             if ctx.tensor_hooks:
-                grad = _run_tensor_hooks(ctx.tensor_hooks, grad)
+                grad = _run_hooks(ctx.tensor_hooks, grad)
             if capture is None and ctx.retained is not None and ctx.retained() is not None:
-                retained = ctx.retained()
-                retained.grad = grad if retained.grad is None else retained.grad + grad
+                _accumulate_in_graph(ctx.retained(), grad)
             _check_saved_unmodified(ctx)
             input_grads = _graph_input_grads(ctx, grad)
             for index, (edge, parent, parent_grad) in enumerate(
@@ -590,9 +611,7 @@ def _backward_graph(root, seed, retain_graph, capture, boundary=()):
                 key = id(edge)
                 grads[key] = grads[key] + parent_grad if key in grads else parent_grad
             if not retain_graph:
-                ctx.saved_tensors = ()
-                ctx.parents = None
-                ctx.edges = None
+                _release(ctx)
     finally:
         _grad_enabled = previous
 
@@ -635,16 +654,16 @@ def recomputed_backward(ctx, grad, composite):
     ``grad`` through it with ``create_graph``, stopping at the op's inputs. Costs a second
     forward, only when gradients of gradients are asked for."""
     output = composite(*ctx.parents)
-    keys = {}
-    for parent in ctx.parents:
-        if isinstance(parent, Tensor) and parent.requires_grad:
-            keys[id(parent if parent._ctx is None else parent._ctx)] = None
-    root = output if output._ctx is None else output._ctx
+    keys = {
+        id(_node(parent)): None
+        for parent in ctx.parents
+        if isinstance(parent, Tensor) and parent.requires_grad
+    }
     if output.requires_grad:
-        _backward_graph(root, grad, True, keys, boundary=keys)
+        _backward_graph(_node(output), grad, True, keys, boundary=keys)
     results, given = [], set()
     for parent in ctx.parents:  # an input passed twice gets its gradient once
-        key = id(parent if getattr(parent, "_ctx", None) is None else parent._ctx)
+        key = id(_node(parent)) if isinstance(parent, Tensor) else None
         results.append(keys.get(key) if key not in given else None)
         given.add(key)
     return tuple(results)
@@ -695,8 +714,9 @@ def linear_backward(ctx, grad, forward_map, which=0):
 
 
 def array_of(value):
-    """A Tensor's array, or a constant operand (a number, an array) as it is."""
-    return getattr(value, "_data", value)
+    """The array behind a tensor, or ``value`` itself (Python scalars stay weak): a constant
+    operand of an op, a number or an array, as it is."""
+    return value._data if isinstance(value, Tensor) else value
 
 
 def constant_slope(ctx, grad):
@@ -707,15 +727,6 @@ def constant_slope(ctx, grad):
     if not isinstance(slopes, tuple):
         slopes = (slopes,)
     return tuple(None if slope is None else grad * slope for slope in slopes)
-
-
-def _run_tensor_hooks(hooks, grad):
-    """``_run_hooks`` for gradient Tensors that stay in the graph."""
-    for hook in hooks:
-        replaced = hook(grad)
-        if replaced is not None:
-            grad = replaced if isinstance(replaced, Tensor) else Tensor._wrap(xp.asarray(replaced))
-    return grad
 
 
 def grad(
@@ -753,10 +764,8 @@ def grad(
             (grad_outputs,) = grad_outputs
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
-    keys = [t if t._ctx is None else t._ctx for t in inputs]
+    keys = [_node(t) for t in inputs]
     capture = {id(key): None for key in keys}
-    if retain_graph is None:
-        retain_graph = create_graph
     backward(outputs, grad_outputs, retain_graph, create_graph, _capture=capture)
     results = []
     for i, (tensor, key) in enumerate(zip(inputs, keys, strict=True)):

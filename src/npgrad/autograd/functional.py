@@ -57,14 +57,16 @@ def jacobian(
     for index in range(max(output.numel(), 1)):
         seed = numpy.zeros(output.numel(), dtype=output.dtype)
         seed[index] = 1
-        gradients = grad(
-            output,
-            fresh,
-            grad_outputs=Tensor._wrap(seed.reshape(output.shape)),
-            retain_graph=True,
-            allow_unused=True,
-            create_graph=create_graph,
-        )
+        gradients = (None,) * len(fresh)  # an output that does not depend on the inputs
+        if output.requires_grad:
+            gradients = grad(
+                output,
+                fresh,
+                grad_outputs=Tensor._wrap(seed.reshape(output.shape)),
+                retain_graph=True,
+                allow_unused=True,
+                create_graph=create_graph,
+            )
         for row, g in zip(rows, _zeros_for_none(gradients, fresh), strict=True):
             row.append(g)
     blocks = tuple(
@@ -108,35 +110,19 @@ def hessian(
     outer_jacobian_strategy="reverse-mode",
 ):
     """The matrix of second derivatives of a scalar function, shape ``x.shape + x.shape`` (for
-    several inputs, a tuple of tuples: block [i][j] is d^2 f / dx_i dx_j): one backward pass
-    through the gradient per input element."""
+    several inputs, a tuple of tuples: block [i][j] is d^2 f / dx_i dx_j): the Jacobian of the
+    gradient, taken with ``create_graph=True``."""
     inputs, single = _as_tuple(inputs)
-    fresh = _fresh(inputs, create_graph)
-    _, gradients = _gradients_of_scalar(func, fresh, "hessian")
-    blocks = []
-    for g, x in zip(gradients, fresh, strict=True):
-        rows = [[] for _ in fresh]
-        for index in range(x.numel()):
-            seconds = (None,) * len(fresh)
-            if g is not None and g.requires_grad:
-                seed = numpy.zeros(x.numel(), dtype=x.dtype)
-                seed[index] = 1
-                seconds = grad(
-                    g,
-                    fresh,
-                    grad_outputs=Tensor._wrap(seed.reshape(x.shape)),
-                    retain_graph=True,
-                    create_graph=create_graph,
-                    allow_unused=True,
-                )
-            for row, second in zip(rows, _zeros_for_none(seconds, fresh), strict=True):
-                row.append(second)
-        blocks.append(
-            tuple(
-                stack(row).reshape(*x.shape, *y.shape) for row, y in zip(rows, fresh, strict=True)
-            )
-        )
-    return blocks[0][0] if single else tuple(blocks)
+
+    def gradient(index):
+        def part(*xs):
+            _, gradients = _gradients_of_scalar(func, xs, "hessian")
+            return _zeros_for_none(gradients, xs)[index]
+
+        return part
+
+    blocks = tuple(jacobian(gradient(i), inputs, create_graph) for i in range(len(inputs)))
+    return blocks[0][0] if single else blocks
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):

@@ -58,6 +58,16 @@ def _outputs(result):
     return [r for r in result if isinstance(r, Tensor)]
 
 
+def _projection(outputs, projections):
+    """sum(out * r) over the outputs that require grad (None when none does)."""
+    total = None
+    for out, r in zip(outputs, projections, strict=True):
+        if out.requires_grad:
+            term = (out * Tensor._wrap(r)).sum()
+            total = term if total is None else total + term
+    return total
+
+
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0, name=None):
     """Check ``fn``'s analytic gradients against float64 central differences.
 
@@ -104,11 +114,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     # Analytic: one backward of sum(out * r).
     for i in checked:
         inputs[i].grad = None
-    total = None
-    for out, r in zip(outputs, projections, strict=True):
-        if out.requires_grad:
-            term = (out * Tensor._wrap(r)).sum()
-            total = term if total is None else total + term
+    total = _projection(outputs, projections)
     analytic = {}
     if total is not None:
         total.backward()
@@ -172,14 +178,10 @@ def gradgradcheck(
 
     def first_derivatives(*args):
         with enable_grad():  # (gradcheck evaluates its function under no_grad)
-            total = None
-            for out, r in zip(_outputs(fn(*args)), projections, strict=True):
-                if out.requires_grad:
-                    term = (out * Tensor._wrap(r)).sum()
-                    total = term if total is None else total + term
-            if total is None:
-                return [Tensor._wrap(numpy.zeros(t.shape)) for t in checked]
-            found = grad(total, checked, create_graph=True, allow_unused=True)
+            total = _projection(_outputs(fn(*args)), projections)
+            found = (None,) * len(checked)
+            if total is not None:
+                found = grad(total, checked, create_graph=True, allow_unused=True)
         return [
             Tensor._wrap(numpy.zeros(t.shape)) if g is None else g
             for g, t in zip(found, checked, strict=True)

@@ -254,10 +254,10 @@ class PReLU(Function):
 
     @staticmethod
     def backward_graph(ctx, grad, x, weight):
-        positive = _array(x) > 0
+        positive = (_array(x) > 0).astype(grad.dtype)
         grad_x = grad_weight = None
-        if ctx.needs_input_grad[0]:  # weight is a Tensor here or a constant array
-            grad_x = grad * (grad * 0 + weight).where(~positive, 1.0)
+        if ctx.needs_input_grad[0]:  # dy/dx = (1 - m) w + m, as in backward
+            grad_x = grad * ((1 - positive) * weight + positive)
         if ctx.needs_input_grad[1]:
             grad_weight = grad * (
                 x.clamp(max=0) if ctx.needs_input_grad[0] else xp.minimum(_array(x), 0)

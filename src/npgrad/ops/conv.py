@@ -234,7 +234,7 @@ class Conv2d(Function):
     @staticmethod
     def backward_graph(ctx, grad, x, weight, bias=None, *rest):
         geometry, groups = ctx.geometry, ctx.groups
-        (n, c, h, w), padding = ctx.unpadded
+        (_, _, h, w), padding = ctx.unpadded
         stride, dilation = geometry.stride, geometry.dilation
         kernel = weight.shape[2:]
         grad_x = grad_w = grad_b = None
@@ -362,9 +362,8 @@ class ConvTranspose2d(Function):
             grad_x = Conv2d.apply(
                 grad, weight, None, stride=stride, padding=padding, dilation=dilation, groups=groups
             )
-        if ctx.needs_input_grad[
-            1
-        ]:  # <g, A_w^T x> = <A_w g, x>: conv's weight gradient, roles swapped
+        if ctx.needs_input_grad[1]:
+            # <g, A_w^T x> = <A_w g, x>: conv's weight gradient with the roles swapped
             grad_w = ConvWeightGradient.apply(
                 grad,
                 x,

@@ -93,7 +93,7 @@ class MaxPool2d(Function):
     @staticmethod
     def backward_graph(ctx, grad, x):
         winner = ctx.winner
-        (n, c, h, w), _, kernel, stride, padding, dilation, out_hw = ctx.geometry
+        _, _, kernel, stride, padding, dilation, out_hw = ctx.geometry
 
         def forward_map(v):  # J v: v at each window's winner
             padded = _padded(v, padding, 0)
