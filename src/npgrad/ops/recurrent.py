@@ -45,22 +45,24 @@ def _project_inputs(op, x, states, w_ih, w_hh, reverse):
     return x, projected.reshape(steps, batch, w_ih.shape[0])
 
 
-def _lstm_internal(rows, hidden, scale_sigmoid_gates=False):
-    """PyTorch's gate blocks [i, f, g, o] -> npgrad's working order [o, i, f, g].
+def _lstm_internal(rows, hidden, out=None):
+    """PyTorch's gate blocks [i, f, g, o] -> npgrad's working order [o, i, f, g] (into ``out``).
 
-    With the three sigmoid gates first they form one contiguous block, and because
-    sigmoid(z) = (1 + tanh(z / 2)) / 2, halving their rows lets one tanh call activate all four
-    gates of a step; the [i, f, g] block is the part of the gradient that is a multiple of dc.
+    With the three sigmoid gates first they form one contiguous block (one tanh call activates
+    all four gates, see ``LSTM``), and the [i, f, g] block is the part of the gradient that is a
+    multiple of dc. The reordering is a rotation by one block: two slice copies.
     """
-    blocks = rows.reshape(4, hidden, *rows.shape[1:])[[3, 0, 1, 2]]
-    if scale_sigmoid_gates:
-        blocks[:3] *= 0.5  # (fancy indexing made a copy: the caller's weights are untouched)
-    return blocks.reshape(rows.shape)
+    if out is None:
+        out = xp.empty(rows.shape, dtype=rows.dtype)
+    out[:hidden], out[hidden:] = rows[3 * hidden :], rows[: 3 * hidden]
+    return out
 
 
 def _lstm_external(rows, hidden):
     """The inverse of ``_lstm_internal``: [o, i, f, g] -> [i, f, g, o]."""
-    return rows.reshape(4, hidden, *rows.shape[1:])[[1, 2, 3, 0]].reshape(rows.shape)
+    out = xp.empty(rows.shape, dtype=rows.dtype)
+    out[: 3 * hidden], out[3 * hidden :] = rows[hidden:], rows[:hidden]
+    return out
 
 
 class LSTM(Function):
@@ -73,42 +75,42 @@ class LSTM(Function):
     With ``all_cells`` every c_t follows instead of c_T alone, shape (2T, N, H): sequences of
     different lengths (packed) take their final cell state at their own last step.
 
-    Inside the loop everything is transposed, (features, N): a step's gates are then
-    z^T = W_hh h^T + (x_t W_ih^T)^T, one GEMM straight into a (4H, N) array whose gate blocks are
-    contiguous (H, N) arrays, and NumPy's element-wise calls on contiguous arrays cost a third of
-    those on column slices. The gates are kept in the order [o, i, f, g] (``_lstm_internal``).
+    Inside the loop everything is transposed, (features, N), and a step's operands are stacked:
+    column t of ``stacked`` (T + 1, H + I + 1, N) holds [h_{t-1}; x_t; 1], so that a step's gates
+    z^T = [W_hh | W_ih | b] [h_{t-1}; x_t; 1] are one GEMM straight into a (4H, N) array whose
+    gate blocks are contiguous (H, N) arrays (NumPy's element-wise calls on contiguous arrays
+    cost a third of those on column slices), h_t is written where the next step reads it, and
+    backward's weight gradient is one GEMM a step for all three. The gates are kept in the order
+    [o, i, f, g] (``_lstm_internal``), and since sigmoid(z) = (1 + tanh(z / 2)) / 2, the sigmoid
+    gates' weight rows are halved: one tanh call activates a step's four gates.
     """
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False, all_cells=False):
-        steps, batch, _ = x.shape
-        hidden = w_hh.shape[1]
         _check_shapes("lstm", x, (h0, c0), w_ih, w_hh)
-        if reverse:
-            x = x[::-1]
+        steps, batch, inputs = x.shape
+        hidden = w_hh.shape[1]
         dtype = xp.result_type(x, w_ih, w_hh)
-        w_hh_half = _lstm_internal(w_hh, hidden, scale_sigmoid_gates=True)
-        # the biases ride in the input GEMMs: one more weight column against a column of ones
-        w_ih_ext = w_ih
         biases = [bias for bias in (b_ih, b_hh) if bias is not None]
+        width = hidden + inputs + (1 if biases else 0)
+        weights = xp.empty((4 * hidden, width), dtype=dtype)  # [W_hh | W_ih | b], [o, i, f, g]
+        _lstm_internal(w_hh, hidden, out=weights[:, :hidden])
+        _lstm_internal(w_ih, hidden, out=weights[:, hidden : hidden + inputs])
+        if biases:
+            _lstm_internal(sum(biases)[:, None], hidden, out=weights[:, -1:])
+        weights[: 3 * hidden] *= 0.5
         # large arrays come from npgrad's pool (npgrad.buffers): the next step reuses them
         # instead of faulting them in
+        stacked = buffers.empty((steps + 1, width, batch), dtype)
+        stacked[0, :hidden] = h0.T
+        stacked[:steps, hidden : hidden + inputs] = (x[::-1] if reverse else x).transpose(0, 2, 1)
+        if biases:
+            stacked[:, -1] = 1
         acts = buffers.empty((steps, 4 * hidden, batch), dtype)
         cs = buffers.empty((steps, hidden, batch), dtype)
-        if biases:
-            x_ones = buffers.empty((steps, batch, x.shape[2] + 1), dtype)
-            x_ones[:, :, :-1], x_ones[:, :, -1] = x, 1
-            x = x_ones
-            w_ih_ext = xp.concatenate([w_ih, sum(biases)[:, None]], axis=1)
-        # every step's input projection, (T, 4H, N): z^T = W_ih x_t^T + b, one batched GEMM
-        xp.matmul(_lstm_internal(w_ih_ext, hidden, True), x.transpose(0, 2, 1), out=acts)
-        # h_1..h_T, then c_T (or c_1..c_T)
-        out = buffers.empty((steps + (steps if all_cells else 1), batch, hidden), dtype)
-        recurrent = xp.empty((4 * hidden, batch), dtype=acts.dtype)
-        h, c = h0.T, xp.ascontiguousarray(c0.T)
+        c = xp.ascontiguousarray(c0.T)
         for t in range(steps):
-            z = acts[t]  # pre-activations, sigmoid gates halved; activated in place
-            z += xp.matmul(w_hh_half, h, out=recurrent)
+            z = xp.matmul(weights, stacked[t], out=acts[t])  # sigmoid gates halved
             xp.tanh(z, out=z)
             sigmoids = z[: 3 * hidden]
             sigmoids *= 0.5
@@ -116,52 +118,65 @@ class LSTM(Function):
             o, i, f, g = z.reshape(4, hidden, batch)
             c = xp.multiply(f, c, out=cs[t])
             c += i * g
-            h = xp.multiply(o, xp.tanh(c), out=out[steps - 1 - t if reverse else t].T)
+            xp.multiply(o, xp.tanh(c), out=stacked[t + 1, :hidden])
+        # h_1..h_T, then c_T (or c_1..c_T), back in (N, H) layout
+        out = buffers.empty((steps + (steps if all_cells else 1), batch, hidden), dtype)
+        hs = stacked[1:, :hidden]
+        out[:steps] = (hs[::-1] if reverse else hs).transpose(0, 2, 1)
         if all_cells:
             out[steps:] = (cs[::-1] if reverse else cs).transpose(0, 2, 1)
         else:
             out[steps] = c.T
-        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, acts, cs, out)
+        ctx.save_for_backward(stacked, c0, w_ih, w_hh, acts, cs)
         ctx.has_bias = (b_ih is not None, b_hh is not None)
         ctx.reverse, ctx.all_cells = reverse, all_cells
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, h0, c0, w_ih, w_hh, acts, cs, out = ctx.saved_tensors
+        stacked, c0, w_ih, w_hh, acts, cs = ctx.saved_tensors
         steps, hidden, batch = cs.shape
-        reverse = ctx.reverse
-        w_ih_internal, recurrent_t = _lstm_internal(w_ih, hidden), _lstm_internal(w_hh, hidden).T
-        # weight gradients accumulate step by step while dz is in cache (as fast as one big
-        # GEMM at the end, measured, and no (T, 4H, N) array is built)
-        inputs = w_ih.shape[1]  # x has one more column, of ones, when there is a bias
-        grad_w_ih = xp.zeros((4 * hidden, x.shape[2]), dtype=acts.dtype)  # and [:, -1] is b's
-        grad_w_hh = xp.zeros(w_hh.shape, dtype=acts.dtype)
+        inputs = w_ih.shape[1]
+        reverse, dtype = ctx.reverse, acts.dtype
         needs_x = ctx.needs_input_grad[0]
-        grad_x = buffers.empty((steps, batch, inputs), acts.dtype) if needs_x else None
-        dz = xp.empty((4 * hidden, batch), dtype=acts.dtype)  # d pre-activations, [o, i, f, g]
-        do, di, df, dg = dz.reshape(4, hidden, batch)
-        dh, dc, tanh_c = (xp.empty((hidden, batch), dtype=acts.dtype) for _ in range(3))
-        dh_next = xp.zeros((hidden, batch), dtype=acts.dtype)
+        # the input gradients of a step, (H [+ I], N) = [W_hh | W_ih]^T dz: one GEMM for both
+        rows = hidden + inputs if needs_x else hidden
+        back = xp.empty((rows, 4 * hidden), dtype=dtype)
+        _lstm_internal(w_hh, hidden, out=back[:hidden].T)
+        if needs_x:
+            _lstm_internal(w_ih, hidden, out=back[hidden:].T)
+            grad_in = buffers.empty((steps, rows, batch), dtype)  # [dh_{t-1}; dx_t] per step
+        else:
+            grad_in = xp.empty((1, hidden, batch), dtype=dtype)  # dh_{t-1}, reused
+        # the outputs' gradients in step order and the loop's (H, N) layout
+        grad_h = buffers.empty((steps, hidden, batch), dtype)
+        grad_h[...] = (grad[steps - 1 :: -1] if reverse else grad[:steps]).transpose(0, 2, 1)
         if ctx.all_cells:  # each step's cell state is an output: its gradient joins there
-            dc_next = xp.zeros((hidden, batch), dtype=acts.dtype)
+            grad_c = grad[steps:][::-1] if reverse else grad[steps:]
+            dc_next = xp.zeros((hidden, batch), dtype=dtype)
         else:
             dc_next = xp.ascontiguousarray(grad[steps].T)
+        # the weight gradient accumulates step by step while dz is in cache (as fast as one big
+        # GEMM at the end, measured, and no (T, 4H, N) array is built)
+        grad_w = xp.zeros((4 * hidden, stacked.shape[1]), dtype=dtype)  # [W_hh | W_ih | b]
+        scratch = xp.empty_like(grad_w)
+        dz = xp.empty((4 * hidden, batch), dtype=dtype)  # d pre-activations, [o, i, f, g]
+        do, di, df, dg = dz.reshape(4, hidden, batch)
+        dh, dc, tanh_c = (xp.empty((hidden, batch), dtype=dtype) for _ in range(3))
+        dh_next = xp.zeros((hidden, batch), dtype=dtype)
         c0_t = xp.ascontiguousarray(c0.T)
-        w_scratch, x_scratch = xp.empty_like(grad_w_hh), xp.empty_like(grad_w_ih)
         for t in range(steps - 1, -1, -1):
-            place = steps - 1 - t if reverse else t  # where step t's h is in out and grad
             a = acts[t]
             o, i, f, g = a.reshape(4, hidden, batch)
             xp.tanh(cs[t], out=tanh_c)
-            xp.add(grad[place].T, dh_next, out=dh)
+            xp.add(grad_h[t], dh_next, out=dh)
             xp.multiply(tanh_c, tanh_c, out=dc)  # dh/dc = o (1 - tanh^2 c)
             xp.subtract(1, dc, out=dc)
             dc *= o
             dc *= dh
             dc += dc_next
             if ctx.all_cells:
-                dc += grad[steps + place].T
+                dc += grad_c[t].T
             xp.subtract(1, a[: 3 * hidden], out=dz[: 3 * hidden])  # sigmoid' = s (1 - s)
             dz[: 3 * hidden] *= a[: 3 * hidden]
             xp.multiply(g, g, out=dg)  # tanh' = 1 - g^2
@@ -173,22 +188,22 @@ class LSTM(Function):
             dg *= i  # dc/dg = i
             dz[hidden:].reshape(3, hidden, batch)[...] *= dc  # i, f and g: times dc at once
             dc_next = dc * f  # dc_t/dc_{t-1} = f
-            dh_next = recurrent_t @ dz  # dz/dh_{t-1} = W_hh
-            h_prev = out[place - 1 if not reverse else place + 1] if t else h0
-            grad_w_hh += xp.matmul(dz, h_prev, out=w_scratch)  # dz/dW_hh = h_{t-1}
-            grad_w_ih += xp.matmul(dz, x[t], out=x_scratch)  # dz/dW_ih = x_t, dz/db = 1
-            if grad_x is not None:
-                xp.matmul(dz.T, w_ih_internal, out=grad_x[t])  # dz/dx_t = W_ih
-        if grad_x is not None and reverse:
-            grad_x = grad_x[::-1]
-        grad_w_ih = _lstm_external(grad_w_ih, hidden)
-        grad_b = grad_w_ih[:, inputs] if any(ctx.has_bias) else None
+            # dz/d[h_{t-1}; x_t] = [W_hh | W_ih]
+            dh_next = xp.matmul(back, dz, out=grad_in[t if needs_x else 0])[:hidden]
+            # dz/d[W_hh | W_ih | b] = [h_{t-1}; x_t; 1]
+            grad_w += xp.matmul(dz, stacked[t].T, out=scratch)
+        grad_x = None
+        if needs_x:
+            dx = grad_in[:, hidden:]
+            grad_x = (dx[::-1] if reverse else dx).transpose(0, 2, 1)
+        grad_w = _lstm_external(grad_w, hidden)
+        grad_b = grad_w[:, -1] if any(ctx.has_bias) else None
         return (
             grad_x,
             dh_next.T,
             dc_next.T,
-            grad_w_ih[:, :inputs],
-            _lstm_external(grad_w_hh, hidden),
+            grad_w[:, hidden : hidden + inputs],
+            grad_w[:, :hidden],
             grad_b if ctx.has_bias[0] else None,
             grad_b if ctx.has_bias[1] else None,
         )
