@@ -53,14 +53,14 @@ def _lstm_internal(rows, hidden, out=None):
     multiple of dc. The reordering is a rotation by one block: two slice copies.
     """
     if out is None:
-        out = xp.empty(rows.shape, dtype=rows.dtype)
+        out = buffers.empty(rows.shape, rows.dtype)
     out[:hidden], out[hidden:] = rows[3 * hidden :], rows[: 3 * hidden]
     return out
 
 
 def _lstm_external(rows, hidden):
     """The inverse of ``_lstm_internal``: [o, i, f, g] -> [i, f, g, o]."""
-    out = xp.empty(rows.shape, dtype=rows.dtype)
+    out = buffers.empty(rows.shape, rows.dtype)
     out[: 3 * hidden], out[3 * hidden :] = rows[hidden:], rows[:hidden]
     return out
 
@@ -93,7 +93,7 @@ class LSTM(Function):
         dtype = xp.result_type(x, w_ih, w_hh)
         biases = [bias for bias in (b_ih, b_hh) if bias is not None]
         width = hidden + inputs + (1 if biases else 0)
-        weights = xp.empty((4 * hidden, width), dtype=dtype)  # [W_hh | W_ih | b], [o, i, f, g]
+        weights = buffers.empty((4 * hidden, width), dtype)  # [W_hh | W_ih | b], [o, i, f, g]
         _lstm_internal(w_hh, hidden, out=weights[:, :hidden])
         _lstm_internal(w_ih, hidden, out=weights[:, hidden : hidden + inputs])
         if biases:
@@ -141,7 +141,7 @@ class LSTM(Function):
         needs_x = ctx.needs_input_grad[0]
         # the input gradients of a step, (H [+ I], N) = [W_hh | W_ih]^T dz: one GEMM for both
         rows = hidden + inputs if needs_x else hidden
-        back = xp.empty((rows, 4 * hidden), dtype=dtype)
+        back = buffers.empty((rows, 4 * hidden), dtype)
         _lstm_internal(w_hh, hidden, out=back[:hidden].T)
         if needs_x:
             _lstm_internal(w_ih, hidden, out=back[hidden:].T)
@@ -158,8 +158,8 @@ class LSTM(Function):
             dc_next = xp.ascontiguousarray(grad[steps].T)
         # the weight gradient accumulates step by step while dz is in cache (as fast as one big
         # GEMM at the end, measured, and no (T, 4H, N) array is built)
-        grad_w = xp.zeros((4 * hidden, stacked.shape[1]), dtype=dtype)  # [W_hh | W_ih | b]
-        scratch = xp.empty_like(grad_w)
+        grad_w = buffers.zeros((4 * hidden, stacked.shape[1]), dtype)  # [W_hh | W_ih | b]
+        scratch = buffers.empty_like(grad_w)
         dz = xp.empty((4 * hidden, batch), dtype=dtype)  # d pre-activations, [o, i, f, g]
         do, di, df, dg = dz.reshape(4, hidden, batch)
         dh, dc, tanh_c = (xp.empty((hidden, batch), dtype=dtype) for _ in range(3))
