@@ -7,7 +7,7 @@ Everything is batched over the leading axes (batch, heads), which may broadcast.
 """
 
 from npgrad import buffers
-from npgrad.autograd import Function
+from npgrad.autograd import Function, recomputed_backward
 from npgrad.backend import xp
 
 
@@ -43,7 +43,7 @@ class ScaledDotProductAttention(Function):
             total[unseeing] = 1.0
         weights /= total
         ctx.save_for_backward(q, k, v, weights, keep)
-        ctx.scale = scale
+        ctx.scale, ctx.mask = scale, mask
         dropped = weights if keep is None else buffers.arithmetic(xp.multiply, weights, keep)
         return buffers.matmul(dropped, v)
 
@@ -64,3 +64,24 @@ class ScaledDotProductAttention(Function):
         grad_q = buffers.matmul(grad_s, k)  # dS/dq = k
         grad_k = buffers.matmul(_transposed(grad_s), q)  # dS/dk = q
         return grad_q, grad_k, grad_v
+
+    @staticmethod
+    def backward_graph(ctx, grad, q, k, v):
+        return recomputed_backward(ctx, grad, lambda q, k, v: _attention_composite(ctx, q, k, v))
+
+
+def _attention_composite(ctx, q, k, v):
+    """The op from differentiable Tensor ops (matmul, softmax), for gradients of gradients."""
+    scores = (q @ k.transpose(-1, -2)) * ctx.scale
+    seeing = None
+    if ctx.mask is not None:
+        # a query whose every key is masked gets zero weights: its row of the mask becomes 0
+        # (a finite softmax) and its weights are multiplied by 0 afterwards
+        unseeing = xp.isneginf(ctx.mask).all(axis=-1, keepdims=True)
+        scores = scores + xp.where(unseeing, 0.0, ctx.mask)
+        seeing = ~unseeing if unseeing.any() else None
+    weights = scores.softmax(-1)
+    for factor in (seeing, ctx.saved_tensors[4]):  # the masked-out rows, dropout's multiplier
+        if factor is not None:
+            weights = weights * factor.astype(weights.dtype)
+    return weights @ v

@@ -184,25 +184,40 @@ class Einsum(Function):
     @staticmethod
     def backward(ctx, grad):
         operands = ctx.saved_tensors
-        grads = []
-        for k, (subs, operand) in enumerate(zip(ctx.inputs, operands, strict=True)):
-            if not ctx.needs_input_grad[k]:
-                grads.append(None)
-                continue
-            others = [op for j, op in enumerate(operands) if j != k]
-            other_subs = [s for j, s in enumerate(ctx.inputs) if j != k]
-            # dy/dx_k: the same sum of products with grad in place of x_k; letters that x_k alone
-            # summed away come back by broadcasting (the derivative of a sum is 1 everywhere)
-            reachable = set(ctx.output) | set("".join(other_subs))
-            kept = "".join(letter for letter in subs if letter in reachable)
-            spec = ",".join([ctx.output, *other_subs]) + "->" + kept
-            partial = xp.einsum(spec, grad, *others)
-            shape = [
-                size if letter in kept else 1
-                for letter, size in zip(subs, operand.shape, strict=True)
-            ]
-            grads.append(xp.broadcast_to(partial.reshape(shape), operand.shape))
-        return tuple(grads)
+        return tuple(
+            _einsum_partial(ctx, k, grad, operands, xp.einsum, xp.broadcast_to)
+            if ctx.needs_input_grad[k]
+            else None
+            for k in range(len(operands))
+        )
+
+    @staticmethod
+    def backward_graph(ctx, grad, *operands):
+        def einsum(spec, *arrays):
+            return Einsum.apply(*arrays, equation=spec)
+
+        return tuple(
+            _einsum_partial(ctx, k, grad, operands, einsum, lambda t, shape: t.expand(*shape))
+            if ctx.needs_input_grad[k]
+            else None
+            for k in range(len(operands))
+        )
+
+
+def _einsum_partial(ctx, k, grad, operands, einsum, broadcast_to):
+    """dy/dx_k of an einsum: the same sum of products with grad in place of x_k; letters that
+    x_k alone summed away come back by broadcasting (the derivative of a sum is 1 everywhere).
+    ``einsum`` and ``broadcast_to`` are NumPy's (backward) or Tensor ops (backward_graph)."""
+    others = [op for j, op in enumerate(operands) if j != k]
+    other_subs = [s for j, s in enumerate(ctx.inputs) if j != k]
+    reachable = set(ctx.output) | set("".join(other_subs))
+    kept = "".join(letter for letter in ctx.inputs[k] if letter in reachable)
+    partial = einsum(",".join([ctx.output, *other_subs]) + "->" + kept, grad, *others)
+    shape = [
+        size if letter in kept else 1
+        for letter, size in zip(ctx.inputs[k], operands[k].shape, strict=True)
+    ]
+    return broadcast_to(partial.reshape(shape), tuple(operands[k].shape))
 
 
 # ----------------------------------------------------------------------- decompositions

@@ -7,9 +7,10 @@ time step would cost far more than the arithmetic.
 """
 
 from npgrad import buffers
-from npgrad.autograd import Function
+from npgrad.autograd import Function, recomputed_backward
 from npgrad.backend import xp
 from npgrad.errors import ShapeError
+from npgrad.ops.shape import Cat, Stack
 
 
 def _sigmoid(z, out=None):
@@ -43,6 +44,60 @@ def _project_inputs(op, x, states, w_ih, w_hh, reverse):
         x = x[::-1]
     projected = buffers.matmul(x.reshape(steps * batch, -1), w_ih.T)
     return x, projected.reshape(steps, batch, w_ih.shape[0])
+
+
+def _steps_in_order(x, reverse):
+    """The time steps of x (T, N, I) as Tensors, in the order the layer runs them."""
+    steps = x.unbind(0)
+    return steps[::-1] if reverse else steps
+
+
+def _in_place_order(states, reverse):
+    """Per-step states (in running order) stacked as (T, N, H) in the sequence's order."""
+    return Stack.apply(*(states[::-1] if reverse else states), axis=0)
+
+
+def _affine(x, weight, bias):
+    """x W^T (+ b), in Tensor ops: the composites' gate pre-activations."""
+    out = x @ weight.T
+    return out if bias is None else out + bias
+
+
+def _lstm_composite(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None):
+    """``LSTM`` from differentiable Tensor ops, step by step: its gradients of gradients."""
+    h, c, hs, cells = h0, c0, [], []
+    for x_t in _steps_in_order(x, ctx.reverse):
+        gates = _affine(x_t, w_ih, b_ih) + _affine(h, w_hh, b_hh)
+        i, f, g, o = gates.chunk(4, dim=1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        h = o.sigmoid() * c.tanh()
+        hs.append(h)
+        cells.append(c)
+    last = _in_place_order(cells, ctx.reverse) if ctx.all_cells else c[None]
+    return Cat.apply(_in_place_order(hs, ctx.reverse), last, axis=0)
+
+
+def _gru_composite(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
+    """``GRU`` from differentiable Tensor ops, step by step: its gradients of gradients."""
+    h, hs = h0, []
+    for x_t in _steps_in_order(x, ctx.reverse):
+        from_x_r, from_x_z, from_x_n = _affine(x_t, w_ih, b_ih).chunk(3, dim=1)
+        from_h_r, from_h_z, from_h_n = _affine(h, w_hh, b_hh).chunk(3, dim=1)
+        r, z = (from_x_r + from_h_r).sigmoid(), (from_x_z + from_h_z).sigmoid()
+        n = (from_x_n + r * from_h_n).tanh()
+        h = n + z * (h - n)
+        hs.append(h)
+    return _in_place_order(hs, ctx.reverse)
+
+
+def _rnn_composite(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
+    """``RNN`` from differentiable Tensor ops, step by step: its gradients of gradients."""
+    h, hs = h0, []
+    for x_t in _steps_in_order(x, ctx.reverse):
+        pre = _affine(x_t, w_ih, b_ih) + _affine(h, w_hh, b_hh)
+        h = pre.tanh() if ctx.tanh else pre.relu()
+        hs.append(h)
+    return _in_place_order(hs, ctx.reverse)
 
 
 def _lstm_internal(rows, hidden, out=None):
@@ -208,6 +263,10 @@ class LSTM(Function):
             grad_b if ctx.has_bias[1] else None,
         )
 
+    @staticmethod
+    def backward_graph(ctx, grad, *inputs):
+        return recomputed_backward(ctx, grad, lambda *inputs: _lstm_composite(ctx, *inputs))
+
 
 class GRU(Function):
     """One GRU layer over a sequence x (T, N, I) from state h0, in one direction (PyTorch's form).
@@ -279,6 +338,10 @@ class GRU(Function):
             flat_h.sum(axis=0) if ctx.has_bias[1] else None,
         )
 
+    @staticmethod
+    def backward_graph(ctx, grad, *inputs):
+        return recomputed_backward(ctx, grad, lambda *inputs: _gru_composite(ctx, *inputs))
+
 
 class RNN(Function):
     """One Elman RNN layer: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), act tanh or relu.
@@ -332,3 +395,7 @@ class RNN(Function):
             grad_b if ctx.has_bias[0] else None,
             grad_b if ctx.has_bias[1] else None,
         )
+
+    @staticmethod
+    def backward_graph(ctx, grad, *inputs):
+        return recomputed_backward(ctx, grad, lambda *inputs: _rnn_composite(ctx, *inputs))

@@ -7,8 +7,9 @@ broadcasts.
 
 from math import prod as _int_prod
 
-from npgrad.autograd import Function, linear_backward
+from npgrad.autograd import Function, linear_backward, recomputed_backward
 from npgrad.backend import xp
+from npgrad.ops.shape import Cat, _along
 
 
 def _keep_reduced_axes(grad, ndim, axis, keepdims):
@@ -305,6 +306,27 @@ class Prod(Function):
         grad = _keep_reduced_axes(grad, x.ndim, ctx.axis, ctx.keepdims)
         return grad * others
 
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        if 0 in x.shape:
+            return (x * 0,)  # an empty input has an empty gradient
+        return recomputed_backward(ctx, grad, lambda x: _prod_composite(ctx, x))
+
+
+def _prod_composite(ctx, x):
+    """``Prod`` as a tree of pairwise products (log2 n multiplications, exact with zeros), for
+    gradients of gradients."""
+    axes = tuple(range(x.ndim)) if ctx.axis is None else ctx.axis
+    kept = [a for a in range(x.ndim) if a not in axes]
+    moved = x.permute(*kept, *axes)
+    flat = moved.reshape(*moved.shape[: len(kept)], _reduced_count(x.shape, axes))
+    while flat.shape[-1] > 1:
+        if flat.shape[-1] % 2:  # an odd count: the last one waits a round
+            flat = Cat.apply(flat[..., :-1:2] * flat[..., 1::2], flat[..., -1:], axis=-1)
+        else:
+            flat = flat[..., ::2] * flat[..., 1::2]
+    return _restored(flat, x.shape, axes) if ctx.keepdims else flat[..., 0]
+
 
 class CumSum(Function):
     """y_i = x_1 + ... + x_i along axis"""
@@ -353,3 +375,19 @@ class CumProd(Function):
             partial = xp.concatenate([xp.ones_like(before), after], axis=-1) * before
             out[..., j] = (moved_grad[..., j:] * partial).sum(axis=-1)
         return xp.moveaxis(out, -1, axis)
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return recomputed_backward(ctx, grad, lambda x: _cumprod_composite(ctx, x))
+
+
+def _cumprod_composite(ctx, x):
+    """``CumProd`` as a scan of products (Hillis-Steele: after the round with offset d, y_i
+    holds x_{i-2d+1} ... x_i; log2 n rounds, exact with zeros), for gradients of gradients."""
+    axis, size, offset, y = ctx.axis, x.shape[ctx.axis], 1, x
+    while offset < size:
+        head = y[_along(axis, slice(0, offset))]  # already complete
+        tail = y[_along(axis, slice(offset, None))] * y[_along(axis, slice(0, size - offset))]
+        y = Cat.apply(head, tail, axis=axis)
+        offset *= 2
+    return y
