@@ -1,9 +1,11 @@
 """Recurrent layers as one fused op per layer and direction, over the whole sequence.
 
-The input projection for every time step is one GEMM; each step then costs one GEMM with the
-recurrent weights plus a handful of element-wise NumPy calls, and backward (backpropagation
-through time) runs the same loop in reverse with hand-written gate derivatives. A graph node per
-time step would cost far more than the arithmetic.
+Each step costs one GEMM (GRU and RNN: with the recurrent weights, after one GEMM projecting
+every step's input; LSTM: with the input, the recurrent weights and the bias at once) plus a
+handful of element-wise NumPy calls, and backward (backpropagation through time) runs the same
+loop in reverse with hand-written gate derivatives. A graph node per time step would cost far
+more than the arithmetic. Gradients of gradients (``create_graph=True``, rare) go through the
+step-by-step Tensor form instead (``_lstm_composite`` and its siblings).
 """
 
 from npgrad import buffers
@@ -131,7 +133,7 @@ class LSTM(Function):
     different lengths (packed) take their final cell state at their own last step.
 
     Inside the loop everything is transposed, (features, N), and a step's operands are stacked:
-    column t of ``stacked`` (T + 1, H + I + 1, N) holds [h_{t-1}; x_t; 1], so that a step's gates
+    ``stacked[t]`` (of T + 1) holds [h_{t-1}; x_t; 1], (H + I + 1, N), so that a step's gates
     z^T = [W_hh | W_ih | b] [h_{t-1}; x_t; 1] are one GEMM straight into a (4H, N) array whose
     gate blocks are contiguous (H, N) arrays (NumPy's element-wise calls on contiguous arrays
     cost a third of those on column slices), h_t is written where the next step reads it, and
