@@ -341,3 +341,126 @@ def test_mean_class_loss_with_every_target_ignored_is_nan_with_zero_gradient(los
     out.backward()
     assert np.isnan(out.item())
     np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 2), np.float32))
+
+
+# ----------------------------------------------------------------------- CTC
+
+CTC_RNG = np.random.default_rng(7)
+CTC_LOGITS = CTC_RNG.standard_normal((9, 4, 5))  # T, N, C
+CTC_TARGETS = np.array([[1, 2, 2, 3], [4, 1, 0, 0], [3, 3, 0, 0], [0, 0, 0, 0]])
+CTC_TARGET_LENGTHS = np.array([4, 2, 2, 0])
+CTC_INPUT_LENGTHS = np.array([9, 6, 4, 3])
+
+
+def _ctc_by_enumeration(log_probs, target, blank=0):
+    """-log p(target | x) by summing over every path of the input's length (tiny cases only)."""
+    steps, classes = log_probs.shape
+    total = 0.0
+    for path in np.ndindex(*(classes,) * steps):
+        collapsed = [c for i, c in enumerate(path) if c != blank and (i == 0 or c != path[i - 1])]
+        if collapsed == list(target):
+            total += np.exp(sum(log_probs[t, c] for t, c in enumerate(path)))
+    return -np.log(total)
+
+
+def test_ctc_loss_is_the_sum_over_alignments():
+    logits = CTC_RNG.standard_normal((5, 3, 3))
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    targets = np.array([[1, 2], [1, 1], [2, 0]])
+    lengths, inputs = np.array([2, 2, 1]), np.array([5, 4, 2])
+    losses = F.ctc_loss(
+        npgrad.tensor(log_probs), npgrad.tensor(targets), inputs, lengths, reduction="none"
+    )
+    expected = [
+        _ctc_by_enumeration(log_probs[:n, i], targets[i, :k])
+        for i, (n, k) in enumerate(zip(inputs, lengths, strict=True))
+    ]
+    np.testing.assert_allclose(losses.numpy(), expected, rtol=1e-10)
+
+
+def test_ctc_loss_gradcheck_through_log_softmax():
+    def loss(logits):
+        return F.ctc_loss(
+            logits.log_softmax(2),
+            npgrad.tensor(CTC_TARGETS),
+            CTC_INPUT_LENGTHS,
+            CTC_TARGET_LENGTHS,
+            reduction="sum",
+        )
+
+    assert check_grad(loss, CTC_LOGITS, name="ctc_loss")
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("concatenated", [False, True])
+def test_ctc_loss_matches_pytorch(reduction, concatenated):
+    targets = CTC_TARGETS
+    if concatenated:
+        targets = np.concatenate(
+            [row[:k] for row, k in zip(CTC_TARGETS, CTC_TARGET_LENGTHS, strict=True)]
+        )
+    results = []
+    for lib in (npgrad, torch):
+        logits = lib.tensor(CTC_LOGITS, requires_grad=True)
+        log_probs = logits.log_softmax(2)
+        log_probs.retain_grad()
+        losses = lib.nn.CTCLoss(blank=0, reduction=reduction)(
+            log_probs,
+            lib.tensor(targets),
+            tuple(CTC_INPUT_LENGTHS.tolist()),  # (PyTorch takes both as tuples or as tensors)
+            tuple(CTC_TARGET_LENGTHS.tolist()),
+        )
+        (
+            losses * lib.tensor(np.arange(1.0, 1 + losses.numel()).reshape(losses.shape))
+        ).sum().backward()
+        results.append((losses.detach().numpy(), logits.grad.numpy(), log_probs.grad.numpy()))
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+@needs_torch
+def test_ctc_loss_blank_unbatched_float32_and_impossible_targets_match_pytorch():
+    logits = CTC_RNG.standard_normal((6, 2, 4)).astype(np.float32)
+    targets = np.array([[1, 1, 2, 0], [2, 0, 1, 1]])  # the first needs 5 steps, has 3
+    for zero_infinity in (False, True):
+        results = []
+        for lib in (npgrad, torch):
+            x = lib.tensor(logits, requires_grad=True)
+            losses = lib.nn.functional.ctc_loss(
+                x.log_softmax(2), lib.tensor(targets), lib.tensor([3, 6]), lib.tensor([4, 3]),
+                blank=3, reduction="none", zero_infinity=zero_infinity,
+            )  # fmt: skip
+            losses.sum().backward()
+            results.append((losses.detach().numpy(), x.grad.numpy()))
+        for ours, theirs in zip(*results, strict=True):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    results = []
+    for lib in (npgrad, torch):  # unbatched: (T, C) and (S,)
+        x = lib.tensor(logits[:, 0].astype(np.float64), requires_grad=True)
+        loss = lib.nn.functional.ctc_loss(
+            x.log_softmax(1), lib.tensor([1, 2]), lib.tensor(6), lib.tensor(2)
+        )
+        loss.backward()
+        results.append((loss.detach().numpy(), x.grad.numpy()))
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_ctc_loss_errors_name_the_problem():
+    log_probs = npgrad.tensor(CTC_LOGITS).log_softmax(2)
+    targets = npgrad.tensor(CTC_TARGETS)
+    with pytest.raises(ShapeError, match="input_lengths"):
+        F.ctc_loss(log_probs, targets, [10, 6, 4, 3], CTC_TARGET_LENGTHS)
+    with pytest.raises(ShapeError, match="do not fit"):
+        F.ctc_loss(log_probs, targets, CTC_INPUT_LENGTHS, [5, 2, 2, 0])
+    with pytest.raises(ShapeError, match="concatenated"):
+        F.ctc_loss(log_probs, npgrad.tensor([1, 2, 3]), CTC_INPUT_LENGTHS, CTC_TARGET_LENGTHS)
+    with pytest.raises(OutOfRangeError, match="blank 5"):
+        F.ctc_loss(log_probs, targets, CTC_INPUT_LENGTHS, CTC_TARGET_LENGTHS, blank=5)
+    with pytest.raises(OutOfRangeError, match="target labels"):
+        F.ctc_loss(log_probs, targets * 2, CTC_INPUT_LENGTHS, CTC_TARGET_LENGTHS)
+    with pytest.raises(DTypeError, match="integer"):
+        F.ctc_loss(log_probs, targets.double(), CTC_INPUT_LENGTHS, CTC_TARGET_LENGTHS)
+    with pytest.raises(ShapeError, match=r"\(T, N, C\)"):
+        F.ctc_loss(log_probs[0, 0], targets, CTC_INPUT_LENGTHS, CTC_TARGET_LENGTHS)

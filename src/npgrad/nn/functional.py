@@ -1892,6 +1892,89 @@ def nll_loss(
     return _class_loss(loss.NLL, "nll_loss", input, target, weight, ignore_index, reduction, 0.0)
 
 
+def ctc_loss(
+    log_probs,
+    targets,
+    input_lengths,
+    target_lengths,
+    blank=0,
+    reduction="mean",
+    zero_infinity=False,
+):
+    """Connectionist temporal classification loss (speech, handwriting: no frame alignment).
+
+    ``log_probs`` (T, N, C) or unbatched (T, C): log-softmax outputs over C classes, ``blank``
+    among them. ``targets``: (N, S) padded label sequences, or all of them concatenated (1-D),
+    without blanks. ``input_lengths`` and ``target_lengths`` (N,): the steps and labels of each
+    sample. ``reduction="mean"`` divides each loss by its target length, then averages (as
+    PyTorch); ``zero_infinity`` turns the infinite loss of a target too long for its input (and
+    its NaN gradient) into 0. The gradient is PyTorch's (see ``npgrad.ops.loss.CTC``).
+    """
+    op = "ctc_loss"
+    unbatched = log_probs.ndim == 2
+    if unbatched:
+        log_probs = log_probs.unsqueeze(1)
+    if log_probs.ndim != 3:
+        raise ShapeError(f"{op}: log_probs must be (T, N, C) or (T, C), got {log_probs.shape}")
+    steps, batch, classes = log_probs.shape
+    inputs = _sequence_lengths(input_lengths, batch, op, "input_lengths")
+    lengths = _sequence_lengths(target_lengths, batch, op, "target_lengths")
+    labels = numpy.asarray(_array_of(targets))
+    if labels.dtype.kind not in "iu":
+        raise DTypeError(f"{op}: targets must be integer class indices, got {labels.dtype}")
+    if unbatched or labels.ndim == 1 and batch == 1 and labels.shape[0] == lengths[0]:
+        labels = labels.reshape(1, -1)
+    if labels.ndim == 1:  # concatenated: cut into rows, padded with the blank
+        if labels.shape[0] != lengths.sum():
+            raise ShapeError(
+                f"{op}: concatenated targets have {labels.shape[0]} labels but target_lengths "
+                f"sum to {lengths.sum()}"
+            )
+        padded = numpy.full((batch, max(int(lengths.max(initial=0)), 1)), blank, dtype=numpy.int64)
+        starts = numpy.concatenate([[0], numpy.cumsum(lengths)[:-1]])
+        for row, (start, length) in enumerate(zip(starts, lengths, strict=True)):
+            padded[row, :length] = labels[start : start + length]
+        labels = padded
+    if labels.ndim != 2 or labels.shape[0] != batch or (lengths > labels.shape[1]).any():
+        raise ShapeError(
+            f"{op}: targets {labels.shape} do not fit {batch} samples of target_lengths "
+            f"{lengths.tolist()} (expected (N, S) with S >= every length, or 1-D concatenated)"
+        )
+    if not 0 <= blank < classes:
+        raise OutOfRangeError(f"{op}: blank {blank} is not one of the {classes} classes")
+    used = numpy.arange(labels.shape[1])[None, :] < lengths[:, None]
+    if used.any() and (labels[used].min() < 0 or labels[used].max() >= classes):
+        raise OutOfRangeError(f"{op}: target labels must lie in [0, {classes}), got {labels[used]}")
+    if (inputs < 1).any() or (inputs > steps).any():
+        raise ShapeError(
+            f"{op}: input_lengths {inputs.tolist()} must lie in [1, {steps}] (log_probs has "
+            f"{steps} steps)"
+        )
+    losses = loss.CTC.apply(
+        log_probs,
+        numpy.where(used, labels, blank).astype(numpy.int64),
+        inputs,
+        lengths,
+        blank=blank,
+        zero_infinity=zero_infinity,
+    )
+    if reduction == "mean":
+        per_label = npgrad.tensor(numpy.maximum(lengths, 1), dtype=log_probs.dtype)
+        return (losses / per_label).mean()
+    if unbatched and reduction == "none":
+        return losses[0]
+    return _reduce(losses, reduction, op)
+
+
+def _sequence_lengths(lengths, batch, op, name):
+    """Per-sample lengths (a tensor, an array, a list or an int) as an int64 array of ``batch``."""
+    values = numpy.asarray(_array_of(lengths))
+    if values.dtype.kind not in "iu":
+        raise DTypeError(f"{op}: {name} must be integers, got {values.dtype}")
+    values = numpy.broadcast_to(values.astype(numpy.int64).reshape(-1), (batch,)).copy()
+    return values
+
+
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):  # noqa: A002
     """KL(target || exp(input)) point-wise: target (log target - input); input is log-probabilities.
 

@@ -122,3 +122,126 @@ class BinaryCrossEntropy(Function):
         if ctx.needs_input_grad[1]:
             grad_y = grad * ((1 - p).log().clamp(min=-100.0) - p.log().clamp(min=-100.0))
         return grad_p, grad_y
+
+
+def _logsumexp3(a, b, c):
+    """log(e^a + e^b + e^c) element-wise, -inf where all three are -inf."""
+    top = xp.maximum(xp.maximum(a, b), c)
+    shift = xp.where(xp.isneginf(top), 0.0, top)
+    with xp.errstate(divide="ignore"):
+        return shift + xp.log(xp.exp(a - shift) + xp.exp(b - shift) + xp.exp(c - shift))
+
+
+def _shifted(values, by):
+    """values[..., s - by] along the last axis, -inf where s < by."""
+    out = xp.full_like(values, -xp.inf)
+    out[..., by:] = values[..., :-by]
+    return out
+
+
+def _ctc_lattice(log_probs, targets, input_lengths, target_lengths, blank):
+    """CTC's forward and backward variables in log space, over the extended labels
+    l' = (blank, l_1, blank, l_2, ..., l_S, blank): alpha[t, n, s] is the log-probability of
+    the paths' prefixes up to step t that end in l'_s, beta[t, n, s] of the suffixes from t
+    (both include step t's own log-probability). Returns alpha, beta, the extended labels and
+    the per-sample log-likelihoods log p(l | x)."""
+    steps, batch, _ = log_probs.shape
+    width = 2 * targets.shape[1] + 1
+    labels = xp.full((batch, width), blank, dtype=xp.int64)
+    labels[:, 1::2] = targets
+    valid = xp.arange(width)[None, :] < 2 * target_lengths[:, None] + 1
+    # a label may be reached from two positions back unless it is a blank or repeats that one
+    skip = xp.zeros((batch, width), dtype=bool)
+    skip[:, 2:] = (labels[:, 2:] != blank) & (labels[:, 2:] != labels[:, :-2])
+    emit = xp.take_along_axis(log_probs, xp.broadcast_to(labels, (steps, batch, width)), axis=2)
+    emit = xp.where(valid, emit, -xp.inf)  # (T, N, S'): log y_t(l'_s)
+    neg_inf = xp.full((batch, width), -xp.inf, dtype=log_probs.dtype)
+    alpha = xp.empty((steps, batch, width), dtype=log_probs.dtype)
+    start = neg_inf.copy()
+    start[:, :2] = emit[0, :, :2]  # a path starts with a blank or with l_1
+    alpha[0] = start
+    for t in range(1, steps):
+        before = alpha[t - 1]
+        two_back = xp.where(skip, _shifted(before, 2), -xp.inf)
+        alpha[t] = emit[t] + _logsumexp3(before, _shifted(before, 1), two_back)
+    # beta runs backwards from each sample's own last step; later steps stay -inf
+    rows = xp.arange(batch)
+    last = 2 * target_lengths  # the final blank; the final label is one before it
+    end = neg_inf.copy()
+    beta = xp.full((steps, batch, width), -xp.inf, dtype=log_probs.dtype)
+    skip_ahead = xp.zeros((batch, width), dtype=bool)
+    skip_ahead[:, :-2] = skip[:, 2:]  # from s, s + 2 may be reached when l'_{s+2} may skip
+    for t in range(steps - 1, -1, -1):
+        ending = input_lengths - 1 == t
+        following = beta[t + 1] if t + 1 < steps else neg_inf
+        two_ahead = xp.where(skip_ahead, _shifted_back(following, 2), -xp.inf)
+        step = emit[t] + _logsumexp3(following, _shifted_back(following, 1), two_ahead)
+        if ending.any():
+            end[:] = -xp.inf
+            end[rows, last] = emit[t, rows, last]
+            has_label = target_lengths > 0
+            end[rows[has_label], last[has_label] - 1] = emit[
+                t, rows[has_label], last[has_label] - 1
+            ]
+            step = xp.where(ending[:, None], end, step)
+        beta[t] = xp.where((t < input_lengths)[:, None], step, -xp.inf)
+    final = alpha[input_lengths - 1, rows]  # (N, S') at each sample's last step
+    before_last = xp.where(target_lengths > 0, final[rows, xp.maximum(last - 1, 0)], -xp.inf)
+    likelihood = _logsumexp3(final[rows, last], before_last, neg_inf[:, 0])
+    return alpha, beta, labels, likelihood
+
+
+def _shifted_back(values, by):
+    """values[..., s + by] along the last axis, -inf where s + by is past the end."""
+    out = xp.full_like(values, -xp.inf)
+    out[..., :-by] = values[..., by:]
+    return out
+
+
+class CTC(Function):
+    """Connectionist temporal classification: loss_n = -log p(l_n | x_n), the probability of
+    target l_n summed over every alignment of it (blanks between and around its labels, each
+    label repeated) to the input's steps, from log-probabilities (T, N, C).
+
+    The gradient is PyTorch's: exp(log_probs) - gamma, gamma[t, n, c] being the posterior
+    probability that step t emits class c (the occupancy of alpha * beta). Against log-softmax
+    outputs it gives the same gradient to the logits as the bare -gamma (the part exp(log_probs)
+    adds is removed by log-softmax's backward), and it is what PyTorch puts in
+    ``log_probs.grad``. Per-sample losses (N,); reductions are left to the caller.
+    """
+
+    @staticmethod
+    def forward(
+        ctx, log_probs, targets, input_lengths, target_lengths, blank=0, zero_infinity=False
+    ):
+        alpha, beta, labels, likelihood = _ctc_lattice(
+            log_probs, targets, input_lengths, target_lengths, blank
+        )
+        losses = -likelihood
+        if zero_infinity:
+            losses = xp.where(xp.isinf(losses), 0.0, losses)
+        ctx.save_for_backward(log_probs, alpha, beta, labels, likelihood, input_lengths)
+        ctx.zero_infinity = zero_infinity
+        return losses
+
+    @staticmethod
+    def backward(ctx, grad):
+        log_probs, alpha, beta, labels, likelihood, input_lengths = ctx.saved_tensors
+        steps, batch, classes = log_probs.shape
+        emitted = xp.take_along_axis(log_probs, xp.broadcast_to(labels, alpha.shape), axis=2)
+        # the share of all paths that pass through (t, s): alpha beta / y_t(l'_s) / p(l | x)
+        # (none where no path does, and none for a target no path can produce)
+        impossible = xp.isneginf(likelihood)
+        reached = ~(xp.isneginf(alpha) | xp.isneginf(beta) | impossible[None, :, None])
+        with xp.errstate(invalid="ignore", over="ignore"):
+            through = xp.exp(alpha + beta - emitted - likelihood[None, :, None])
+        through = xp.where(reached, through, 0.0)
+        # summed per class: gamma[t, n, c] (a bincount over flat (t, n, class) indices)
+        flat = (xp.arange(steps)[:, None, None] * batch + xp.arange(batch)[None, :, None]) * classes
+        flat = flat + labels[None]
+        gamma = xp.bincount(flat.ravel(), weights=through.ravel(), minlength=log_probs.size)
+        result = xp.exp(log_probs) - gamma.reshape(log_probs.shape).astype(log_probs.dtype)
+        # an infinite loss: no gradient with zero_infinity, else NaN (as PyTorch)
+        result[:, impossible] = 0.0 if ctx.zero_infinity else xp.nan
+        result[xp.arange(steps)[:, None] >= input_lengths[None, :]] = 0.0  # steps past the input
+        return result * grad[None, :, None], None, None, None

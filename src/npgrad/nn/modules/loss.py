@@ -117,6 +117,25 @@ class NLLLoss(_Loss):
         )
 
 
+class CTCLoss(_Loss):
+    """Connectionist temporal classification: ``F.ctc_loss`` as a module."""
+
+    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+        super().__init__(reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return F.ctc_loss(
+            log_probs,
+            targets,
+            input_lengths,
+            target_lengths,
+            blank=self.blank,
+            reduction=self.reduction,
+            zero_infinity=self.zero_infinity,
+        )
+
+
 class KLDivLoss(_Loss):
     """KL divergence; ``input`` is log-probabilities. Use ``reduction="batchmean"`` for true KL."""
 
