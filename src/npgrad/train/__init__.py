@@ -10,6 +10,7 @@ from npgrad.train.callbacks import (
     ModelCheckpoint,
     ProgressBar,
     ReduceLROnPlateau,
+    TensorBoard,
     TerminateOnNaN,
 )
 from npgrad.train.trainer import Trainer

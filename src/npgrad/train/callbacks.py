@@ -15,6 +15,7 @@ import time
 import numpy
 
 from npgrad.io.serialization import save
+from npgrad.viz.tensorboard import SummaryWriter
 
 
 class Callback:
@@ -366,6 +367,38 @@ class CSVLogger(Callback):
 
     def on_train_end(self, logs=None):
         self.file.close()
+
+
+class TensorBoard(Callback):
+    """Epoch logs to TensorBoard (``tensorboard --logdir <log_dir>``), as Keras's callback: the
+    training values in ``<log_dir>/train`` and the validation ones (``val_*``) in
+    ``<log_dir>/validation``, under the same tags (``epoch_loss``, ``epoch_accuracy``, ...), so
+    that TensorBoard draws each pair in one chart. Every ``histogram_freq`` epochs (0: never),
+    also each parameter's histogram."""
+
+    def __init__(self, log_dir="logs", histogram_freq=0):
+        self.log_dir, self.histogram_freq = os.fspath(log_dir), histogram_freq
+        self.writers = {}
+
+    def _writer(self, run):
+        if run not in self.writers:
+            self.writers[run] = SummaryWriter(os.path.join(self.log_dir, run))
+        return self.writers[run]
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            if isinstance(value, bool) or not isinstance(value, int | float | numpy.number):
+                continue
+            run, name = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
+            self._writer(run).add_scalar(f"epoch_{name}", value, epoch)
+        if self.histogram_freq and (epoch + 1) % self.histogram_freq == 0:
+            for name, parameter in self.model.named_parameters():
+                self._writer("train").add_histogram(name, parameter, epoch)
+
+    def on_train_end(self, logs=None):
+        for writer in self.writers.values():
+            writer.close()
+        self.writers = {}
 
 
 class TerminateOnNaN(Callback):

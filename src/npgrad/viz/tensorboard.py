@@ -1,0 +1,585 @@
+"""TensorBoard event logs without TensorFlow or protobuf: ``SummaryWriter`` (PyTorch's
+``torch.utils.tensorboard.SummaryWriter``: scalars, histograms, images, figures, text) and
+``read_events`` / ``read_scalars`` to read such logs back (to check them, or to plot without
+TensorBoard).
+
+An event file is a sequence of records, each: the data's length (8 bytes, little-endian), a
+masked CRC-32C of those 8 bytes, the data, a masked CRC-32C of the data. The data is an ``Event``
+protocol buffer: a wall time, a step and a ``Summary`` of tagged values. The few messages needed
+are encoded by hand below, with the field numbers of TensorFlow's ``event.proto`` and
+``summary.proto``. View the logs with ``tensorboard --logdir runs`` (``pip install tensorboard``;
+npgrad itself needs nothing more than NumPy to write them).
+"""
+
+import os
+import socket
+import struct
+import threading
+import time
+import zlib
+from datetime import datetime
+
+import numpy
+
+from npgrad.errors import SerializationError
+
+# ----------------------------------------------------------------------- protocol buffers
+
+
+def _varint(value):
+    """Protobuf's base-128 varint (negative int64 as its 64-bit two's complement)."""
+    value &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _field(number, wire_type):
+    return _varint(number << 3 | wire_type)
+
+
+def _int_field(number, value):  # wire type 0: varint
+    return _field(number, 0) + _varint(int(value))
+
+
+def _double_field(number, value):  # wire type 1: 64-bit
+    return _field(number, 1) + struct.pack("<d", value)
+
+
+def _float_field(number, value):  # wire type 5: 32-bit
+    return _field(number, 5) + struct.pack("<f", value)
+
+
+def _bytes_field(number, data):  # wire type 2: length-delimited (strings, messages, packed)
+    data = data.encode() if isinstance(data, str) else data
+    return _field(number, 2) + _varint(len(data)) + data
+
+
+def _packed_doubles(number, values):
+    return _bytes_field(number, numpy.asarray(values, dtype="<f8").tobytes())
+
+
+def _decode(data):
+    """A message's fields as (number, wire type, value): ints for varints, bytes otherwise."""
+    fields, position = [], 0
+    while position < len(data):
+        key, position = _read_varint(data, position)
+        number, wire_type = key >> 3, key & 7
+        if wire_type == 0:
+            value, position = _read_varint(data, position)
+        elif wire_type == 1:
+            value, position = data[position : position + 8], position + 8
+        elif wire_type == 5:
+            value, position = data[position : position + 4], position + 4
+        elif wire_type == 2:
+            length, position = _read_varint(data, position)
+            value, position = data[position : position + length], position + length
+        else:
+            raise SerializationError(f"tensorboard: unsupported protobuf wire type {wire_type}")
+        fields.append((number, wire_type, value))
+    return fields
+
+
+def _read_varint(data, position):
+    value = shift = 0
+    while True:
+        if position >= len(data):
+            raise SerializationError("tensorboard: a protobuf varint runs past its message")
+        byte = data[position]
+        position += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, position
+
+
+# ----------------------------------------------------------------------- records
+
+
+def _crc32c_table():
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1  # Castagnoli, reflected
+        table.append(crc)
+    return table
+
+
+_CRC32C = _crc32c_table()
+
+
+def crc32c(data):
+    """CRC-32C (Castagnoli) of ``data``, as TFRecords use; crc32c(b"123456789") = 0xE3069283."""
+    crc = 0xFFFFFFFF
+    table = _CRC32C
+    for byte in data:
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def _masked_crc(data):
+    crc = crc32c(data)
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def _record(data):
+    length = struct.pack("<Q", len(data))
+    return (
+        length
+        + struct.pack("<I", _masked_crc(length))
+        + data
+        + struct.pack("<I", _masked_crc(data))
+    )
+
+
+def _records(path):
+    """The data of each record in the event file at ``path``, checked against its CRCs. A record
+    cut short at the end (a writer still writing) ends the sequence; a bad checksum raises."""
+    with open(path, "rb") as file:
+        content = file.read()
+    position = 0
+    while position + 12 <= len(content):
+        header = content[position : position + 8]
+        (length,) = struct.unpack("<Q", header)
+        (header_crc,) = struct.unpack("<I", content[position + 8 : position + 12])
+        if header_crc != _masked_crc(header):
+            raise SerializationError(
+                f"{path}: corrupt event record at byte {position} (length checksum mismatch)"
+            )
+        end = position + 12 + length + 4
+        if end > len(content):
+            return  # the last record is still being written
+        data = content[position + 12 : end - 4]
+        if struct.unpack("<I", content[end - 4 : end])[0] != _masked_crc(data):
+            raise SerializationError(
+                f"{path}: corrupt event record at byte {position} (data checksum mismatch)"
+            )
+        yield data
+        position = end
+
+
+# ----------------------------------------------------------------------- summaries
+
+
+def _event(summary=None, step=None, wall_time=None, file_version=None, session_start=False):
+    data = _double_field(1, time.time() if wall_time is None else wall_time)
+    if step is not None:
+        data += _int_field(2, step)
+    if file_version is not None:
+        data += _bytes_field(3, file_version)
+    if summary is not None:
+        data += _bytes_field(5, summary)
+    if session_start:
+        data += _bytes_field(7, _int_field(1, 1))  # SessionLog(status=START)
+    return data
+
+
+def _value(tag, payload_field, payload, metadata=None):
+    """One ``Summary.Value``, wrapped in a ``Summary``."""
+    value = _bytes_field(1, tag)
+    if metadata is not None:
+        value += _bytes_field(9, metadata)
+    value += payload_field(payload)
+    return _bytes_field(1, value)
+
+
+def _number(value, what):
+    if hasattr(value, "detach"):  # a Tensor (npgrad's or PyTorch's)
+        value = value.detach()
+    array = numpy.asarray(value.numpy() if hasattr(value, "numpy") else value)
+    if array.size != 1:
+        raise ValueError(f"{what}: expected one number, got an array of shape {array.shape}")
+    return float(array.reshape(()))
+
+
+def _array(values):
+    if hasattr(values, "detach"):
+        values = values.detach()
+    return numpy.asarray(values.numpy() if hasattr(values, "numpy") else values)
+
+
+def _tensorflow_bucket_limits():
+    """TensorFlow's default histogram buckets: +-1e-12 * 1.1^k up to 1e20, and 0."""
+    positive = 1e-12 * 1.1 ** numpy.arange(int(numpy.log(1e32) / numpy.log(1.1)) + 1)
+    return numpy.concatenate([-positive[::-1], [0.0], positive])
+
+
+def _histogram(values, bins):
+    values = _array(values).astype(numpy.float64).ravel()
+    values = values[numpy.isfinite(values)]
+    if values.size == 0:
+        raise ValueError("add_histogram: no finite values to make a histogram of")
+    if isinstance(bins, str) and bins == "tensorflow":
+        limits = _tensorflow_bucket_limits()
+        counts = numpy.bincount(numpy.searchsorted(limits, values), minlength=limits.size + 1)
+        limits = numpy.append(limits, numpy.finfo(numpy.float64).max)
+        used = numpy.flatnonzero(counts)
+        first, last = max(used[0] - 1, 0), min(used[-1] + 1, counts.size - 1)
+        counts, limits = counts[first : last + 1], limits[first : last + 1]
+    else:  # NumPy's binning: a count or a rule ("auto", "fd", ...), right edges as limits
+        counts, edges = numpy.histogram(values, bins=bins)
+        limits = edges[1:]
+    histogram = (
+        _double_field(1, values.min())
+        + _double_field(2, values.max())
+        + _double_field(3, values.size)
+        + _double_field(4, values.sum())
+        + _double_field(5, (values * values).sum())
+        + _packed_doubles(6, limits)
+        + _packed_doubles(7, counts)
+    )
+    return histogram
+
+
+def _to_hwc(image, dataformats):
+    """An image array in ``dataformats`` (some order of H, W and C, or HW) as (H, W, C)."""
+    dataformats = dataformats.upper()
+    if sorted(dataformats) not in (sorted("HWC"), sorted("HW")) or image.ndim != len(dataformats):
+        raise ValueError(
+            f"add_image: an image of shape {image.shape} does not match dataformats "
+            f"{dataformats!r} (use 'CHW', 'HWC' or 'HW')"
+        )
+    if "C" not in dataformats:
+        image, dataformats = image[..., None], dataformats + "C"
+    return image.transpose([dataformats.index(axis) for axis in "HWC"])
+
+
+def _as_uint8(image):
+    """Float images in [0, 1] scaled to 0-255 (as PyTorch's writer); integers clipped."""
+    if image.dtype == numpy.uint8:
+        return image
+    if image.dtype.kind == "f":
+        image = image * 255.0
+    return numpy.clip(numpy.nan_to_num(image), 0, 255).astype(numpy.uint8)
+
+
+def encode_png(image):
+    """A PNG file of an (H, W, C) uint8 image, C = 1 (grey), 3 (RGB) or 4 (RGBA)."""
+    height, width, channels = image.shape
+    color_type = {1: 0, 3: 2, 4: 6}.get(channels)
+    if color_type is None:
+        raise ValueError(f"encode_png: images need 1, 3 or 4 channels, got {channels}")
+    rows = numpy.concatenate(
+        [numpy.zeros((height, 1), numpy.uint8), image.reshape(height, width * channels)], axis=1
+    )  # each row starts with its filter type, 0 (none)
+
+    def chunk(kind, data):
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _image_summary(image):
+    """A ``Summary.Image`` of an (H, W, C) uint8 image."""
+    height, width, channels = image.shape
+    return (
+        _int_field(1, height)
+        + _int_field(2, width)
+        + _int_field(3, channels)
+        + _bytes_field(4, encode_png(image))
+    )
+
+
+def _grid(images):
+    """(N, H, W, C) images tiled into one, at most 8 a row (as torchvision's make_grid)."""
+    count, height, width, channels = images.shape
+    columns = min(count, 8)
+    rows = -(-count // columns)
+    grid = numpy.zeros((rows * height, columns * width, channels), dtype=images.dtype)
+    for index, image in enumerate(images):
+        row, column = divmod(index, columns)
+        grid[row * height : (row + 1) * height, column * width : (column + 1) * width] = image
+    return grid
+
+
+# ----------------------------------------------------------------------- the writer
+
+
+class _EventFile:
+    """One event file, appended record by record. Each record goes out in one write and is
+    flushed at once, so a crash never leaves more than the record being written unfinished (and
+    readers, TensorBoard's and ``read_events``, skip an unfinished last record)."""
+
+    _counter = 0
+    _lock = threading.Lock()
+
+    def __init__(self, log_dir, filename_suffix=""):
+        with _EventFile._lock:
+            _EventFile._counter += 1
+            count = _EventFile._counter
+        name = (
+            f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}."
+            f"{os.getpid()}.{count}{filename_suffix}"
+        )
+        self.path = os.path.join(log_dir, name)
+        self._file = open(self.path, "ab")  # noqa: SIM115 (closed by close())
+        self._lock = threading.Lock()
+        self.write(_event(file_version="brain.Event:2"))
+
+    def write(self, event):
+        with self._lock:
+            if self._file.closed:
+                raise ValueError(f"{self.path}: the SummaryWriter is closed")
+            self._file.write(_record(event))
+            self._file.flush()
+
+    def close(self):
+        with self._lock:
+            self._file.close()
+
+
+class SummaryWriter:
+    """Write TensorBoard logs: ``torch.utils.tensorboard.SummaryWriter``'s API, no dependency.
+
+    >>> writer = SummaryWriter("runs/experiment-1")        # doctest: +SKIP
+    >>> for step in range(100):                             # doctest: +SKIP
+    ...     writer.add_scalar("loss/train", loss.item(), step)
+    >>> writer.close()                                      # doctest: +SKIP
+
+    ``log_dir`` defaults to ``runs/<date>_<host><comment>``, as PyTorch's. Every ``add_*``
+    writes and flushes its record at once (``max_queue`` and ``flush_secs`` are accepted for
+    compatibility). ``purge_step`` makes TensorBoard drop the events of an earlier run from that
+    step on (a resumed run). Supported: ``add_scalar``, ``add_scalars``, ``add_histogram``,
+    ``add_image``, ``add_images``, ``add_figure`` (matplotlib), ``add_text``.
+    """
+
+    def __init__(
+        self,
+        log_dir=None,
+        comment="",
+        purge_step=None,
+        max_queue=10,
+        flush_secs=120,
+        filename_suffix="",
+    ):
+        if log_dir is None:
+            stamp = datetime.now().strftime("%b%d_%H-%M-%S")
+            log_dir = os.path.join("runs", f"{stamp}_{socket.gethostname()}{comment}")
+        self.log_dir = os.fspath(log_dir)
+        os.makedirs(self.log_dir, exist_ok=True)
+        self.filename_suffix = filename_suffix
+        self._file = _EventFile(self.log_dir, filename_suffix)
+        self._children = {}  # add_scalars: one writer per sub-run
+        if purge_step is not None:
+            self._file.write(_event(step=purge_step, session_start=True))
+
+    def get_logdir(self):
+        return self.log_dir
+
+    def _write(self, summary, global_step, walltime):
+        self._file.write(_event(summary=summary, step=global_step, wall_time=walltime))
+
+    def add_scalar(
+        self,
+        tag,
+        scalar_value,
+        global_step=None,
+        walltime=None,
+        new_style=False,
+        double_precision=False,
+    ):
+        """One number (a float, a NumPy scalar, a one-element tensor) under ``tag`` at a step."""
+        value = _number(scalar_value, f"add_scalar({tag!r})")
+        self._write(_value(tag, lambda v: _float_field(2, v), value), global_step, walltime)
+
+    def add_scalars(self, main_tag, tag_scalar_dict, global_step=None, walltime=None):
+        """Several curves in one chart: each ``tag`` is written to the sub-run
+        ``<log_dir>/<main_tag>_<tag>`` under the tag ``main_tag``."""
+        for tag, value in tag_scalar_dict.items():
+            run = f"{main_tag}_{tag}".replace("/", "_")
+            child = self._children.get(run)
+            if child is None:
+                child = self._children[run] = _EventFile(
+                    _make_dir(os.path.join(self.log_dir, run)), self.filename_suffix
+                )
+            number = _number(value, f"add_scalars({main_tag!r}, {tag!r})")
+            summary = _value(main_tag, lambda v: _float_field(2, v), number)
+            child.write(_event(summary=summary, step=global_step, wall_time=walltime))
+
+    def add_histogram(
+        self, tag, values, global_step=None, bins="tensorflow", walltime=None, max_bins=None
+    ):
+        """The distribution of ``values`` (weights, activations, gradients). ``bins``:
+        ``"tensorflow"`` (TensorFlow's exponential buckets), a count, or a NumPy rule."""
+        histogram = _histogram(values, bins)
+        self._write(_value(tag, lambda h: _bytes_field(5, h), histogram), global_step, walltime)
+
+    def add_image(self, tag, img_tensor, global_step=None, walltime=None, dataformats="CHW"):
+        """One image: floats in [0, 1] or uint8, 1, 3 or 4 channels, laid out as ``dataformats``."""
+        image = _as_uint8(_to_hwc(_array(img_tensor), dataformats))
+        self._write(
+            _value(tag, lambda i: _bytes_field(4, i), _image_summary(image)), global_step, walltime
+        )
+
+    def add_images(self, tag, img_tensor, global_step=None, walltime=None, dataformats="NCHW"):
+        """A batch of images, tiled into one grid (8 a row)."""
+        images = _array(img_tensor)
+        dataformats = dataformats.upper()
+        if "N" not in dataformats or images.ndim != len(dataformats):
+            raise ValueError(
+                f"add_images: a batch of shape {images.shape} does not match dataformats "
+                f"{dataformats!r} (use 'NCHW', 'NHWC' or 'NHW')"
+            )
+        batch_axis = dataformats.index("N")
+        per_image = dataformats.replace("N", "")
+        tiles = numpy.stack(
+            [_to_hwc(image, per_image) for image in numpy.moveaxis(images, batch_axis, 0)]
+        )
+        grid = _as_uint8(_grid(tiles))
+        self._write(
+            _value(tag, lambda i: _bytes_field(4, i), _image_summary(grid)), global_step, walltime
+        )
+
+    def add_figure(self, tag, figure, global_step=None, close=True, walltime=None):
+        """A matplotlib figure (or a list of them, tiled), rendered to PNG."""
+        figures = figure if isinstance(figure, list | tuple) else [figure]
+        images = []
+        for fig in figures:
+            fig.canvas.draw()  # (matplotlib's Agg canvas: the default without a display)
+            images.append(numpy.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
+            if close:
+                import matplotlib.pyplot as plt
+
+                plt.close(fig)
+        if len(images) == 1:
+            image = images[0]
+        else:
+            height = max(i.shape[0] for i in images)
+            width = max(i.shape[1] for i in images)
+            padded = numpy.full((len(images), height, width, 3), 255, dtype=numpy.uint8)
+            for index, i in enumerate(images):
+                padded[index, : i.shape[0], : i.shape[1]] = i
+            image = _grid(padded)
+        self._write(
+            _value(tag, lambda i: _bytes_field(4, i), _image_summary(image)), global_step, walltime
+        )
+
+    def add_text(self, tag, text_string, global_step=None, walltime=None):
+        """Text (Markdown) under ``tag``: TensorBoard's Text tab shows ``tag/text_summary``."""
+        metadata = _bytes_field(1, _bytes_field(1, "text"))  # plugin_data { plugin_name: "text" }
+        tensor = (
+            _int_field(1, 7)  # dtype: DT_STRING
+            + _bytes_field(2, _bytes_field(2, _int_field(1, 1)))  # shape: [1]
+            + _bytes_field(8, text_string)
+        )
+        summary = _value(f"{tag}/text_summary", lambda t: _bytes_field(8, t), tensor, metadata)
+        self._write(summary, global_step, walltime)
+
+    def flush(self):
+        """Records are flushed as they are written; kept for compatibility."""
+
+    def close(self):
+        self._file.close()
+        for child in self._children.values():
+            child.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+def _make_dir(path):
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+# ----------------------------------------------------------------------- reading logs back
+
+
+def _event_files(path):
+    path = os.fspath(path)
+    if os.path.isfile(path):
+        return [path]
+    found = []
+    for folder, _, names in os.walk(path):
+        found += [os.path.join(folder, n) for n in names if "tfevents" in n]
+    return sorted(found)
+
+
+def _read_summary_value(data):
+    entry = {}
+    for number, _, value in _decode(data):
+        if number == 1:
+            entry["tag"] = value.decode()
+        elif number == 2:
+            entry["kind"], entry["value"] = "scalar", struct.unpack("<f", value)[0]
+        elif number == 4:
+            image = {n: v for n, _, v in _decode(value)}
+            entry["kind"] = "image"
+            entry["value"] = {
+                "height": image.get(1, 0),
+                "width": image.get(2, 0),
+                "channels": image.get(3, 0),
+                "png": image.get(4, b""),
+            }
+        elif number == 5:
+            fields = _decode(value)
+            scalars = {n: struct.unpack("<d", v)[0] for n, wire, v in fields if wire == 1}
+            arrays = {n: numpy.frombuffer(v, dtype="<f8") for n, wire, v in fields if wire == 2}
+            entry["kind"] = "histogram"
+            entry["value"] = {
+                "min": scalars.get(1, 0.0),
+                "max": scalars.get(2, 0.0),
+                "num": scalars.get(3, 0.0),
+                "sum": scalars.get(4, 0.0),
+                "sum_squares": scalars.get(5, 0.0),
+                "bucket_limit": arrays.get(6, numpy.zeros(0)),
+                "bucket": arrays.get(7, numpy.zeros(0)),
+            }
+        elif number == 8:
+            strings = [v.decode() for n, _, v in _decode(value) if n == 8]
+            entry["kind"], entry["value"] = "text", strings[0] if len(strings) == 1 else strings
+    return entry
+
+
+def read_events(path):
+    """Yield the events of a log: a file, or every event file under a folder. Each is a dict
+    with ``wall_time``, ``step``, ``file``, and ``file_version`` or ``values`` (a list of
+    {"tag", "kind", "value"}: scalars as floats, histograms and images as dicts, text as str).
+    """
+    for file in _event_files(path):
+        for data in _records(file):
+            event = {"wall_time": 0.0, "step": 0, "file": file}
+            for number, _, value in _decode(data):
+                if number == 1:
+                    event["wall_time"] = struct.unpack("<d", value)[0]
+                elif number == 2:
+                    event["step"] = value - (1 << 64) if value >= 1 << 63 else value
+                elif number == 3:
+                    event["file_version"] = value.decode()
+                elif number == 5:
+                    event["values"] = [
+                        _read_summary_value(v) for n, _, v in _decode(value) if n == 1
+                    ]
+            yield event
+
+
+def read_scalars(path):
+    """The scalars of a log as {tag: [(step, value), ...]} in the order written. Under a folder
+    with sub-runs (``add_scalars``), the tags of a sub-run are prefixed with its folder."""
+    root = os.fspath(path)
+    curves = {}
+    for event in read_events(root):
+        run = os.path.relpath(os.path.dirname(event["file"]), root) if os.path.isdir(root) else "."
+        for entry in event.get("values", ()):
+            if entry.get("kind") == "scalar":
+                tag = entry["tag"] if run == "." else f"{run}/{entry['tag']}"
+                curves.setdefault(tag, []).append((event["step"], entry["value"]))
+    return curves

@@ -1,0 +1,184 @@
+"""TensorBoard event logs: the record format (CRC-32C, framing, protobuf), each kind of summary
+read back, corrupt and unfinished files, the Trainer callback, and TensorBoard's own reader."""
+
+import os
+import struct
+import zlib
+
+import numpy as np
+import pytest
+
+import npgrad
+from npgrad.errors import SerializationError
+from npgrad.train import TensorBoard, Trainer
+from npgrad.utils.tensorboard import SummaryWriter
+from npgrad.viz import read_events, read_scalars
+from npgrad.viz.tensorboard import crc32c, encode_png
+
+
+def _decode_png(data):
+    """Pixels of a PNG written by ``encode_png`` (8-bit, filter 0 on every row)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    position, chunks = 8, {}
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        body = data[position + 8 : position + 8 + length]
+        (crc,) = struct.unpack(">I", data[position + 8 + length : position + 12 + length])
+        assert crc == zlib.crc32(kind + body)
+        chunks[kind] = chunks.get(kind, b"") + body
+        position += 12 + length
+    width, height, depth, color_type = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    channels = {0: 1, 2: 3, 6: 4}[color_type]
+    rows = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), np.uint8).reshape(height, -1)
+    assert depth == 8 and (rows[:, 0] == 0).all()
+    return rows[:, 1:].reshape(height, width, channels)
+
+
+def test_crc32c_and_png():
+    assert crc32c(b"123456789") == 0xE3069283
+    assert crc32c(b"") == 0
+    image = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(_decode_png(encode_png(image)), image)
+
+
+def test_summaries_read_back(tmp_path):
+    rng = np.random.default_rng(1)
+    weights = rng.standard_normal(1000)
+    image = rng.random((3, 6, 4))  # CHW floats in [0, 1]
+    with SummaryWriter(tmp_path) as writer:
+        for step in range(3):
+            writer.add_scalar("loss/train", npgrad.tensor(1.0 / (step + 1)), step)
+        writer.add_histogram("weights", weights, 7)
+        writer.add_histogram("weights_10", weights, 7, bins=10)
+        writer.add_image("image", image, 2)
+        writer.add_images("batch", rng.random((10, 1, 4, 4)), 2)
+        writer.add_text("notes", "lr **0.1**", 0)
+    events = list(read_events(tmp_path))
+    assert events[0]["file_version"] == "brain.Event:2"
+    values = {e["values"][0]["tag"]: (e["step"], e["values"][0]) for e in events if "values" in e}
+    assert read_scalars(tmp_path) == {
+        "loss/train": [(0, 1.0), (1, 0.5), (2, np.float32(1 / 3).item())]
+    }
+    step, histogram = values["weights"]
+    assert step == 7 and histogram["kind"] == "histogram"
+    hist = histogram["value"]
+    assert hist["num"] == 1000 and hist["bucket"].sum() == 1000
+    assert hist["min"] == weights.min() and hist["max"] == weights.max()
+    np.testing.assert_allclose(hist["sum_squares"], (weights**2).sum())
+    limits = hist["bucket_limit"]
+    counted = [
+        ((weights <= hi) & (weights > lo)).sum()
+        for lo, hi in zip(limits[:-1], limits[1:], strict=True)
+    ]
+    np.testing.assert_array_equal(hist["bucket"][1:], counted)  # right-closed buckets
+    np.testing.assert_array_equal(
+        values["weights_10"][1]["value"]["bucket"], np.histogram(weights, 10)[0]
+    )
+    picture = values["image"][1]["value"]
+    assert (picture["height"], picture["width"], picture["channels"]) == (6, 4, 3)
+    expected = np.clip(image.transpose(1, 2, 0) * 255, 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(_decode_png(picture["png"]), expected)
+    grid = values["batch"][1]["value"]
+    assert (grid["height"], grid["width"], grid["channels"]) == (8, 32, 1)  # 8 a row, 2 rows
+    assert values["notes/text_summary"][1] == {
+        "tag": "notes/text_summary",
+        "kind": "text",
+        "value": "lr **0.1**",
+    }
+
+
+def test_add_scalars_writes_one_sub_run_per_curve(tmp_path):
+    writer = SummaryWriter(tmp_path)
+    for step in range(2):
+        writer.add_scalars("accuracy", {"train": 0.5 + step, "val": 0.25}, step)
+    writer.close()
+    assert sorted(os.listdir(tmp_path))[:2] == ["accuracy_train", "accuracy_val"]
+    assert read_scalars(tmp_path) == {
+        "accuracy_train/accuracy": [(0, 0.5), (1, 1.5)],
+        "accuracy_val/accuracy": [(0, 0.25), (1, 0.25)],
+    }
+
+
+def test_an_unfinished_last_record_is_skipped_and_a_corrupt_one_named(tmp_path):
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_scalar("a", 1.0, 0)
+        writer.add_scalar("a", 2.0, 1)
+        path = writer._file.path
+    with open(path, "rb") as file:
+        content = file.read()
+    with open(path, "wb") as file:
+        file.write(content[:-5])  # the writer died in the middle of the last record
+    assert read_scalars(tmp_path) == {"a": [(0, 1.0)]}
+    damaged = bytearray(content)
+    damaged[-8] ^= 0xFF  # a flipped bit in the last record's data
+    with open(path, "wb") as file:
+        file.write(bytes(damaged))
+    with pytest.raises(SerializationError, match="corrupt event record"):
+        read_scalars(tmp_path)
+
+
+def test_writer_errors_say_what_is_wrong(tmp_path):
+    writer = SummaryWriter(tmp_path)
+    with pytest.raises(ValueError, match="one number"):
+        writer.add_scalar("loss", np.ones(3), 0)
+    with pytest.raises(ValueError, match="dataformats"):
+        writer.add_image("image", np.zeros((2, 3, 4, 5)), 0)
+    with pytest.raises(ValueError, match="finite"):
+        writer.add_histogram("empty", np.array([np.nan]), 0)
+    writer.close()
+    with pytest.raises(ValueError, match="closed"):
+        writer.add_scalar("loss", 1.0, 0)
+
+
+def test_default_log_dir_and_purge_step(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    writer = SummaryWriter(comment="_lr0.1", purge_step=5)
+    writer.close()
+    assert writer.get_logdir().startswith("runs") and writer.get_logdir().endswith("_lr0.1")
+    events = list(read_events(writer.get_logdir()))
+    assert [e["step"] for e in events] == [0, 5]
+
+
+def test_trainer_callback_logs_train_and_validation_runs(tmp_path):
+    npgrad.manual_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 2)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    model = npgrad.nn.Sequential(npgrad.nn.Linear(2, 4), npgrad.nn.ReLU(), npgrad.nn.Linear(4, 2))
+    trainer = Trainer(
+        model,
+        npgrad.nn.CrossEntropyLoss(),
+        npgrad.optim.SGD(model.parameters(), lr=0.1),
+        metrics=["accuracy"],
+    )
+    callback = TensorBoard(tmp_path, histogram_freq=2)
+    history = trainer.fit(
+        x, y, epochs=3, batch_size=16, validation_split=0.25, callbacks=[callback], verbose=0
+    )
+    curves = read_scalars(tmp_path)
+    assert [v for _, v in curves["train/epoch_loss"]] == pytest.approx(history.history["loss"])
+    assert [s for s, _ in curves["validation/epoch_accuracy"]] == [0, 1, 2]
+    histograms = [
+        (e["step"], v["tag"]) for e in read_events(tmp_path / "train") for v in e.get("values", ())
+        if v["kind"] == "histogram"
+    ]  # fmt: skip
+    assert histograms == [(1, name) for name, _ in model.named_parameters()]
+
+
+def test_tensorboard_reads_the_logs(tmp_path):
+    accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_scalar("loss", 0.25, 3)
+        writer.add_histogram("weights", np.arange(10.0), 3)
+        writer.add_image("image", np.zeros((4, 5), np.uint8), 3, dataformats="HW")
+        writer.add_text("notes", "hello", 3)
+    events = accumulator.EventAccumulator(
+        str(tmp_path), size_guidance={"images": 0, "histograms": 0, "tensors": 0}
+    )
+    events.Reload()
+    assert [(e.step, e.value) for e in events.Scalars("loss")] == [(3, 0.25)]
+    assert events.Histograms("weights")[0].histogram_value.num == 10
+    image = events.Images("image")[0]
+    assert (image.width, image.height) == (5, 4)
+    assert events.Tensors("notes/text_summary")[0].tensor_proto.string_val == [b"hello"]
