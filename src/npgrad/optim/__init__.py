@@ -5,6 +5,7 @@ from npgrad.optim.adadelta import Adadelta
 from npgrad.optim.adagrad import Adagrad
 from npgrad.optim.adam import Adam, AdamW
 from npgrad.optim.adamax import Adamax
+from npgrad.optim.lbfgs import LBFGS
 from npgrad.optim.nadam import NAdam
 from npgrad.optim.optimizer import Optimizer
 from npgrad.optim.radam import RAdam
