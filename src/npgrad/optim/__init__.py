@@ -1,6 +1,6 @@
 """Optimizers and learning-rate schedules, named and behaving as ``torch.optim``."""
 
-from npgrad.optim import lr_scheduler
+from npgrad.optim import lr_scheduler, swa_utils
 from npgrad.optim.adadelta import Adadelta
 from npgrad.optim.adagrad import Adagrad
 from npgrad.optim.adam import Adam, AdamW
