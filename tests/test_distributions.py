@@ -6,6 +6,7 @@ from helpers import check_grad, check_op, needs_torch, torch
 
 import npgrad
 from npgrad import distributions as D
+from npgrad.errors import ShapeError
 
 TD = torch.distributions if torch else None
 VALUES = np.array([0, 3, 2])
@@ -197,3 +198,75 @@ def test_gamma_family_samples():
     assert rate.grad.item() < 0
     with pytest.raises(ValueError, match="positive"):
         D.Gamma(npgrad.tensor(-1.0), npgrad.tensor(1.0))
+
+
+# ----------------------------------------------------------------------- MultivariateNormal
+
+
+def _covariances(rng, batch=(), size=3):
+    a = rng.standard_normal((*batch, size, size))
+    return a @ np.swapaxes(a, -1, -2) + np.eye(size)
+
+
+def test_multivariate_normal_with_a_diagonal_is_an_independent_normal():
+    scales = np.array([0.5, 1.0, 2.0])
+    loc = npgrad.tensor([0.1, -0.2, 0.3], dtype=npgrad.float64)
+    mvn = D.MultivariateNormal(loc, covariance_matrix=npgrad.tensor(np.diag(scales**2)))
+    diagonal = D.Independent(D.Normal(loc, npgrad.tensor(scales)), 1)
+    assert (mvn.batch_shape, mvn.event_shape) == (diagonal.batch_shape, diagonal.event_shape)
+    x = npgrad.tensor(np.random.default_rng(0).standard_normal((5, 3)))
+    np.testing.assert_allclose(mvn.log_prob(x).numpy(), diagonal.log_prob(x).numpy())
+    np.testing.assert_allclose(mvn.entropy().numpy(), diagonal.entropy().numpy())
+    other = D.MultivariateNormal(loc * 2, scale_tril=npgrad.tensor(np.diag(scales * 3)))
+    other_diagonal = D.Independent(D.Normal(loc * 2, npgrad.tensor(scales * 3)), 1)
+    np.testing.assert_allclose(
+        D.kl_divergence(mvn, other).numpy(), D.kl_divergence(diagonal, other_diagonal).numpy()
+    )
+    np.testing.assert_allclose(mvn.variance.numpy(), scales**2)
+
+
+def test_multivariate_normal_samples_have_its_moments_and_rsample_carries_gradient():
+    npgrad.manual_seed(0)
+    covariance = _covariances(np.random.default_rng(1))
+    loc = npgrad.tensor([1.0, -1.0, 0.5], dtype=npgrad.float64, requires_grad=True)
+    mvn = D.MultivariateNormal(loc, precision_matrix=npgrad.tensor(np.linalg.inv(covariance)))
+    draws = mvn.sample((40000,)).numpy()
+    np.testing.assert_allclose(draws.mean(0), [1.0, -1.0, 0.5], atol=0.05)
+    np.testing.assert_allclose(np.cov(draws.T), covariance, atol=0.15 * np.abs(covariance).max())
+    np.testing.assert_allclose(mvn.covariance_matrix.detach().numpy(), covariance, rtol=1e-10)
+    mvn.rsample((3,)).sum().backward()
+    np.testing.assert_allclose(loc.grad.numpy(), [3.0, 3.0, 3.0])
+
+
+def test_multivariate_normal_and_independent_errors():
+    with pytest.raises(ValueError, match="exactly one"):
+        D.MultivariateNormal(
+            npgrad.zeros(2), covariance_matrix=npgrad.eye(2), scale_tril=npgrad.eye(2)
+        )
+    with pytest.raises(ShapeError, match=r"\(2, 2\) matrices"):
+        D.MultivariateNormal(npgrad.zeros(2), covariance_matrix=npgrad.eye(3))
+    with pytest.raises(ValueError, match="reinterpreted_batch_ndims"):
+        D.Independent(D.Normal(npgrad.zeros(2), npgrad.ones(2)), 2)
+
+
+@needs_torch
+def test_multivariate_normal_and_independent_match_pytorch():
+    rng = np.random.default_rng(2)
+    covariance, loc = _covariances(rng, (2,)), rng.standard_normal((2, 3))
+    other_covariance, other_loc = _covariances(rng), rng.standard_normal(3)
+    x = rng.standard_normal((4, 2, 3))
+    results = []
+    for lib, dist in ((npgrad, D), (torch, TD)):
+        m = lib.tensor(loc, requires_grad=True)
+        c = lib.tensor(covariance, requires_grad=True)
+        p = dist.MultivariateNormal(m, covariance_matrix=c)
+        q = dist.MultivariateNormal(
+            lib.tensor(other_loc), precision_matrix=lib.tensor(np.linalg.inv(other_covariance))
+        )
+        values = [p.log_prob(lib.tensor(x)), p.entropy(), dist.kl_divergence(p, q)]
+        independent = dist.Independent(dist.Normal(m, lib.tensor(np.abs(loc) + 0.5)), 1)
+        values.append(independent.log_prob(lib.tensor(x)))
+        sum(v.sum() for v in values).backward()
+        results.append([v.detach().numpy() for v in values] + [m.grad.numpy(), c.grad.numpy()])
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)

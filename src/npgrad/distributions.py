@@ -1,9 +1,11 @@
 """Probability distributions with differentiable log-probabilities, as ``torch.distributions``.
 
 What policy-gradient and variational scripts use: ``Categorical``, ``Bernoulli``, ``Normal``,
-``Uniform``, ``Exponential``, ``Gamma``, ``Beta``, ``Dirichlet`` and ``kl_divergence`` between
-two of a kind (the first four). ``log_prob``, ``entropy`` and
-``rsample`` (the reparameterised sample, Normal and Uniform) are built from npgrad ops, so
+``MultivariateNormal``, ``Uniform``, ``Exponential``, ``Gamma``, ``Beta``, ``Dirichlet``,
+``Independent`` (batch dims read as event dims) and ``kl_divergence`` between two of a kind
+(Normal, MultivariateNormal, Categorical, Bernoulli, Uniform, Independent). ``log_prob``,
+``entropy`` and ``rsample`` (the reparameterised sample: Normal, MultivariateNormal, Uniform,
+Exponential) are built from npgrad ops, so
 gradients flow into the parameters; ``sample`` draws from npgrad's global generator
 (``npgrad.manual_seed``) and carries no gradient.
 
@@ -20,6 +22,7 @@ import math
 
 import numpy
 
+from npgrad import linalg
 from npgrad.backend import default_generator
 from npgrad.errors import ShapeError
 from npgrad.nn import functional as F
@@ -33,6 +36,8 @@ __all__ = [
     "Distribution",
     "Exponential",
     "Gamma",
+    "Independent",
+    "MultivariateNormal",
     "Normal",
     "Uniform",
     "kl_divergence",
@@ -214,6 +219,145 @@ class Normal(Distribution):
     @property
     def stddev(self):
         return self.scale + self.loc * 0
+
+
+class MultivariateNormal(Distribution):
+    """The Gaussian N(loc, Sigma) over vectors (the last dim of ``loc``), Sigma given as exactly
+    one of ``covariance_matrix``, ``precision_matrix`` (its inverse) or ``scale_tril`` (L lower
+    triangular with a positive diagonal, Sigma = L L^T). Everything is computed through L:
+    log_prob solves L z = x - loc, the log-determinant is 2 sum log diag L."""
+
+    has_rsample = True
+
+    def __init__(
+        self,
+        loc,
+        covariance_matrix=None,
+        precision_matrix=None,
+        scale_tril=None,
+        validate_args=None,
+    ):
+        given = [m is not None for m in (covariance_matrix, precision_matrix, scale_tril)]
+        if sum(given) != 1:
+            raise ValueError(
+                "MultivariateNormal: give exactly one of covariance_matrix, precision_matrix "
+                "and scale_tril"
+            )
+        self.loc = _as_float_tensor(loc)
+        if self.loc.ndim < 1:
+            raise ShapeError("MultivariateNormal: loc needs at least one dim (the event)")
+        if scale_tril is not None:
+            tril = _as_float_tensor(scale_tril)
+        else:
+            covariance = (
+                _as_float_tensor(covariance_matrix)
+                if covariance_matrix is not None
+                else linalg.inv(_as_float_tensor(precision_matrix))
+            )
+            tril = linalg.cholesky(covariance)  # raises for a matrix that is not positive definite
+        size = self.loc.shape[-1]
+        if tril.ndim < 2 or tril.shape[-2:] != (size, size):
+            raise ShapeError(
+                f"MultivariateNormal: loc {self.loc.shape} needs ({size}, {size}) matrices, got "
+                f"{tril.shape}"
+            )
+        batch = numpy.broadcast_shapes(self.loc.shape[:-1], tril.shape[:-2])
+        self.scale_tril = tril.expand(*batch, size, size)
+        self.loc = self.loc.expand(*batch, size)
+        super().__init__(batch, (size,))
+
+    def _half_log_det(self):  # log det(L) = sum log diag L  (= half of log det Sigma)
+        return self.scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+
+    def _whiten(self, value):
+        """L^-1 (value - loc), broadcast over the batch: the standardised value."""
+        diff = value - self.loc
+        tril = self.scale_tril.expand(*diff.shape, diff.shape[-1])
+        return linalg.solve(tril, diff.unsqueeze(-1)).squeeze(-1)
+
+    def sample(self, sample_shape=()):
+        return self.rsample(sample_shape).detach()
+
+    def rsample(self, sample_shape=()):
+        shape = _shape(sample_shape) + self.batch_shape + self.event_shape
+        noise = Tensor._wrap(default_generator().standard_normal(shape).astype(self.loc.dtype))
+        return self.loc + (self.scale_tril @ noise.unsqueeze(-1)).squeeze(-1)  # loc + L eps
+
+    def log_prob(self, value):
+        value = _as_float_tensor(value)
+        z = self._whiten(value)
+        size = self.event_shape[0]
+        return -0.5 * (z * z).sum(-1) - self._half_log_det() - 0.5 * size * math.log(2 * math.pi)
+
+    def entropy(self):
+        size = self.event_shape[0]
+        return self._half_log_det() + 0.5 * size * (1 + math.log(2 * math.pi))
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def covariance_matrix(self):
+        return self.scale_tril @ self.scale_tril.transpose(-1, -2)
+
+    @property
+    def precision_matrix(self):
+        return linalg.inv(self.covariance_matrix)
+
+    @property
+    def variance(self):
+        return (self.scale_tril * self.scale_tril).sum(-1)  # diag(L L^T)
+
+
+class Independent(Distribution):
+    """``base_distribution`` with its last ``reinterpreted_batch_ndims`` batch dims read as
+    event dims: log_prob and entropy sum over them (e.g. a diagonal Gaussian over vectors from
+    a ``Normal`` of per-coordinate scales)."""
+
+    def __init__(self, base_distribution, reinterpreted_batch_ndims, validate_args=None):
+        count = reinterpreted_batch_ndims
+        if not 0 <= count <= len(base_distribution.batch_shape):
+            raise ValueError(
+                f"Independent: reinterpreted_batch_ndims {count} must lie in [0, "
+                f"{len(base_distribution.batch_shape)}] (the base's batch dims)"
+            )
+        self.base_dist, self.reinterpreted_batch_ndims = base_distribution, count
+        split = len(base_distribution.batch_shape) - count
+        batch = base_distribution.batch_shape
+        super().__init__(batch[:split], batch[split:] + base_distribution.event_shape)
+
+    @property
+    def has_rsample(self):
+        return self.base_dist.has_rsample
+
+    def _summed(self, values):
+        count = self.reinterpreted_batch_ndims
+        return values.sum(tuple(range(-count, 0))) if count else values
+
+    def sample(self, sample_shape=()):
+        return self.base_dist.sample(sample_shape)
+
+    def rsample(self, sample_shape=()):
+        return self.base_dist.rsample(sample_shape)
+
+    def log_prob(self, value):
+        return self._summed(self.base_dist.log_prob(value))
+
+    def entropy(self):
+        return self._summed(self.base_dist.entropy())
+
+    @property
+    def mean(self):
+        return self.base_dist.mean
+
+    @property
+    def variance(self):
+        return self.base_dist.variance
 
 
 class Uniform(Distribution):
@@ -413,11 +557,26 @@ class Dirichlet(Distribution):
 
 
 def kl_divergence(p, q):
-    """KL(p || q) for two distributions of the same kind (Normal, Categorical, Bernoulli,
-    Uniform), in closed form and differentiable in both."""
+    """KL(p || q) for two distributions of the same kind (Normal, MultivariateNormal,
+    Categorical, Bernoulli, Uniform, Independent), in closed form and differentiable in both."""
     if type(p) is not type(q):
         raise NotImplementedError(
             f"kl_divergence: {type(p).__name__} against {type(q).__name__} is not implemented"
+        )
+    if isinstance(p, Independent):
+        if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+            raise NotImplementedError("kl_divergence: Independents over different event dims")
+        return p._summed(kl_divergence(p.base_dist, q.base_dist))
+    if isinstance(p, MultivariateNormal):
+        # (tr(Sq^-1 Sp) + |Lq^-1 (m_q - m_p)|^2 - k) / 2 + log det Lq - log det Lp
+        size = p.event_shape[0]
+        batch = numpy.broadcast_shapes(p.batch_shape, q.batch_shape)
+        q_tril = q.scale_tril.expand(*batch, size, size)
+        ratio = linalg.solve(q_tril, p.scale_tril.expand(*batch, size, size))  # Lq^-1 Lp
+        distance = q._whiten(p.loc.expand(*batch, size))
+        trace = (ratio * ratio).sum((-2, -1))
+        return 0.5 * (trace + (distance * distance).sum(-1) - size) + (
+            q._half_log_det() - p._half_log_det()
         )
     if isinstance(p, Normal):  # log(s_q / s_p) + (s_p^2 + (m_p - m_q)^2) / (2 s_q^2) - 1/2
         ratio = p.scale / q.scale
