@@ -496,3 +496,62 @@ def test_parametrizations_match_torch(kind, make, shape):
         "Linear",
         "Conv2d",
     )
+
+
+@pytest.mark.parametrize(
+    "lazy, full, shape",
+    [
+        (lambda: nn.LazyConv1d(4, 3, padding=1), nn.Conv1d, (2, 3, 8)),
+        (lambda: nn.LazyConv2d(4, 3, stride=2), nn.Conv2d, (2, 3, 7, 7)),
+        (lambda: nn.LazyConv3d(2, 2), nn.Conv3d, (1, 3, 4, 4, 4)),
+        (lambda: nn.LazyConvTranspose1d(4, 3), nn.ConvTranspose1d, (2, 3, 5)),
+        (lambda: nn.LazyConvTranspose2d(4, 2, stride=2), nn.ConvTranspose2d, (2, 3, 4, 4)),
+        (lambda: nn.LazyBatchNorm1d(momentum=0.2), nn.BatchNorm1d, (4, 3)),
+        (lambda: nn.LazyBatchNorm2d(), nn.BatchNorm2d, (4, 3, 2, 2)),
+        (lambda: nn.LazyBatchNorm3d(affine=False), nn.BatchNorm3d, (2, 3, 2, 2, 2)),
+        (lambda: nn.LazyLinear(2), nn.Linear, (4, 3)),
+    ],
+)
+def test_lazy_modules_become_the_full_layer_on_the_first_forward(lazy, full, shape):
+    module = lazy()
+    module.eval()
+    called = []
+    module.register_forward_hook(lambda *args: called.append(True))
+    assert isinstance(module, nn.LazyModuleMixin) and module.has_uninitialized_params()
+    assert list(module.parameters()) == [] and "first input" in repr(module)
+    x = npgrad.randn(*shape, dtype=npgrad.float64)
+    out = module(x)
+    assert type(module) is full and not module.training and called == [True]
+    assert all(p.dtype == npgrad.float64 for p in module.parameters())
+    # the same as the full layer built by hand with the same weights
+    args = {nn.Linear: (3, 2)}.get(full)
+    reference = full(3, *module_arguments(module)) if args is None else full(*args)
+    reference = reference.double()
+    reference.load_state_dict(module.state_dict())
+    reference.eval()
+    np.testing.assert_allclose(out.detach().numpy(), reference(x).detach().numpy())
+
+
+def module_arguments(module):
+    """The arguments after the input size that rebuild ``module`` (convolutions, norms)."""
+    if isinstance(module, nn.modules.normalization._BatchNorm):
+        return (module.eps, module.momentum, module.affine)
+    return (module.out_channels, module.kernel_size, module.stride, module.padding)
+
+
+def test_lazy_model_trains_after_a_dry_run():
+    model = nn.Sequential(
+        nn.LazyConv2d(4, 3), nn.LazyBatchNorm2d(), nn.ReLU(), nn.Flatten(), nn.LazyLinear(2)
+    )
+    x, y = npgrad.randn(8, 1, 6, 6), npgrad.tensor([0, 1] * 4)
+    model(x)  # the dry run creates the weights
+    optimizer = npgrad.optim.Adam(model.parameters(), lr=0.05)
+    losses = []
+    for _ in range(30):
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
+    assert [type(m).__name__ for m in model][:2] == ["Conv2d", "BatchNorm2d"]

@@ -84,10 +84,21 @@ from npgrad.nn.modules.layers import (
     Unflatten,
     Unfold,
 )
+from npgrad.nn.modules.lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyLinear,
+    LazyModuleMixin,
+)
 from npgrad.nn.modules.linear import (
     Bilinear,
     Identity,
-    LazyLinear,
     Linear,
 )
 from npgrad.nn.modules.loss import (

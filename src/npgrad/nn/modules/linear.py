@@ -87,25 +87,3 @@ class Bilinear(Module):
             f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
             f"out_features={self.out_features}, bias={self.bias is not None}"
         )
-
-
-class LazyLinear(Linear):
-    """A ``Linear`` whose ``in_features`` is read from the first input (PyTorch's lazy module):
-    its weight does not exist until the first forward, so build the optimizer after one."""
-
-    def __init__(self, out_features, bias=True, dtype=None, device=None):
-        Module.__init__(self)
-        self.in_features, self.out_features, self._dtype = 0, out_features, dtype
-        self.register_parameter("weight", None)
-        self.register_parameter("bias", None)
-        self._with_bias = bias
-
-    def forward(self, input):  # noqa: A002
-        if self.weight is None:
-            self.in_features = input.shape[-1]
-            dtype = self._dtype or input.dtype
-            self.weight = Parameter(empty(self.out_features, self.in_features, dtype=dtype))
-            if self._with_bias:
-                self.bias = Parameter(empty(self.out_features, dtype=dtype))
-            self.reset_parameters()
-        return super().forward(input)
