@@ -353,7 +353,9 @@ moveaxis.__name__ = moveaxis.__qualname__ = "moveaxis"
 roll, diag, trace, diff, median, nonzero, unique = (
     _method(name) for name in ("roll", "diag", "trace", "diff", "median", "nonzero", "unique")
 )
-cummax, cummin, kthvalue = (_method(name) for name in ("cummax", "cummin", "kthvalue"))
+cummax, cummin, kthvalue, mode, nanmedian = (
+    _method(name) for name in ("cummax", "cummin", "kthvalue", "mode", "nanmedian")
+)
 
 
 def outer(input, vec2):  # noqa: A002

@@ -1675,6 +1675,51 @@ class Tensor:
         size = self.shape[axis] if self.ndim else 1
         return self.kthvalue((size - 1) // 2 + 1, axis, keepdim)
 
+    def nanmedian(self, dim=None, keepdim=False):
+        """``median`` ignoring NaNs (NaN only where every value is NaN): of all elements, or
+        ``(values, indices)`` along ``dim``. The gradient goes to the chosen element."""
+        if dim is None:  # tied medians share the gradient, as median's
+            present = ~xp.isnan(self._data.reshape(-1))
+            if not present.any():
+                return self.reshape(-1)[0] if self.ndim else self.clone()
+            return reduce.Median.apply(self.reshape(-1)[Tensor._wrap(present)])
+        axis = _normalize_one_dim(dim, self.ndim, "nanmedian")
+        data = self._data if self.ndim else self._data.reshape(1)
+        order = xp.argsort(data, axis=axis, kind="stable")  # NaNs sort last
+        counts = (~xp.isnan(data)).sum(axis=axis, keepdims=True)
+        index = xp.take_along_axis(order, xp.maximum(counts - 1, 0) // 2, axis=axis)
+        values = self.gather(axis, Tensor._wrap(index)) if self.ndim else self.clone()
+        if not keepdim and self.ndim:
+            values, index = values.squeeze(axis), index.squeeze(axis)
+        return MinMax(values, Tensor._wrap(index if self.ndim else xp.array(0)))
+
+    def mode(self, dim=-1, keepdim=False):
+        """``(values, indices)``: the most frequent value along ``dim`` (the smallest among
+        equally frequent ones) and the last place it occurs, as PyTorch's; the gradient goes
+        there."""
+        axis = _normalize_one_dim(dim, self.ndim, "mode")
+        data = xp.moveaxis(self._data, axis, -1) if self.ndim else self._data.reshape(1)
+        rows = data.reshape(-1, data.shape[-1]) if data.size else data.reshape(-1, 1)
+        count, size = rows.shape
+        order = xp.argsort(rows, axis=-1, kind="stable")
+        ranked = xp.take_along_axis(rows, order, axis=-1)
+        starts = xp.ones(rows.shape, dtype=bool)  # where a run of equal values begins
+        starts[:, 1:] = ranked[:, 1:] != ranked[:, :-1]
+        begin = xp.flatnonzero(starts)
+        length = xp.diff(xp.append(begin, count * size))
+        row = begin // size
+        longest = xp.zeros(count, dtype=length.dtype)
+        xp.maximum.at(longest, row, length)
+        best = length == longest[row]  # the first such run of a row has the smallest value
+        _, first = xp.unique(row[best], return_index=True)
+        last = begin[best][first] + length[best][first] - 1  # runs list indices in order
+        index = order.reshape(-1)[last].reshape(data.shape[:-1] + (1,))
+        index = xp.moveaxis(index, -1, axis) if self.ndim else index.reshape(())
+        values = self.gather(axis, Tensor._wrap(index)) if self.ndim else self.clone()
+        if not keepdim and self.ndim:
+            values, index = values.squeeze(axis), index.squeeze(axis)
+        return MinMax(values, Tensor._wrap(index))
+
     def kthvalue(self, k, dim=-1, keepdim=False):
         """``(values, indices)``: the k-th smallest entry along ``dim`` (k from 1) and where it
         is; the gradient goes there. Among tied values the index is the k-th in a stable sort

@@ -216,3 +216,44 @@ def test_median_of_all_elements_splits_the_gradient_among_ties():
     x = npgrad.tensor([1.0, np.nan, 2.0, np.nan], requires_grad=True)
     x.median().backward()  # NaN is the median; its gradient goes to the NaNs, as PyTorch's
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.5, 0.0, 0.5])
+
+
+MODE_VALUES = np.array([[1.0, 2.0, 2.0, 3.0, 3.0, 1.0, 5.0], [4.0, 4.0, 4.0, 0.0, 0.0, 0.0, 1.0]])
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_mode_takes_the_smallest_most_frequent_value_at_its_last_place(dim, keepdim):
+    x = npgrad.tensor(MODE_VALUES, dtype=npgrad.float64, requires_grad=True)
+    values, indices = npgrad.mode(x, dim, keepdim)
+    if dim != 0:
+        np.testing.assert_array_equal(values.detach().numpy().ravel(), [1.0, 0.0])
+        np.testing.assert_array_equal(indices.numpy().ravel(), [5, 5])
+    values.sum().backward()
+    expected = np.zeros_like(MODE_VALUES)
+    np.put_along_axis(
+        expected, indices.numpy().reshape(-1, 1) if dim != 0 else indices.numpy().reshape(1, -1),
+        1.0, axis=dim,
+    )  # fmt: skip
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+    if torch is not None:
+        theirs = torch.mode(torch.tensor(MODE_VALUES), dim, keepdim)
+        np.testing.assert_array_equal(values.detach().numpy(), theirs.values.numpy())
+        np.testing.assert_array_equal(indices.numpy(), theirs.indices.numpy())
+    assert npgrad.tensor(3.0).mode().values.item() == 3.0
+
+
+def test_nanmedian_ignores_nans():
+    data = np.array([[np.nan, np.nan, np.nan], [1.0, np.nan, 2.0], [3.0, 1.0, 2.0]])
+    x = npgrad.tensor(data, requires_grad=True)
+    values, indices = x.nanmedian(1)
+    np.testing.assert_array_equal(values.detach().numpy(), [np.nan, 1.0, 2.0])
+    np.testing.assert_array_equal(indices.numpy(), [0, 0, 2])
+    x.nanmedian().backward()  # the lower median of the six numbers, 2, appears twice
+    np.testing.assert_array_equal(x.grad.numpy().ravel(), [0, 0, 0, 0, 0, 0.5, 0, 0, 0.5])
+    assert np.isnan(npgrad.tensor([np.nan, np.nan]).nanmedian().item())
+    if torch is not None:
+        theirs = torch.tensor(data).nanmedian(0, keepdim=True)
+        ours = npgrad.nanmedian(npgrad.tensor(data), 0, keepdim=True)
+        np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+        np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
