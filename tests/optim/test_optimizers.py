@@ -108,6 +108,13 @@ OPTIMIZERS = {
         p, lr=0.01, betas=(0.9, 0.8), weight_decay=0.1, decoupled_weight_decay=True
     ),
     "radam_default": lambda lib, p: lib.RAdam(p, lr=0.01, weight_decay=0.05),
+    "rprop": lambda lib, p: lib.Rprop(p, lr=0.01),
+    "rprop_options": lambda lib, p: lib.Rprop(
+        p, lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.02), maximize=True
+    ),
+    # (PyTorch keeps eta as a float32 tensor, npgrad as a float: they agree to ~1e-9)
+    "asgd": lambda lib, p: lib.ASGD(p, lr=0.05, t0=5, weight_decay=0.01),
+    "asgd_decay": lambda lib, p: lib.ASGD(p, lr=0.1, lambd=1e-2, alpha=0.5),
 }
 
 
@@ -271,3 +278,17 @@ def test_clip_grad_norm_and_value():
         assert math.isclose(t_ours.item(), t_theirs.item(), rel_tol=1e-9)
     for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9)
+
+
+def test_asgd_average_and_rprop_step_sizes_match_pytorch():
+    for make, key in ((OPTIMIZERS["asgd"], "ax"), (OPTIMIZERS["rprop_options"], "step_size")):
+        opt_ours, opt_theirs = train_pair(make)
+        for p_ours, p_theirs in zip(
+            opt_ours.param_groups[0]["params"], opt_theirs.param_groups[0]["params"], strict=True
+        ):
+            np.testing.assert_allclose(
+                opt_ours.state[p_ours][key],
+                opt_theirs.state[p_theirs][key].numpy(),
+                rtol=1e-6,
+                atol=1e-9,
+            )

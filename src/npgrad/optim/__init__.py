@@ -5,9 +5,11 @@ from npgrad.optim.adadelta import Adadelta
 from npgrad.optim.adagrad import Adagrad
 from npgrad.optim.adam import Adam, AdamW
 from npgrad.optim.adamax import Adamax
+from npgrad.optim.asgd import ASGD
 from npgrad.optim.lbfgs import LBFGS
 from npgrad.optim.nadam import NAdam
 from npgrad.optim.optimizer import Optimizer
 from npgrad.optim.radam import RAdam
 from npgrad.optim.rmsprop import RMSprop
+from npgrad.optim.rprop import Rprop
 from npgrad.optim.sgd import SGD
