@@ -230,6 +230,14 @@ CASES = [
         False,
     ),
     (
+        "lstm_projected",
+        lambda x, h, c, w_ih, w_hh, w_hr: recurrent.LSTM.apply(
+            x, h, c, w_ih, w_hh, None, None, w_hr, reverse=True
+        ).tanh(),
+        [(3, 2, 2), (2, 1), (2, 2), (8, 2), (8, 1), (1, 2)],
+        False,
+    ),
+    (
         "gru",
         lambda x, h, w_ih, w_hh, b_ih, b_hh: (
             recurrent.GRU.apply(x, h, w_ih, w_hh, b_ih, b_hh).tanh()

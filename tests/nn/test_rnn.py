@@ -7,6 +7,7 @@ from helpers import assert_param_grads_match, make_inputs, needs_torch, torch
 import npgrad
 from npgrad import nn
 from npgrad.diagnostics import gradcheck
+from npgrad.errors import ShapeError
 from npgrad.ops.recurrent import LSTM as LSTMOp
 
 CONFIGS = [
@@ -28,7 +29,8 @@ def check_recurrent_parity(kind, config, with_state, state_count):
     shape = (batch, steps, 3) if config.get("batch_first") else (steps, batch, 3)
     x = make_inputs([shape])[0]
     layers = (2 if config.get("bidirectional") else 1) * config.get("num_layers", 1)
-    states = make_inputs([(layers, batch, 5)] * state_count, seed=1)
+    widths = [config.get("proj_size") or 5, 5][:state_count]  # h (projected), then c
+    states = make_inputs([(layers, batch, width) for width in widths], seed=1)
     ours_in = [npgrad.tensor(a, requires_grad=True) for a in (x, *states)]
     theirs_in = [torch.tensor(a, requires_grad=True) for a in (x, *states)]
 
@@ -49,8 +51,15 @@ def check_recurrent_parity(kind, config, with_state, state_count):
     assert_param_grads_match(ours, theirs, atol=1e-10)
 
 
+PROJECTED = [
+    {"proj_size": 3},
+    {"proj_size": 2, "num_layers": 2, "bidirectional": True, "batch_first": True},
+    {"proj_size": 4, "bias": False},
+]
+
+
 @needs_torch
-@pytest.mark.parametrize("config", CONFIGS, ids=str)
+@pytest.mark.parametrize("config", CONFIGS + PROJECTED, ids=str)
 @pytest.mark.parametrize("with_state", [False, True])
 def test_lstm_matches_torch(config, with_state):
     check_recurrent_parity("LSTM", config, with_state, state_count=2)
@@ -183,3 +192,47 @@ def test_rnn_op_gradcheck(nonlinearity):
             lambda *a, r=reverse: RNNOp.apply(*a, reverse=r, nonlinearity=nonlinearity), inputs
         )
         assert report.passed
+
+
+@pytest.mark.parametrize("reverse, all_cells", [(False, False), (True, False), (False, True)])
+def test_projected_op_gradcheck(reverse, all_cells):
+    shapes = [(4, 2, 3), (2, 2), (2, 5), (20, 3), (20, 2), (20,), (20,), (2, 5)]
+    inputs = [npgrad.tensor(a, requires_grad=True) for a in make_inputs(shapes)]
+
+    def run(*tensors):
+        return LSTMOp.apply(*tensors, reverse=reverse, all_cells=all_cells).tanh()
+
+    assert gradcheck(run, inputs, atol=1e-6, rtol=1e-4)
+
+
+def test_proj_size_is_checked():
+    with pytest.raises(ValueError, match="only supported for LSTM"):
+        nn.GRU(3, 5, proj_size=2)
+    with pytest.raises(ValueError, match="proj_size must be"):
+        nn.LSTM(3, 5, proj_size=5)
+    lstm = nn.LSTM(3, 5, proj_size=2)
+    assert "proj_size=2" in repr(lstm) and lstm.weight_hr_l0.shape == (2, 5)
+    with pytest.raises(ShapeError, match=r"\(N, 2\), \(N, 5\)"):
+        lstm(npgrad.randn(4, 2, 3), (npgrad.zeros(1, 2, 5), npgrad.zeros(1, 2, 5)))
+
+
+@needs_torch
+def test_projected_lstm_on_packed_sequences_matches_torch():
+    torch.manual_seed(0)
+    theirs = torch.nn.LSTM(3, 5, proj_size=2, bidirectional=True).double()
+    ours = nn.LSTM(3, 5, proj_size=2, bidirectional=True).double()
+    ours.load_state_dict(theirs.state_dict())
+    x = make_inputs([(6, 3, 3)])[0]
+    lengths = [6, 2, 4]
+    results = []
+    for lib, model in ((npgrad, ours), (torch, theirs)):
+        inputs = lib.tensor(x, requires_grad=True)
+        utils = lib.nn.utils.rnn
+        packed = utils.pack_padded_sequence(inputs, lengths, enforce_sorted=False)
+        out, (h, c) = model(packed)
+        padded, _ = utils.pad_packed_sequence(out)
+        (padded.sum() + (h * h).sum() + (c * c * c).sum()).backward()
+        results.append([padded.detach().numpy(), h.detach().numpy(), c.detach().numpy()])
+        results[-1] += [inputs.grad.numpy()] + [p.grad.numpy() for p in model.parameters()]
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-10)

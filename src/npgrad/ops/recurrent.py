@@ -23,15 +23,18 @@ def _sigmoid(z, out=None):
     return out
 
 
-def _check_shapes(op, x, states, w_ih, w_hh):
-    """A clear error when the input, the states and the weights do not fit together."""
+def _check_shapes(op, x, states, w_ih, w_hh, widths=None):
+    """A clear error when the input, the states and the weights do not fit together (each
+    state (N, width); the width is w_hh's column count unless ``widths`` says otherwise)."""
     batch = x.shape[1]
-    hidden = w_hh.shape[1]
-    if x.shape[2] != w_ih.shape[1] or any(state.shape != (batch, hidden) for state in states):
+    widths = widths or [w_hh.shape[1]] * len(states)
+    expected = [(batch, width) for width in widths]
+    if x.shape[2] != w_ih.shape[1] or [state.shape for state in states] != expected:
         shapes = ", ".join(str(state.shape) for state in states)
+        wanted = ", ".join(f"(N, {width})" for width in widths)
         raise ShapeError(
             f"{op}: input {x.shape} and states {shapes} do not fit weights {w_ih.shape} / "
-            f"{w_hh.shape} (expected input (T, N, {w_ih.shape[1]}) and states (N, {hidden}))"
+            f"{w_hh.shape} (expected input (T, N, {w_ih.shape[1]}) and states {wanted})"
         )
 
 
@@ -65,7 +68,7 @@ def _affine(x, weight, bias):
     return out if bias is None else out + bias
 
 
-def _lstm_composite(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None):
+def _lstm_composite(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None):
     """``LSTM`` from differentiable Tensor ops, step by step: its gradients of gradients."""
     h, c, hs, cells = h0, c0, [], []
     for x_t in _steps_in_order(x, ctx.reverse):
@@ -73,10 +76,15 @@ def _lstm_composite(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None):
         i, f, g, o = gates.chunk(4, dim=1)
         c = f.sigmoid() * c + i.sigmoid() * g.tanh()
         h = o.sigmoid() * c.tanh()
+        if w_hr is not None:
+            h = h @ w_hr.T
         hs.append(h)
         cells.append(c)
     last = _in_place_order(cells, ctx.reverse) if ctx.all_cells else c[None]
-    return Cat.apply(_in_place_order(hs, ctx.reverse), last, axis=0)
+    sequence = _in_place_order(hs, ctx.reverse)
+    if w_hr is None:
+        return Cat.apply(sequence, last, axis=0)
+    return Cat.apply(sequence.reshape(-1), last.reshape(-1), axis=0)
 
 
 def _gru_composite(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
@@ -122,18 +130,30 @@ def _lstm_external(rows, hidden):
     return out
 
 
+def lstm_parts(result, steps, batch, out_size, hidden, projected):
+    """The LSTM op's output split into (h_1..h_T (T, N, out_size), cell states (k, N, H)).
+    Without a projection both are rows of one (T + k, N, H) array; with one (h narrower than
+    c) they are laid end to end, flat."""
+    if not projected:
+        return result[:steps], result[steps:]
+    size = steps * batch * out_size
+    return result[:size].reshape(steps, batch, out_size), result[size:].reshape(-1, batch, hidden)
+
+
 class LSTM(Function):
     """One LSTM layer over a sequence x (T, N, I) from state (h0, c0), in one direction.
 
     Per step, with gates z = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh split as [i, f, g, o]:
-    c_t = sigmoid(f) c_{t-1} + sigmoid(i) tanh(g) and h_t = sigmoid(o) tanh(c_t).
+    c_t = sigmoid(f) c_{t-1} + sigmoid(i) tanh(g) and h_t = sigmoid(o) tanh(c_t), projected to
+    h_t = W_hr (sigmoid(o) tanh(c_t)) when ``w_hr`` (P, H) is given (PyTorch's ``proj_size``).
     The output stacks h_1..h_T and then c_T: shape (T + 1, N, H), so that the final cell state
-    is differentiable too (an op has one output). ``reverse=True`` runs from t = T down to 1.
-    With ``all_cells`` every c_t follows instead of c_T alone, shape (2T, N, H): sequences of
-    different lengths (packed) take their final cell state at their own last step.
+    is differentiable too (an op has one output); with a projection the two parts are laid end
+    to end, flat (``lstm_parts`` splits either). ``reverse=True`` runs from t = T down to 1.
+    With ``all_cells`` every c_t follows instead of c_T alone: sequences of different lengths
+    (packed) take their final cell state at their own last step.
 
     Inside the loop everything is transposed, (features, N), and a step's operands are stacked:
-    ``stacked[t]`` (of T + 1) holds [h_{t-1}; x_t; 1], (H + I + 1, N), so that a step's gates
+    ``stacked[t]`` (of T + 1) holds [h_{t-1}; x_t; 1], (P + I + 1, N), so that a step's gates
     z^T = [W_hh | W_ih | b] [h_{t-1}; x_t; 1] are one GEMM straight into a (4H, N) array whose
     gate blocks are contiguous (H, N) arrays (NumPy's element-wise calls on contiguous arrays
     cost a third of those on column slices), h_t is written where the next step reads it, and
@@ -143,28 +163,40 @@ class LSTM(Function):
     """
 
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False, all_cells=False):
-        _check_shapes("lstm", x, (h0, c0), w_ih, w_hh)
+    def forward(
+        ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, reverse=False, all_cells=False
+    ):
+        hidden = w_hh.shape[0] // 4
+        out_size = hidden if w_hr is None else w_hr.shape[0]  # h's size: H, or P projected
+        if w_hh.shape[1] != out_size or (w_hr is not None and w_hr.shape[1] != hidden):
+            raise ShapeError(
+                f"lstm: weight_hh {w_hh.shape} and weight_hr "
+                f"{None if w_hr is None else w_hr.shape} do not fit hidden size {hidden}"
+            )
+        _check_shapes("lstm", x, (h0, c0), w_ih, w_hh, widths=[out_size, hidden])
         steps, batch, inputs = x.shape
-        hidden = w_hh.shape[1]
         dtype = xp.result_type(x, w_ih, w_hh)
         biases = [bias for bias in (b_ih, b_hh) if bias is not None]
-        width = hidden + inputs + (1 if biases else 0)
+        width = out_size + inputs + (1 if biases else 0)
         weights = buffers.empty((4 * hidden, width), dtype)  # [W_hh | W_ih | b], [o, i, f, g]
-        _lstm_internal(w_hh, hidden, out=weights[:, :hidden])
-        _lstm_internal(w_ih, hidden, out=weights[:, hidden : hidden + inputs])
+        _lstm_internal(w_hh, hidden, out=weights[:, :out_size])
+        _lstm_internal(w_ih, hidden, out=weights[:, out_size : out_size + inputs])
         if biases:
             _lstm_internal(sum(biases)[:, None], hidden, out=weights[:, -1:])
         weights[: 3 * hidden] *= 0.5
         # large arrays come from npgrad's pool (npgrad.buffers): the next step reuses them
         # instead of faulting them in
         stacked = buffers.empty((steps + 1, width, batch), dtype)
-        stacked[0, :hidden] = h0.T
-        stacked[:steps, hidden : hidden + inputs] = (x[::-1] if reverse else x).transpose(0, 2, 1)
+        stacked[0, :out_size] = h0.T
+        stacked[:steps, out_size : out_size + inputs] = (x[::-1] if reverse else x).transpose(
+            0, 2, 1
+        )
         if biases:
             stacked[:, -1] = 1
         acts = buffers.empty((steps, 4 * hidden, batch), dtype)
         cs = buffers.empty((steps, hidden, batch), dtype)
+        # with a projection, each step's unprojected sigmoid(o) tanh(c_t), for backward
+        ms = None if w_hr is None else buffers.empty((steps, hidden, batch), dtype)
         c = xp.ascontiguousarray(c0.T)
         for t in range(steps):
             z = xp.matmul(weights, stacked[t], out=acts[t])  # sigmoid gates halved
@@ -175,62 +207,83 @@ class LSTM(Function):
             o, i, f, g = z.reshape(4, hidden, batch)
             c = xp.multiply(f, c, out=cs[t])
             c += i * g
-            xp.multiply(o, xp.tanh(c), out=stacked[t + 1, :hidden])
-        # h_1..h_T, then c_T (or c_1..c_T), back in (N, H) layout
-        out = buffers.empty((steps + (steps if all_cells else 1), batch, hidden), dtype)
-        hs = stacked[1:, :hidden]
-        out[:steps] = (hs[::-1] if reverse else hs).transpose(0, 2, 1)
-        if all_cells:
-            out[steps:] = (cs[::-1] if reverse else cs).transpose(0, 2, 1)
+            if ms is None:
+                xp.multiply(o, xp.tanh(c), out=stacked[t + 1, :hidden])
+            else:
+                m = xp.multiply(o, xp.tanh(c), out=ms[t])
+                xp.matmul(w_hr, m, out=stacked[t + 1, :out_size])  # h_t = W_hr m_t
+        # h_1..h_T, then c_T (or c_1..c_T), back in (N, features) layout
+        cells = steps if all_cells else 1
+        if w_hr is None:
+            out = buffers.empty((steps + cells, batch, hidden), dtype)
         else:
-            out[steps] = c.T
-        ctx.save_for_backward(stacked, c0, w_ih, w_hh, acts, cs)
+            out = buffers.empty((batch * (steps * out_size + cells * hidden),), dtype)
+        sequence, cell_part = lstm_parts(out, steps, batch, out_size, hidden, w_hr is not None)
+        hs = stacked[1:, :out_size]
+        sequence[...] = (hs[::-1] if reverse else hs).transpose(0, 2, 1)
+        if all_cells:
+            cell_part[...] = (cs[::-1] if reverse else cs).transpose(0, 2, 1)
+        else:
+            cell_part[0] = c.T
+        ctx.save_for_backward(stacked, c0, w_ih, w_hh, acts, cs, w_hr, ms)
         ctx.has_bias = (b_ih is not None, b_hh is not None)
         ctx.reverse, ctx.all_cells = reverse, all_cells
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        stacked, c0, w_ih, w_hh, acts, cs = ctx.saved_tensors
+        stacked, c0, w_ih, w_hh, acts, cs, w_hr, ms = ctx.saved_tensors
         steps, hidden, batch = cs.shape
-        inputs = w_ih.shape[1]
+        out_size, inputs = w_hh.shape[1], w_ih.shape[1]
         reverse, dtype = ctx.reverse, acts.dtype
         needs_x = ctx.needs_input_grad[0]
-        # the input gradients of a step, (H [+ I], N) = [W_hh | W_ih]^T dz: one GEMM for both
-        rows = hidden + inputs if needs_x else hidden
+        # the input gradients of a step, (P [+ I], N) = [W_hh | W_ih]^T dz: one GEMM for both
+        rows = out_size + inputs if needs_x else out_size
         back = buffers.empty((rows, 4 * hidden), dtype)
-        _lstm_internal(w_hh, hidden, out=back[:hidden].T)
+        _lstm_internal(w_hh, hidden, out=back[:out_size].T)
         if needs_x:
-            _lstm_internal(w_ih, hidden, out=back[hidden:].T)
+            _lstm_internal(w_ih, hidden, out=back[out_size:].T)
             grad_in = buffers.empty((steps, rows, batch), dtype)  # [dh_{t-1}; dx_t] per step
         else:
-            grad_in = xp.empty((1, hidden, batch), dtype=dtype)  # dh_{t-1}, reused
-        # the outputs' gradients in step order and the loop's (H, N) layout
-        grad_h = buffers.empty((steps, hidden, batch), dtype)
-        grad_h[...] = (grad[steps - 1 :: -1] if reverse else grad[:steps]).transpose(0, 2, 1)
+            grad_in = xp.empty((1, out_size, batch), dtype=dtype)  # dh_{t-1}, reused
+        # the outputs' gradients in step order and the loop's (features, N) layout
+        grad_sequence, grad_cells = lstm_parts(
+            grad, steps, batch, out_size, hidden, w_hr is not None
+        )
+        grad_h = buffers.empty((steps, out_size, batch), dtype)
+        grad_h[...] = (grad_sequence[::-1] if reverse else grad_sequence).transpose(0, 2, 1)
         if ctx.all_cells:  # each step's cell state is an output: its gradient joins there
-            grad_c = grad[steps:][::-1] if reverse else grad[steps:]
+            grad_c = grad_cells[::-1] if reverse else grad_cells
             dc_next = xp.zeros((hidden, batch), dtype=dtype)
         else:
-            dc_next = xp.ascontiguousarray(grad[steps].T)
+            dc_next = xp.ascontiguousarray(grad_cells[0].T)
         # the weight gradient accumulates step by step while dz is in cache (as fast as one big
         # GEMM at the end, measured, and no (T, 4H, N) array is built)
         grad_w = buffers.zeros((4 * hidden, stacked.shape[1]), dtype)  # [W_hh | W_ih | b]
         scratch = buffers.empty_like(grad_w)
         dz = xp.empty((4 * hidden, batch), dtype=dtype)  # d pre-activations, [o, i, f, g]
         do, di, df, dg = dz.reshape(4, hidden, batch)
-        dh, dc, tanh_c = (xp.empty((hidden, batch), dtype=dtype) for _ in range(3))
-        dh_next = xp.zeros((hidden, batch), dtype=dtype)
+        dc, tanh_c = (xp.empty((hidden, batch), dtype=dtype) for _ in range(2))
+        dh = xp.empty((out_size, batch), dtype=dtype)
+        dh_next = xp.zeros((out_size, batch), dtype=dtype)
+        if w_hr is not None:  # h = W_hr m: m's gradient W_hr^T dh, W_hr's dh m^T
+            dm = xp.empty((hidden, batch), dtype=dtype)
+            grad_w_hr, scratch_hr = xp.zeros(w_hr.shape, dtype=dtype), xp.empty_like(w_hr)
         c0_t = xp.ascontiguousarray(c0.T)
         for t in range(steps - 1, -1, -1):
             a = acts[t]
             o, i, f, g = a.reshape(4, hidden, batch)
             xp.tanh(cs[t], out=tanh_c)
             xp.add(grad_h[t], dh_next, out=dh)
-            xp.multiply(tanh_c, tanh_c, out=dc)  # dh/dc = o (1 - tanh^2 c)
+            if w_hr is None:
+                dm = dh
+            else:
+                xp.matmul(w_hr.T, dh, out=dm)
+                grad_w_hr += xp.matmul(dh, ms[t].T, out=scratch_hr)
+            xp.multiply(tanh_c, tanh_c, out=dc)  # dm/dc = o (1 - tanh^2 c)
             xp.subtract(1, dc, out=dc)
             dc *= o
-            dc *= dh
+            dc *= dm
             dc += dc_next
             if ctx.all_cells:
                 dc += grad_c[t].T
@@ -238,20 +291,20 @@ class LSTM(Function):
             dz[: 3 * hidden] *= a[: 3 * hidden]
             xp.multiply(g, g, out=dg)  # tanh' = 1 - g^2
             xp.subtract(1, dg, out=dg)
-            do *= tanh_c  # dh/do = tanh c
-            do *= dh
+            do *= tanh_c  # dm/do = tanh c
+            do *= dm
             di *= g  # dc/di = g
             df *= cs[t - 1] if t else c0_t  # dc/df = c_{t-1}
             dg *= i  # dc/dg = i
             dz[hidden:].reshape(3, hidden, batch)[...] *= dc  # i, f and g: times dc at once
             dc_next = dc * f  # dc_t/dc_{t-1} = f
             # dz/d[h_{t-1}; x_t] = [W_hh | W_ih]
-            dh_next = xp.matmul(back, dz, out=grad_in[t if needs_x else 0])[:hidden]
+            dh_next = xp.matmul(back, dz, out=grad_in[t if needs_x else 0])[:out_size]
             # dz/d[W_hh | W_ih | b] = [h_{t-1}; x_t; 1]
             grad_w += xp.matmul(dz, stacked[t].T, out=scratch)
         grad_x = None
         if needs_x:
-            dx = grad_in[:, hidden:]
+            dx = grad_in[:, out_size:]
             grad_x = (dx[::-1] if reverse else dx).transpose(0, 2, 1)
         grad_w = _lstm_external(grad_w, hidden)
         grad_b = grad_w[:, -1] if any(ctx.has_bias) else None
@@ -259,10 +312,11 @@ class LSTM(Function):
             grad_x,
             dh_next.T,
             dc_next.T,
-            grad_w[:, hidden : hidden + inputs],
-            grad_w[:, :hidden],
+            grad_w[:, out_size : out_size + inputs],
+            grad_w[:, :out_size],
             grad_b if ctx.has_bias[0] else None,
             grad_b if ctx.has_bias[1] else None,
+            None if w_hr is None else grad_w_hr,
         )
 
     @staticmethod

@@ -13,6 +13,7 @@ from npgrad.nn.utils.rnn import PackedSequence, _packed_positions, _padded_sorte
 from npgrad.ops.recurrent import GRU as _GRUOp
 from npgrad.ops.recurrent import LSTM as _LSTMOp
 from npgrad.ops.recurrent import RNN as _RNNOp
+from npgrad.ops.recurrent import lstm_parts
 from npgrad.tensor import Tensor, _array_of, cat, empty, stack, zeros
 
 
@@ -38,24 +39,30 @@ class _RecurrentBase(Module):
         device=None,
     ):
         super().__init__()
-        if proj_size:
-            raise NotImplementedError(f"{type(self).__name__}: proj_size is not supported yet")
+        if proj_size and type(self).__name__ != "LSTM":
+            raise ValueError(f"{type(self).__name__}: proj_size is only supported for LSTM")
+        if not 0 <= proj_size < hidden_size or proj_size != int(proj_size):
+            raise ValueError(
+                f"{type(self).__name__}: proj_size must be an int in [0, hidden_size), got "
+                f"{proj_size}"
+            )
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"{type(self).__name__}: dropout must be in [0, 1], got {dropout}")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, dropout
-        self.bidirectional = bidirectional
+        self.bidirectional, self.proj_size = bidirectional, proj_size
         directions = 2 if bidirectional else 1
         gate_size = self.gates * hidden_size
+        out_size = proj_size or hidden_size  # the size of h (and of each layer's output)
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * directions
+            layer_input = input_size if layer == 0 else out_size * directions
             for suffix in ["", "_reverse"][:directions]:
                 name = f"l{layer}{suffix}"
                 self.register_parameter(
                     f"weight_ih_{name}", Parameter(empty(gate_size, layer_input, dtype=dtype))
                 )
                 self.register_parameter(
-                    f"weight_hh_{name}", Parameter(empty(gate_size, hidden_size, dtype=dtype))
+                    f"weight_hh_{name}", Parameter(empty(gate_size, out_size, dtype=dtype))
                 )
                 if bias:
                     self.register_parameter(
@@ -63,6 +70,10 @@ class _RecurrentBase(Module):
                     )
                     self.register_parameter(
                         f"bias_hh_{name}", Parameter(empty(gate_size, dtype=dtype))
+                    )
+                if proj_size:
+                    self.register_parameter(
+                        f"weight_hr_{name}", Parameter(empty(proj_size, hidden_size, dtype=dtype))
                     )
         self.reset_parameters()
 
@@ -78,7 +89,14 @@ class _RecurrentBase(Module):
             if self.bias
             else ()
         )
+        if self.proj_size:  # the op takes the biases' places (None when absent), then W_hr
+            bias = (*(bias or (None, None)), getattr(self, f"weight_hr_{name}"))
         return (getattr(self, f"weight_ih_{name}"), getattr(self, f"weight_hh_{name}"), *bias)
+
+    def _state_shapes(self, batch):
+        """The initial states' shapes: h's, then (LSTM) c's."""
+        layers = self.num_layers * (2 if self.bidirectional else 1)
+        return [(layers, batch, self.proj_size or self.hidden_size)]
 
     def forward(self, input, hx=None):  # noqa: A002
         if isinstance(input, PackedSequence):
@@ -89,8 +107,9 @@ class _RecurrentBase(Module):
         elif self.batch_first:
             input = input.transpose(0, 1)  # noqa: A001
         directions = 2 if self.bidirectional else 1
-        shape = (self.num_layers * directions, input.shape[1], self.hidden_size)
-        states = self._initial_states(hx, shape, input.dtype, unbatched)
+        states = self._initial_states(
+            hx, self._state_shapes(input.shape[1]), input.dtype, unbatched
+        )
         steps = input.shape[0]
         finals = [[] for _ in states]  # per state kind (h, and c for LSTM): one per layer/direction
         layer_input = input
@@ -127,11 +146,10 @@ class _RecurrentBase(Module):
         padded, lengths = _padded_sorted(packed)  # (T, N, I), longest first
         steps, batch = padded.shape[:2]
         directions = 2 if self.bidirectional else 1
-        shape = (self.num_layers * directions, batch, self.hidden_size)
         if hx is not None and packed.sorted_indices is not None:  # given in the original order
             order = _array_of(packed.sorted_indices)
             hx = tuple(h[:, order] for h in hx) if isinstance(hx, tuple) else hx[:, order]
-        states = self._initial_states(hx, shape, padded.dtype, False)
+        states = self._initial_states(hx, self._state_shapes(batch), padded.dtype, False)
         time = numpy.arange(steps)[:, None]
         valid = time < lengths[None, :]  # (T, N)
         keep = Tensor(valid[:, :, None].astype(padded.dtype))
@@ -177,6 +195,8 @@ class _RecurrentBase(Module):
             text += ", bias=False"
         if self.dropout:
             text += f", dropout={self.dropout}"
+        if self.proj_size:
+            text += f", proj_size={self.proj_size}"
         return text
 
 
@@ -186,7 +206,8 @@ class LSTM(_RecurrentBase):
     Matches ``torch.nn.LSTM``: parameters ``weight_ih_l{k}``, ``weight_hh_l{k}``,
     ``bias_ih_l{k}``, ``bias_hh_l{k}`` (and ``_reverse`` ones when bidirectional) with gates
     ordered [input, forget, cell, output], all initialised U(-1/sqrt(H), 1/sqrt(H)); returns
-    ``output, (h_n, c_n)``. Not supported: ``proj_size``.
+    ``output, (h_n, c_n)``. With ``proj_size`` P, h_t = W_hr (o * tanh(c_t)) through
+    ``weight_hr_l{k}`` (P, H): the output and h_n have P features, c_n keeps H.
 
     >>> import npgrad
     >>> lstm = npgrad.nn.LSTM(8, 16, num_layers=2, batch_first=True)
@@ -197,12 +218,27 @@ class LSTM(_RecurrentBase):
 
     gates = 4
 
-    def _initial_states(self, hx, shape, dtype, unbatched):
+    def _state_shapes(self, batch):
+        (h_shape,) = super()._state_shapes(batch)
+        return [h_shape, (*h_shape[:2], self.hidden_size)]
+
+    def _initial_states(self, hx, shapes, dtype, unbatched):
         if hx is None:
-            return [zeros(*shape, dtype=dtype), zeros(*shape, dtype=dtype)]
+            return [zeros(*shape, dtype=dtype) for shape in shapes]
         return [t.unsqueeze(1) if unbatched else t for t in hx]
 
     def _run(self, layer_input, states, params, reverse, steps, last=None):
+        if self.proj_size:  # the op's output is flat: h's and c's have different sizes
+            result = _LSTMOp.apply(
+                layer_input, *states, *params, reverse=reverse, all_cells=last is not None
+            )
+            sequence, cells = lstm_parts(
+                result, steps, layer_input.shape[1], self.proj_size, self.hidden_size, True
+            )
+            if last is not None:
+                columns = numpy.arange(layer_input.shape[1])
+                return sequence, (sequence[last, columns], cells[last, columns])
+            return sequence, (sequence[0] if reverse else sequence[steps - 1], cells[0])
         if last is not None:  # per-sequence last steps: every cell state is needed
             result = _LSTMOp.apply(layer_input, *states, *params, all_cells=True)
             columns = numpy.arange(layer_input.shape[1])
@@ -231,9 +267,9 @@ class GRU(_RecurrentBase):
 
     gates = 3
 
-    def _initial_states(self, hx, shape, dtype, unbatched):
+    def _initial_states(self, hx, shapes, dtype, unbatched):
         if hx is None:
-            return [zeros(*shape, dtype=dtype)]
+            return [zeros(*shapes[0], dtype=dtype)]
         return [hx.unsqueeze(1) if unbatched else hx]
 
     def _run(self, layer_input, states, params, reverse, steps, last=None):
@@ -264,9 +300,9 @@ class RNN(_RecurrentBase):
         super().__init__(input_size, hidden_size, num_layers, *args, **kwargs)
         self.nonlinearity = nonlinearity
 
-    def _initial_states(self, hx, shape, dtype, unbatched):
+    def _initial_states(self, hx, shapes, dtype, unbatched):
         if hx is None:
-            return [zeros(*shape, dtype=dtype)]
+            return [zeros(*shapes[0], dtype=dtype)]
         return [hx.unsqueeze(1) if unbatched else hx]
 
     def _run(self, layer_input, states, params, reverse, steps, last=None):
