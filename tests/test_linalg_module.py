@@ -189,3 +189,23 @@ def test_reductions_with_nan_and_moments():
     np.testing.assert_allclose(
         npgrad.logspace(0, 2, 5).numpy(), torch.logspace(0, 2, 5).numpy(), rtol=1e-6
     )
+
+
+def test_matrix_exp_values_and_gradient():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((4, 4))
+    symmetric = a + a.T
+    values, vectors = np.linalg.eigh(symmetric)
+    expected = vectors @ np.diag(np.exp(values)) @ vectors.T  # e^S through its eigenvalues
+    np.testing.assert_allclose(
+        linalg.matrix_exp(npgrad.tensor(symmetric)).numpy(), expected, rtol=1e-12
+    )
+    batch = npgrad.tensor(rng.standard_normal((2, 3, 3)) * 4)  # large norms: squarings happen
+    product = linalg.matrix_exp(batch) @ npgrad.matrix_exp(-batch)  # e^A e^-A = I
+    np.testing.assert_allclose(product.numpy(), np.broadcast_to(np.eye(3), (2, 3, 3)), atol=1e-9)
+    np.testing.assert_allclose(linalg.matrix_exp(npgrad.zeros(2, 2)).numpy(), np.eye(2))
+    assert check_grad(linalg.matrix_exp, rng.standard_normal((2, 3, 3)))
+    if torch is not None:
+        check_op([(2, 3, 3)], TL.matrix_exp, npgrad_fn=linalg.matrix_exp)
+    with pytest.raises(ValueError, match="matrix_exp"):
+        linalg.matrix_exp(npgrad.zeros(2, 3))

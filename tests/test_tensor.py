@@ -243,3 +243,18 @@ def test_legacy_constructors_where_and_print_options():
     finally:
         npgrad.set_printoptions(profile="default")
     assert repr(x) == "tensor([1.2346])" and "..." in repr(npgrad.zeros(2000))
+
+
+def test_memory_format_tags_are_accepted_and_is_contiguous_reads_the_layout():
+    x = npgrad.randn(2, 3, 4, 5)
+    assert x.to(memory_format=npgrad.channels_last) is x
+    assert x.contiguous(memory_format=npgrad.channels_last) is x
+    assert x.is_contiguous() and not x.is_contiguous(memory_format=npgrad.channels_last)
+    nhwc = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
+    assert nhwc.is_contiguous(memory_format=npgrad.channels_last) and not nhwc.is_contiguous()
+    assert nhwc.contiguous().is_contiguous()
+    assert not x.is_contiguous(memory_format=npgrad.channels_last_3d)
+    model = npgrad.nn.Conv2d(3, 4, 3).to(memory_format=npgrad.channels_last)
+    assert (
+        model(nhwc).shape == (2, 4, 2, 3) and repr(npgrad.channels_last) == "npgrad.channels_last"
+    )

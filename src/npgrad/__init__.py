@@ -313,9 +313,12 @@ from npgrad.tensor import (
     BoolTensor,
     ByteTensor,
     cat,
+    channels_last,
+    channels_last_3d,
     chunk,
     concat,
     concatenate,
+    contiguous_format,
     cumsum,
     double,
     DoubleTensor,
@@ -344,10 +347,12 @@ from npgrad.tensor import (
     long,
     LongTensor,
     matmul,
+    memory_format,
     normal,
     ones,
     ones_like,
     pad,
+    preserve_format,
     rand,
     rand_like,
     randint,
@@ -390,7 +395,7 @@ def compile(model=None, **options):  # noqa: A001 - PyTorch's name
 
 # Imported on first use: `import npgrad` stays short (the subpackages most scripts need are above)
 _LAZY_MODULES = ("diagnostics", "distributions", "io", "linalg", "train")
-_LAZY_NAMES = {"load": "io", "save": "io"}
+_LAZY_NAMES = {"load": "io", "save": "io", "matrix_exp": "linalg"}
 
 
 def __getattr__(name):

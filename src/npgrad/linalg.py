@@ -96,6 +96,12 @@ def inv(a):
     return ops.Inverse.apply(a)
 
 
+def matrix_exp(a):
+    """e^A of square matrices (a batch over the leading dims), differentiable."""
+    _square(a, "matrix_exp")
+    return ops.MatrixExp.apply(a)
+
+
 def det(a):
     """det(A); its gradient is the cofactor matrix, singular matrices included."""
     _square(a, "det")

@@ -31,6 +31,25 @@ int64 = numpy.dtype(numpy.int64)
 uint8 = numpy.dtype(numpy.uint8)
 bool_ = numpy.dtype(numpy.bool_)
 half, float, double = float16, float32, float64  # noqa: A001 - PyTorch's aliases
+
+
+class memory_format:  # noqa: N801 - PyTorch's name
+    """PyTorch's memory-layout tags (``npgrad.channels_last``, ...). npgrad accepts them where
+    PyTorch takes one (``.to``, ``.contiguous``, ``is_contiguous``) and keeps its own layouts:
+    arrays are C-ordered, and convolutions already work batch last internally, so asking for
+    channels-last changes nothing but is never an error."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"npgrad.{self.name}"
+
+
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+preserve_format = memory_format("preserve_format")
 short, int, long = int16, int32, int64  # noqa: A001 - PyTorch's aliases
 
 _builtin_int = builtins.int  # the names int and float are dtypes below, as in PyTorch
@@ -324,14 +343,22 @@ class Tensor:
         """Always False."""
         return False
 
-    def contiguous(self):
-        """A C-contiguous tensor (self when already contiguous)."""
-        if self._data.flags.c_contiguous:
+    def contiguous(self, memory_format=contiguous_format):
+        """A C-contiguous tensor (self when already contiguous). Another ``memory_format`` is a
+        hint npgrad does not need: the tensor comes back as it is."""
+        if memory_format is not contiguous_format or self._data.flags.c_contiguous:
             return self
         return elementwise.Clone.apply(self)
 
-    def is_contiguous(self):
-        """True when the array is C-contiguous."""
+    def is_contiguous(self, memory_format=contiguous_format):
+        """True when the array is laid out in ``memory_format``: C order, or channels last
+        (N, H, W, C in memory) for a 4-D (``channels_last``) or 5-D (``channels_last_3d``) one."""
+        if memory_format in (channels_last, channels_last_3d):
+            dims = 4 if memory_format is channels_last else 5
+            if self.ndim != dims:
+                return False
+            order = (0, *range(2, dims), 1)
+            return bool(self._data.transpose(order).flags.c_contiguous)
         return bool(self._data.flags.c_contiguous)
 
     def is_floating_point(self):

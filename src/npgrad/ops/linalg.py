@@ -229,6 +229,43 @@ def _solve_left(a, b):
     return xp.linalg.solve(a, b)
 
 
+def _expm(a):
+    """e^A for batched square matrices: scaling and squaring. A is halved s times until its
+    1-norm is at most 1/2, e^(A / 2^s) summed as a Taylor series to degree 18 (the remainder is
+    below 0.5^19 / 19!, under float64's rounding), then squared s times."""
+    norm = xp.abs(a).sum(axis=-2).max() if a.size else 0.0  # the largest 1-norm in the batch
+    squarings = max(0, int(xp.ceil(xp.log2(norm / 0.5)))) if norm > 0.5 else 0
+    scaled = a / 2.0**squarings
+    term = xp.broadcast_to(xp.eye(a.shape[-1], dtype=a.dtype), a.shape).copy()
+    total = term.copy()
+    for k in range(1, 19):
+        term = term @ scaled / k  # A^k / k!
+        total += term
+    for _ in range(squarings):
+        total = total @ total
+    return total
+
+
+class MatrixExp(Function):
+    """Y = e^A = I + A + A^2/2! + ..."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _expm(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # the Frechet derivative of exp at A^T applied to G is the top-right block of
+        # exp([[A^T, G], [0, A^T]]) (Mathias 1996), and dL/dA = L(A^T, G)
+        (a,) = ctx.saved_tensors
+        size = a.shape[-1]
+        block = xp.zeros((*a.shape[:-2], 2 * size, 2 * size), dtype=a.dtype)
+        block[..., :size, :size] = block[..., size:, size:] = _swap(a)
+        block[..., :size, size:] = grad
+        return _expm(block)[..., :size, size:]
+
+
 class Inverse(Function):
     """Y = A^-1"""
 
