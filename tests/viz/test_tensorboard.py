@@ -182,3 +182,45 @@ def test_tensorboard_reads_the_logs(tmp_path):
     image = events.Images("image")[0]
     assert (image.width, image.height) == (5, 4)
     assert events.Tensors("notes/text_summary")[0].tensor_proto.string_val == [b"hello"]
+
+
+def test_add_hparams_writes_a_sub_run_with_the_plugin_records_and_metrics(tmp_path):
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_hparams(
+            {"lr": 0.1, "batch": 32, "optimizer": "adam", "batch_norm": True},
+            {"hparam/accuracy": 0.75, "hparam/loss": npgrad.tensor(0.5)},
+            hparam_domain_discrete={"optimizer": ["adam", "sgd"]},
+            run_name="trial-1",
+        )
+        with pytest.raises(TypeError, match="dicts"):
+            writer.add_hparams([("lr", 0.1)], {})
+    assert read_scalars(tmp_path) == {
+        "trial-1/hparam/accuracy": [(0, 0.75)],
+        "trial-1/hparam/loss": [(0, 0.5)],
+    }
+    records = {
+        v["tag"]: v["value"]
+        for e in read_events(tmp_path / "trial-1")
+        for v in e.get("values", ())
+        if v["kind"] == "plugin"
+    }
+    assert sorted(records) == [
+        "_hparams_/experiment",
+        "_hparams_/session_end_info",
+        "_hparams_/session_start_info",
+    ]
+    assert all(r["plugin"] == "hparams" for r in records.values())
+    assert b"optimizer" in records["_hparams_/experiment"]["content"]
+    plugin_data = pytest.importorskip("tensorboard.plugins.hparams.plugin_data_pb2")
+    start = plugin_data.HParamsPluginData.FromString(
+        records["_hparams_/session_start_info"]["content"]
+    ).session_start_info
+    assert start.hparams["lr"].number_value == 0.1
+    assert start.hparams["optimizer"].string_value == "adam"
+    assert start.hparams["batch_norm"].bool_value is True
+    experiment = plugin_data.HParamsPluginData.FromString(
+        records["_hparams_/experiment"]["content"]
+    ).experiment
+    assert [m.name.tag for m in experiment.metric_infos] == ["hparam/accuracy", "hparam/loss"]
+    discrete = [i for i in experiment.hparam_infos if i.name == "optimizer"][0].domain_discrete
+    assert [v.string_value for v in discrete.values] == ["adam", "sgd"]

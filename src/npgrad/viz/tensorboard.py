@@ -181,13 +181,60 @@ def _event(summary=None, step=None, wall_time=None, file_version=None, session_s
     return data
 
 
-def _value(tag, payload_field, payload, metadata=None):
-    """One ``Summary.Value``, wrapped in a ``Summary``."""
+def _value(tag, payload_field=None, payload=None, metadata=None):
+    """One ``Summary.Value``, wrapped in a ``Summary`` (plugin records carry metadata alone)."""
     value = _bytes_field(1, tag)
     if metadata is not None:
         value += _bytes_field(9, metadata)
-    value += payload_field(payload)
+    if payload_field is not None:
+        value += payload_field(payload)
     return _bytes_field(1, value)
+
+
+def _plugin_metadata(plugin, content=b""):
+    """``SummaryMetadata`` naming the TensorBoard plugin that reads the value."""
+    return _bytes_field(1, _bytes_field(1, plugin) + (_bytes_field(2, content) if content else b""))
+
+
+def _proto_value(value, what):
+    """A ``google.protobuf.Value``: a number, a string or a bool (one-element tensors too)."""
+    if isinstance(value, bool | numpy.bool_):
+        return _int_field(4, bool(value))
+    if isinstance(value, str):
+        return _bytes_field(3, value)
+    return _double_field(2, _number(value, what))
+
+
+def _hparams_summaries(hparams, metrics, domains):
+    """The hparams plugin's three records: the experiment (which hyperparameters and metrics
+    exist), the session start (this run's values) and the session end. Field numbers from
+    TensorBoard's hparams ``api.proto`` and ``plugin_data.proto``."""
+    data_types = {bool: 2, str: 1}  # DATA_TYPE_BOOL, DATA_TYPE_STRING; else FLOAT64 (3)
+    infos, values = b"", b""
+    for name, value in hparams.items():
+        kind = bool if isinstance(value, bool | numpy.bool_) else type(value)
+        info = _bytes_field(1, name) + _int_field(4, data_types.get(kind, 3))
+        if name in domains:  # the values the UI offers as filters
+            choices = b"".join(
+                _bytes_field(1, _proto_value(choice, name)) for choice in domains[name]
+            )
+            info += _bytes_field(5, choices)
+        infos += _bytes_field(4, info)
+        values += _bytes_field(
+            1, _bytes_field(1, name) + _bytes_field(2, _proto_value(value, name))
+        )
+    for tag in metrics:
+        infos += _bytes_field(5, _bytes_field(1, _bytes_field(2, tag)))  # MetricInfo(name.tag)
+
+    def record(tag, field, message):  # HParamsPluginData(version 0, <field>: message)
+        return _value(tag, metadata=_plugin_metadata("hparams", _bytes_field(field, message)))
+
+    now = time.time()
+    return (
+        record("_hparams_/experiment", 2, infos),
+        record("_hparams_/session_start_info", 3, values + _double_field(5, now)),
+        record("_hparams_/session_end_info", 4, _int_field(1, 1) + _double_field(2, now)),
+    )
 
 
 def _number(value, what):
@@ -355,7 +402,7 @@ class SummaryWriter:
     writes and flushes its record at once (``max_queue`` and ``flush_secs`` are accepted for
     compatibility). ``purge_step`` makes TensorBoard drop the events of an earlier run from that
     step on (a resumed run). Supported: ``add_scalar``, ``add_scalars``, ``add_histogram``,
-    ``add_image``, ``add_images``, ``add_figure`` (matplotlib), ``add_text``.
+    ``add_image``, ``add_images``, ``add_figure`` (matplotlib), ``add_text``, ``add_hparams``.
     """
 
     def __init__(
@@ -480,6 +527,28 @@ class SummaryWriter:
         summary = _value(f"{tag}/text_summary", lambda t: _bytes_field(8, t), tensor, metadata)
         self._write(summary, global_step, walltime)
 
+    def add_hparams(
+        self, hparam_dict, metric_dict, hparam_domain_discrete=None, run_name=None, global_step=None
+    ):
+        """One run's hyperparameters (numbers, strings, bools) and its resulting metrics, for
+        TensorBoard's HParams tab, written (as PyTorch's) to the sub-run ``run_name`` (default:
+        the current time) with each metric also as a scalar there."""
+        if not isinstance(hparam_dict, dict) or not isinstance(metric_dict, dict):
+            raise TypeError("add_hparams: hparam_dict and metric_dict must be dicts")
+        run = _make_dir(os.path.join(self.log_dir, run_name or str(time.time())))
+        writer = _EventFile(run, self.filename_suffix)
+        try:
+            for summary in _hparams_summaries(
+                hparam_dict, metric_dict, hparam_domain_discrete or {}
+            ):
+                writer.write(_event(summary=summary))
+            for tag, value in metric_dict.items():
+                number = _number(value, f"add_hparams metric {tag!r}")
+                summary = _value(tag, lambda v: _float_field(2, v), number)
+                writer.write(_event(summary=summary, step=global_step))
+        finally:
+            writer.close()
+
     def flush(self):
         """Records are flushed as they are written; kept for compatibility."""
 
@@ -546,6 +615,11 @@ def _read_summary_value(data):
         elif number == 8:
             strings = [v.decode() for n, _, v in _decode(value) if n == 8]
             entry["kind"], entry["value"] = "text", strings[0] if len(strings) == 1 else strings
+        elif number == 9 and "kind" not in entry:  # metadata: a plugin's record (hparams)
+            plugin = {n: v for n, _, v in _decode(value)}.get(1, b"")
+            fields = {n: v for n, _, v in _decode(plugin)}
+            entry["kind"] = "plugin"
+            entry["value"] = {"plugin": fields.get(1, b"").decode(), "content": fields.get(2, b"")}
     return entry
 
 
