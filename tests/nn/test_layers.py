@@ -555,3 +555,25 @@ def test_lazy_model_trains_after_a_dry_run():
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
     assert [type(m).__name__ for m in model][:2] == ["Conv2d", "BatchNorm2d"]
+
+
+def test_load_state_dict_builds_lazy_layers_to_fit_the_saved_weights():
+    def make():
+        return nn.Sequential(
+            nn.LazyConv2d(4, 3, groups=2),
+            nn.LazyBatchNorm2d(),
+            nn.ReLU(),
+            nn.LazyConvTranspose2d(2, 2, stride=2),
+            nn.Flatten(),
+            nn.LazyLinear(3),
+        )
+
+    trained = make()
+    x = npgrad.randn(2, 6, 6, 6, dtype=npgrad.float64)
+    expected = trained.double()(x)
+    fresh = make()
+    fresh.load_state_dict(trained.state_dict())  # no dry run
+    assert [type(m).__name__ for m in fresh][:2] == ["Conv2d", "BatchNorm2d"]
+    assert fresh[0].in_channels == 6 and fresh[0].groups == 2 and fresh[3].in_channels == 4
+    assert fresh[0].weight.dtype == npgrad.float64
+    np.testing.assert_array_equal(fresh(x).detach().numpy(), expected.detach().numpy())

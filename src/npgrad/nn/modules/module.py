@@ -359,6 +359,9 @@ class Module:
             KeyError: with ``strict``, when keys are missing or unexpected (all are listed).
             ShapeError: when a value's shape differs from the parameter's (always checked).
         """
+        for name, module in self.named_modules():  # lazy layers: built to fit the saved weights
+            if getattr(module, "has_uninitialized_params", lambda: False)():
+                module._materialize_from_state(state_dict, f"{name}." if name else "")
         own = self.state_dict(keep_vars=True)
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
