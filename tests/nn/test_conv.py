@@ -165,6 +165,37 @@ def test_conv_transpose1d(kwargs):
     )
 
 
+CONV_TRANSPOSE3D_CASES = [
+    # (x shape, w shape (C_in, C_out / groups, kd, kh, kw), kwargs)
+    ((2, 2, 2, 3, 2), (2, 3, 2, 2, 2), {"stride": 2}),
+    ((1, 2, 3, 2, 3), (2, 2, 3, 2, 2), {"stride": (2, 1, 2), "padding": (1, 0, 1)}),
+    ((1, 2, 2, 2, 2), (2, 1, 2, 3, 2), {"output_padding": (1, 0, 1), "stride": 2}),
+    ((1, 4, 2, 3, 2), (4, 1, 2, 2, 2), {"groups": 2, "dilation": (2, 1, 1), "padding": 1}),
+]
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kwargs", CONV_TRANSPOSE3D_CASES, ids=str)
+def test_conv_transpose3d(x_shape, w_shape, kwargs):
+    bias = (w_shape[1] * kwargs.get("groups", 1),)
+    check_op(
+        [x_shape, w_shape, bias],
+        torch_fn=lambda x, w, b: TF.conv_transpose3d(x, w, b, **kwargs),
+        npgrad_fn=lambda x, w, b: F.conv_transpose3d(x, w, b, **kwargs),
+    )
+
+
+def test_conv_transpose3d_module():
+    up = nn.ConvTranspose3d(4, 2, 3, stride=2, padding=1)
+    x = npgrad.ones(1, 4, 3, 4, 5)
+    assert up(x).shape == (1, 2, 5, 7, 9)
+    assert up(x, output_size=(6, 8, 10)).shape == (1, 2, 6, 8, 10)
+    assert up.weight.shape == (4, 2, 3, 3, 3)
+    with pytest.raises(ValueError, match="output_padding"):
+        F.conv_transpose3d(x, up.weight, output_padding=(2, 0, 0))
+    with pytest.raises(ShapeError, match="conv_transpose3d: expected input"):
+        F.conv_transpose3d(npgrad.ones(4, 3, 4, 5), up.weight)
+
+
 def test_conv_transpose2d_is_the_adjoint_of_conv2d():
     """<conv2d(z, w), x> = <z, conv_transpose2d(x, w)> for every geometry: the definition."""
     rng = np.random.default_rng(0)

@@ -57,6 +57,7 @@ from npgrad.nn.modules.conv import (
     Conv3d,
     ConvTranspose1d,
     ConvTranspose2d,
+    ConvTranspose3d,
     LPPool1d,
     LPPool2d,
     MaxPool1d,

@@ -535,6 +535,63 @@ def conv_transpose1d(
     return out.squeeze(2)
 
 
+def conv_transpose3d(
+    input,  # noqa: A002
+    weight,
+    bias=None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups=1,
+    dilation=1,
+):
+    """3-D transposed convolution of (N, C_in, D, H, W) input with (C_in, C_out / groups, kd,
+    kh, kw) filters. Matches ``torch.nn.functional.conv_transpose3d``.
+
+    Built from ``conv_transpose2d``, as ``conv3d`` from ``conv2d``: depth tap k of the filters
+    turns each input plane i (depth folded into the batch) into a 2-D transposed convolution
+    that lands on output depth i * stride + k * dilation; the taps add up there (``index_add``),
+    and the depth padding is cropped at the end.
+    """
+    if input.ndim != 5 or weight.ndim != 5:
+        raise ShapeError(
+            f"conv_transpose3d: expected input (N, C_in, D, H, W) and weight (C_in, C_out/groups, "
+            f"kd, kh, kw), got {input.shape} and {weight.shape}"
+        )
+    stride, dilation = _triple(stride, "stride"), _triple(dilation, "dilation")
+    padding, output_padding = _triple(padding, "padding"), _triple(output_padding, "output_padding")
+    if output_padding[0] < 0 or (
+        output_padding[0] >= stride[0] and output_padding[0] >= dilation[0]
+    ):
+        raise ValueError(
+            f"conv_transpose3d: output_padding {output_padding} must be smaller than either the "
+            f"stride {stride} or the dilation {dilation} (as in PyTorch)"
+        )
+    batch, _, depth, *_ = input.shape
+    planes = input.permute(0, 2, 1, 3, 4).reshape(
+        batch * depth, *input.shape[1:2], *input.shape[3:]
+    )
+    kernel_depth = weight.shape[2]
+    full_depth = (depth - 1) * stride[0] + dilation[0] * (kernel_depth - 1) + output_padding[0] + 1
+    out = None
+    for k in range(kernel_depth):
+        part = conv_transpose2d(
+            planes, weight[:, :, k], None, stride[1:], padding[1:], output_padding[1:], groups,
+            dilation[1:],
+        )  # fmt: skip
+        part = part.reshape(batch, depth, *part.shape[1:]).permute(0, 2, 1, 3, 4)
+        if out is None:
+            out = npgrad.zeros(*part.shape[:2], full_depth, *part.shape[3:], dtype=part.dtype)
+        places = npgrad.tensor(numpy.arange(depth) * stride[0] + k * dilation[0])
+        out = out.index_add(2, places, part)
+    out = out[:, :, padding[0] : full_depth - padding[0]]
+    if out.shape[2] <= 0:
+        raise ShapeError(
+            f"conv_transpose3d: input {input.shape} with padding {padding} leaves no output depth"
+        )
+    return out if bias is None else out + bias.reshape(1, -1, 1, 1, 1)
+
+
 def _single(value):
     return value if isinstance(value, int) else value[0]
 

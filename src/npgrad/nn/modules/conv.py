@@ -147,7 +147,7 @@ class Conv1d(_ConvNd):
 
 
 class _ConvTransposeNd(_ConvNd):
-    """Shared body of ConvTranspose1d/2d: PyTorch's argument order, output_padding and
+    """Shared body of ConvTranspose1d/2d/3d: PyTorch's argument order, output_padding and
     ``forward(input, output_size=None)``."""
 
     transposed = True
@@ -233,6 +233,30 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     def forward(self, input, output_size=None):  # noqa: A002
         return F.conv_transpose2d(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            self._output_padding(input, output_size),
+            self.groups,
+            self.dilation,
+        )
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution over (N, C, D, H, W) input (volumetric and video decoders).
+    Matches ``torch.nn.ConvTranspose3d``.
+
+    >>> import npgrad
+    >>> npgrad.nn.ConvTranspose3d(4, 2, kernel_size=2, stride=2)(npgrad.ones(1, 4, 3, 4, 5)).shape
+    (1, 2, 6, 8, 10)
+    """
+
+    dims = 3
+
+    def forward(self, input, output_size=None):  # noqa: A002
+        return F.conv_transpose3d(
             input,
             self.weight,
             self.bias,
