@@ -107,6 +107,22 @@ THREE_D = {
     "max_pool3d_dilation": ([(1, 2, 5, 5, 5)], lambda f: lambda x: f.max_pool3d(x, 2, 1, 0, 2)),
     "avg_pool3d": ([(2, 2, 4, 4, 6)], lambda f: lambda x: f.avg_pool3d(x, 2)),
     "avg_pool3d_pad_stride": ([(1, 2, 5, 5, 5)], lambda f: lambda x: f.avg_pool3d(x, 3, 2, 1)),
+    "max_pool3d_ceil": (
+        [(1, 2, 5, 6, 7)],
+        lambda f: lambda x: f.max_pool3d(x, (2, 3, 2), (2, 2, 3), ceil_mode=True),
+    ),
+    "avg_pool3d_ceil_exclude_pad": (
+        [(1, 2, 5, 6, 7)],
+        lambda f: lambda x: f.avg_pool3d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+    ),
+    "avg_pool3d_ceil": (
+        [(1, 2, 5, 6, 7)],
+        lambda f: lambda x: f.avg_pool3d(x, 3, (2, 3, 2), 1, ceil_mode=True),
+    ),
+    "avg_pool3d_divisor": (
+        [(1, 2, 4, 5, 4)],
+        lambda f: lambda x: f.avg_pool3d(x, (2, 3, 2), divisor_override=5),
+    ),
 }
 
 
@@ -199,3 +215,18 @@ def test_adaptive_3d_pool_layers():
         nn.AdaptiveAvgPool3d((1, 2, 2)), torch.nn.AdaptiveAvgPool3d((1, 2, 2)), (1, 2, 3, 4, 5)
     )
     check_layer(nn.AdaptiveMaxPool3d(2), torch.nn.AdaptiveMaxPool3d(2), (1, 2, 4, 4, 6))
+
+
+def test_max_pool3d_indices_point_at_the_maxima():
+    x = np.random.default_rng(6).standard_normal((2, 3, 5, 6, 7))
+    values, indices = F.max_pool3d(npgrad.tensor(x), 3, 2, 1, ceil_mode=True, return_indices=True)
+    flat = x.reshape(2, 3, -1)
+    picked = np.take_along_axis(flat, indices.numpy().reshape(2, 3, -1), axis=2)
+    np.testing.assert_array_equal(picked.reshape(values.shape), values.numpy())
+    assert indices.dtype == npgrad.int64
+    if torch is not None:
+        theirs = TF.max_pool3d(torch.tensor(x), 3, 2, 1, ceil_mode=True, return_indices=True)
+        np.testing.assert_array_equal(indices.numpy(), theirs[1].numpy())
+    pool = nn.MaxPool3d(2, return_indices=True, ceil_mode=True)
+    out, where = pool(npgrad.tensor(x))
+    assert out.shape == where.shape == (2, 3, 3, 3, 4)

@@ -386,35 +386,57 @@ def max_pool3d(
     return_indices=False,
 ):
     """Max over (kd, kh, kw) windows of (N, C, D, H, W) input; the gradient goes to each
-    window's first maximum in (depth, row, column) order, as PyTorch's. Built from
-    ``max_pool2d`` over each depth tap's planes and a running strictly-greater choice."""
-    if ceil_mode or return_indices:
-        raise NotImplementedError("max_pool3d: ceil_mode and return_indices are not supported")
+    window's first maximum in (depth, row, column) order, as PyTorch's. ``ceil_mode`` keeps last
+    partial windows; ``return_indices`` also returns where each maximum was (flat indices into
+    D * H * W). Built from ``max_pool2d`` over each depth tap's planes and a running
+    strictly-greater choice. Matches ``torch.nn.functional.max_pool3d``."""
     kernel = _triple(kernel_size, "kernel_size")
     stride = kernel if stride is None or stride == [] else _triple(stride, "stride")
     padding, dilation = _triple(padding, "padding"), _triple(dilation, "dilation")
     if input.ndim != 5:
         raise ShapeError(f"max_pool3d: expected input (N, C, D, H, W), got {input.shape}")
+    batch, _, depth, height, width = input.shape
+    _, extra = _pool_output(depth, kernel[0], stride[0], padding[0], dilation[0], ceil_mode)
     padded = input
-    if padding[0]:  # depth padding: -inf planes never win; H and W go to max_pool2d
-        flat = (0, 0, 0, 0, padding[0], padding[0])
+    if padding[0] or extra:  # depth padding: -inf planes never win; H and W go to max_pool2d
+        flat = (0, 0, 0, 0, padding[0], padding[0] + extra)
         padded = _constant_pad(input, flat, -math.inf)
     out_depth, taps = _depth_slices(padded, kernel[0], stride[0], dilation[0])
     pooled = [
-        max_pool2d(planes, kernel[1:], stride[1:], padding[1:], dilation[1:]) for planes in taps
+        max_pool2d(planes, kernel[1:], stride[1:], padding[1:], dilation[1:], ceil_mode, True)
+        for planes in taps
     ]
-    return _depth_unfolded(_first_maximum(pooled), input.shape[0], out_depth)
+    best, tap = _first_maximum([values for values, _ in pooled])
+    out = _depth_unfolded(best, batch, out_depth)
+    if not return_indices:
+        return out
+    # the winning tap's plane: input depth d * stride + k * dilation - padding, and its (h, w)
+    planes = numpy.arange(out_depth)[:, None, None, None] * stride[0] - padding[0]
+    planes = numpy.tile(planes, (batch, 1, 1, 1)) + tap * dilation[0]
+    within = numpy.choose(tap, [indices._data for _, indices in pooled])
+    flat = planes * (height * width) + within
+    return out, Tensor._wrap(_depth_unfolded(Tensor._wrap(flat), batch, out_depth)._data)
 
 
 def _first_maximum(candidates):
     """The element-wise maximum of same-shape tensors, each element's gradient to the first
-    candidate holding it: a later one wins only where strictly greater (or NaN), PyTorch's
-    order for the depth taps of a 3-D max pool."""
-    best = candidates[0]
-    for later in candidates[1:]:
+    candidate holding it (a later one wins only where strictly greater, or NaN: PyTorch's order
+    for the depth taps of a 3-D max pool), and which candidate that is (an int array)."""
+    best, chosen = candidates[0], numpy.zeros(candidates[0].shape, dtype=numpy.int64)
+    for index, later in enumerate(candidates[1:], start=1):
         wins = (later.detach() > best.detach()) | later.detach().isnan()
         best = npgrad.where(wins, later, best)
-    return best
+        chosen[wins._data] = index
+    return best, chosen
+
+
+def _window_counts(size, kernel, stride, padding, out, include_pad):
+    """Per output position of one dim, how many of its window's kernel positions the mean
+    divides by: inside the padded input (``include_pad``) or inside the input itself."""
+    start = numpy.arange(out) * stride - padding
+    if include_pad:
+        return numpy.minimum(start + kernel, size + padding) - start
+    return numpy.minimum(start + kernel, size) - numpy.maximum(start, 0)
 
 
 def avg_pool3d(
@@ -426,26 +448,37 @@ def avg_pool3d(
     count_include_pad=True,
     divisor_override=None,
 ):
-    """Mean over (kd, kh, kw) windows of (N, C, D, H, W) input, zero padding counted (PyTorch's
-    default). Built from ``avg_pool2d`` over each depth tap's planes, averaged over the taps."""
-    if ceil_mode or not count_include_pad or divisor_override is not None:
-        raise NotImplementedError(
-            "avg_pool3d: ceil_mode, count_include_pad=False and divisor_override are not supported"
-        )
+    """Mean over (kd, kh, kw) windows of (N, C, D, H, W) input: zero padding counted unless
+    ``count_include_pad=False``, last partial windows kept with ``ceil_mode``, or every sum
+    divided by ``divisor_override``. Built from ``avg_pool2d`` window sums over each depth tap's
+    planes, divided at the end. Matches ``torch.nn.functional.avg_pool3d``."""
     kernel = _triple(kernel_size, "kernel_size")
     stride = kernel if stride is None or stride == [] else _triple(stride, "stride")
     padding = _triple(padding, "padding")
     if input.ndim != 5:
         raise ShapeError(f"avg_pool3d: expected input (N, C, D, H, W), got {input.shape}")
+    sizes = input.shape[2:]
+    outs = [
+        _pool_output(size, k, s, p, 1, ceil_mode)
+        for size, k, s, p in zip(sizes, kernel, stride, padding, strict=True)
+    ]
     padded = input
-    if padding[0]:
-        padded = _constant_pad(input, (0, 0, 0, 0, padding[0], padding[0]), 0.0)
+    if padding[0] or outs[0][1]:
+        padded = _constant_pad(input, (0, 0, 0, 0, padding[0], padding[0] + outs[0][1]), 0.0)
     total = None
     out_depth, taps = _depth_slices(padded, kernel[0], stride[0], 1)
-    for planes in taps:
-        pooled = avg_pool2d(planes, kernel[1:], stride[1:], padding[1:])
-        total = pooled if total is None else total + pooled
-    return _depth_unfolded(total / kernel[0], input.shape[0], out_depth)
+    for planes in taps:  # window sums: 2-D sums (divisor 1) added over the depth taps
+        summed = avg_pool2d(planes, kernel[1:], stride[1:], padding[1:], ceil_mode, True, 1)
+        total = summed if total is None else total + summed
+    total = _depth_unfolded(total, input.shape[0], out_depth)
+    if divisor_override is not None:
+        return total / divisor_override
+    counts = [
+        _window_counts(size, k, s, p, out, count_include_pad)
+        for size, k, s, p, (out, _) in zip(sizes, kernel, stride, padding, outs, strict=True)
+    ]
+    divisor = counts[0][:, None, None] * counts[1][None, :, None] * counts[2][None, None, :]
+    return total / Tensor._wrap(divisor.astype(total.dtype))
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
@@ -811,7 +844,7 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):  # noqa: A002
     planes = adaptive_max_pool2d(input.reshape(n, c * depth, h, w), plane_size)
     planes = planes.reshape(n, c, depth, *plane_size)
     maxima = [
-        _first_maximum([planes[:, :, d] for d in range(start, stop)]) for start, stop in windows
+        _first_maximum([planes[:, :, d] for d in range(start, stop)])[0] for start, stop in windows
     ]
     return npgrad.stack(maxima, dim=2)
 
