@@ -499,6 +499,16 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out.squeeze(2)
 
 
+def _check_output_padding(op, output_padding, stride, dilation):
+    """PyTorch's rule: each dim's output_padding is below its stride or its dilation."""
+    for extra, step, spread in zip(output_padding, stride, dilation, strict=True):
+        if extra < 0 or (extra >= step and extra >= spread):
+            raise ValueError(
+                f"{op}: output_padding {output_padding} must be smaller than either the stride "
+                f"{stride} or the dilation {dilation} (as in PyTorch)"
+            )
+
+
 def conv_transpose2d(
     input,  # noqa: A002
     weight,
@@ -525,12 +535,7 @@ def conv_transpose2d(
         raise ValueError(f"conv_transpose2d: groups must be a positive int, got {groups!r}")
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     padding, output_padding = _pair(padding, "padding"), _pair(output_padding, "output_padding")
-    for extra, step, spread in zip(output_padding, stride, dilation, strict=True):
-        if extra < 0 or (extra >= step and extra >= spread):
-            raise ValueError(
-                f"conv_transpose2d: output_padding {output_padding} must be smaller than either "
-                f"the stride {stride} or the dilation {dilation} (as in PyTorch)"
-            )
+    _check_output_padding("conv_transpose2d", output_padding, stride, dilation)
     return conv.ConvTranspose2d.apply(
         input,
         weight,
@@ -593,13 +598,7 @@ def conv_transpose3d(
         )
     stride, dilation = _triple(stride, "stride"), _triple(dilation, "dilation")
     padding, output_padding = _triple(padding, "padding"), _triple(output_padding, "output_padding")
-    if output_padding[0] < 0 or (
-        output_padding[0] >= stride[0] and output_padding[0] >= dilation[0]
-    ):
-        raise ValueError(
-            f"conv_transpose3d: output_padding {output_padding} must be smaller than either the "
-            f"stride {stride} or the dilation {dilation} (as in PyTorch)"
-        )
+    _check_output_padding("conv_transpose3d", output_padding, stride, dilation)
     batch, _, depth, *_ = input.shape
     planes = input.permute(0, 2, 1, 3, 4).reshape(
         batch * depth, *input.shape[1:2], *input.shape[3:]

@@ -148,7 +148,7 @@ class Conv1d(_ConvNd):
 
 class _ConvTransposeNd(_ConvNd):
     """Shared body of ConvTranspose1d/2d/3d: PyTorch's argument order, output_padding and
-    ``forward(input, output_size=None)``."""
+    ``forward(input, output_size=None)`` through the subclass's ``function``."""
 
     transposed = True
 
@@ -212,6 +212,18 @@ class _ConvTransposeNd(_ConvNd):
             padding.append(wanted[d] - smallest)
         return tuple(padding)
 
+    def forward(self, input, output_size=None):  # noqa: A002
+        return self.function(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            self._output_padding(input, output_size),
+            self.groups,
+            self.dilation,
+        )
+
     def extra_repr(self):
         text = super().extra_repr()
         if self.output_padding != (0,) * self.dims:
@@ -230,18 +242,7 @@ class ConvTranspose2d(_ConvTransposeNd):
     """
 
     dims = 2
-
-    def forward(self, input, output_size=None):  # noqa: A002
-        return F.conv_transpose2d(
-            input,
-            self.weight,
-            self.bias,
-            self.stride,
-            self.padding,
-            self._output_padding(input, output_size),
-            self.groups,
-            self.dilation,
-        )
+    function = staticmethod(F.conv_transpose2d)
 
 
 class ConvTranspose3d(_ConvTransposeNd):
@@ -254,18 +255,7 @@ class ConvTranspose3d(_ConvTransposeNd):
     """
 
     dims = 3
-
-    def forward(self, input, output_size=None):  # noqa: A002
-        return F.conv_transpose3d(
-            input,
-            self.weight,
-            self.bias,
-            self.stride,
-            self.padding,
-            self._output_padding(input, output_size),
-            self.groups,
-            self.dilation,
-        )
+    function = staticmethod(F.conv_transpose3d)
 
 
 class ConvTranspose1d(_ConvTransposeNd):
