@@ -1,8 +1,10 @@
 """TensorBoard event logs: the record format (CRC-32C, framing, protobuf), each kind of summary
 read back, corrupt and unfinished files, the Trainer callback, and TensorBoard's own reader."""
 
+import io
 import os
 import struct
+import wave
 import zlib
 
 import numpy as np
@@ -224,3 +226,37 @@ def test_add_hparams_writes_a_sub_run_with_the_plugin_records_and_metrics(tmp_pa
     assert [m.name.tag for m in experiment.metric_infos] == ["hparam/accuracy", "hparam/loss"]
     discrete = [i for i in experiment.hparam_infos if i.name == "optimizer"][0].domain_discrete
     assert [v.string_value for v in discrete.values] == ["adam", "sgd"]
+
+
+def test_pr_curve_counts_and_audio_clip(tmp_path):
+    rng = np.random.default_rng(3)
+    labels, predictions = rng.integers(0, 2, 200), rng.random(200)
+    clip = 0.5 * np.sin(np.linspace(0, 60, 4000))
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_pr_curve("pr", labels, predictions, 1, num_thresholds=11)
+        writer.add_audio("clip", clip, 1, sample_rate=8000)
+        with pytest.raises(ValueError, match=r"\[0, 1\]"):
+            writer.add_pr_curve("bad", labels, predictions * 2, 1)
+    values = {v["tag"]: v for e in read_events(tmp_path) for v in e.get("values", ())}
+    curve = values["pr"]["value"]
+    assert values["pr"]["kind"] == "tensor" and curve.shape == (6, 11)
+    tp, fp, tn, fn, precision, recall = curve
+    for index, threshold in enumerate(np.arange(11) / 10):
+        predicted = np.floor(predictions * 10) >= index  # bucket floor(10 p) at or above i
+        assert (
+            tp[index] == (predicted & (labels == 1)).sum()
+            and fn[index] == (~predicted & (labels == 1)).sum()
+        ), threshold
+        assert fp[index] == (predicted & (labels == 0)).sum()
+        assert tn[index] == (~predicted & (labels == 0)).sum()
+    np.testing.assert_allclose(recall[0], 1.0)
+    np.testing.assert_allclose(precision[0], labels.mean(), rtol=1e-6)
+    audio = values["clip"]["value"]
+    assert (audio["sample_rate"], audio["channels"], audio["frames"]) == (8000, 1, 4000)
+    with wave.open(io.BytesIO(audio["wav"])) as wav:
+        frames = np.frombuffer(wav.readframes(wav.getnframes()), "<i2")
+    np.testing.assert_array_equal(frames, (clip * 32767).astype(np.int16))
+    accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    events = accumulator.EventAccumulator(str(tmp_path), size_guidance={"audio": 0, "tensors": 0})
+    events.Reload()
+    assert events.Tags()["audio"] == ["clip"] and "pr" in events.PluginTagToContent("pr_curves")

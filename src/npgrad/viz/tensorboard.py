@@ -11,11 +11,13 @@ are encoded by hand below, with the field numbers of TensorFlow's ``event.proto`
 npgrad itself needs nothing more than NumPy to write them).
 """
 
+import io
 import os
 import socket
 import struct
 import threading
 import time
+import wave
 import zlib
 from datetime import datetime
 
@@ -285,6 +287,25 @@ def _histogram(values, bins):
     return histogram
 
 
+def _pr_curve(labels, predictions, num_thresholds, weights):
+    """Rows TP, FP, TN, FN, precision, recall at thresholds i / (num_thresholds - 1): each
+    prediction falls in bucket floor(p (num_thresholds - 1)), and the counts at threshold i
+    are those of the buckets from i up."""
+    predictions = predictions.astype(numpy.float64).ravel()
+    if predictions.size and (predictions.min() < 0 or predictions.max() > 1):
+        raise ValueError("add_pr_curve: predictions must lie in [0, 1]")
+    positive = labels.astype(numpy.float64).ravel()
+    weight = 1.0 if weights is None else _array(weights).astype(numpy.float64).ravel()
+    buckets = numpy.floor(predictions * (num_thresholds - 1)).astype(numpy.int64)
+    true = numpy.bincount(buckets, positive * weight, minlength=num_thresholds)
+    false = numpy.bincount(buckets, (1 - positive) * weight, minlength=num_thresholds)
+    tp, fp = numpy.cumsum(true[::-1])[::-1], numpy.cumsum(false[::-1])[::-1]
+    tn, fn = fp[0] - fp, tp[0] - tp
+    precision = tp / numpy.maximum(tp + fp, 1e-7)
+    recall = tp / numpy.maximum(tp + fn, 1e-7)
+    return numpy.stack([tp, fp, tn, fn, precision, recall])
+
+
 def _to_hwc(image, dataformats):
     """An image array in ``dataformats`` (some order of H, W and C, or HW) as (H, W, C)."""
     dataformats = dataformats.upper()
@@ -402,7 +423,8 @@ class SummaryWriter:
     writes and flushes its record at once (``max_queue`` and ``flush_secs`` are accepted for
     compatibility). ``purge_step`` makes TensorBoard drop the events of an earlier run from that
     step on (a resumed run). Supported: ``add_scalar``, ``add_scalars``, ``add_histogram``,
-    ``add_image``, ``add_images``, ``add_figure`` (matplotlib), ``add_text``, ``add_hparams``.
+    ``add_image``, ``add_images``, ``add_figure`` (matplotlib), ``add_text``, ``add_hparams``,
+    ``add_pr_curve``, ``add_audio``.
     """
 
     def __init__(
@@ -516,6 +538,52 @@ class SummaryWriter:
             _value(tag, lambda i: _bytes_field(4, i), _image_summary(image)), global_step, walltime
         )
 
+    def add_pr_curve(
+        self,
+        tag,
+        labels,
+        predictions,
+        global_step=None,
+        num_thresholds=127,
+        weights=None,
+        walltime=None,
+    ):
+        """A precision-recall curve of ``predictions`` (probabilities in [0, 1]) against binary
+        ``labels``, at ``num_thresholds`` (at most 127) evenly spaced thresholds, for TensorBoard's
+        PR Curves tab. ``weights`` weighs each example."""
+        num_thresholds = min(num_thresholds, 127)
+        curve = _pr_curve(_array(labels), _array(predictions), num_thresholds, weights)
+        tensor = (
+            _int_field(1, 1)  # dtype: DT_FLOAT
+            + _bytes_field(2, b"".join(_bytes_field(2, _int_field(1, n)) for n in curve.shape))
+            + _bytes_field(5, curve.astype("<f4").tobytes())  # float_val, packed
+        )
+        content = _int_field(2, num_thresholds)  # PrCurvePluginData(version 0, num_thresholds)
+        summary = _value(
+            tag, lambda t: _bytes_field(8, t), tensor, _plugin_metadata("pr_curves", content)
+        )
+        self._write(summary, global_step, walltime)
+
+    def add_audio(self, tag, snd_tensor, global_step=None, sample_rate=44100, walltime=None):
+        """A clip of audio: samples in [-1, 1], shape (L,) or (1, L) (mono), written as 16-bit
+        WAV for TensorBoard's Audio tab."""
+        samples = _array(snd_tensor).astype(numpy.float64).reshape(-1)
+        pcm = (numpy.clip(samples, -1, 1) * 32767).astype("<i2")
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(int(sample_rate))
+            wav.writeframes(pcm.tobytes())
+        audio = (
+            _float_field(1, sample_rate)
+            + _int_field(2, 1)
+            + _int_field(3, pcm.size)
+            + _bytes_field(4, buffer.getvalue())
+            + _bytes_field(5, "audio/wav")
+        )
+        self._write(_value(tag, lambda a: _bytes_field(6, a), audio), global_step, walltime)
+
     def add_text(self, tag, text_string, global_step=None, walltime=None):
         """Text (Markdown) under ``tag``: TensorBoard's Text tab shows ``tag/text_summary``."""
         metadata = _bytes_field(1, _bytes_field(1, "text"))  # plugin_data { plugin_name: "text" }
@@ -612,15 +680,40 @@ def _read_summary_value(data):
                 "bucket_limit": arrays.get(6, numpy.zeros(0)),
                 "bucket": arrays.get(7, numpy.zeros(0)),
             }
+        elif number == 6:
+            audio = {n: v for n, _, v in _decode(value)}
+            entry["kind"] = "audio"
+            entry["value"] = {
+                "sample_rate": struct.unpack("<f", audio.get(1, b"\0\0\0\0"))[0],
+                "channels": audio.get(2, 0),
+                "frames": audio.get(3, 0),
+                "wav": audio.get(4, b""),
+            }
         elif number == 8:
-            strings = [v.decode() for n, _, v in _decode(value) if n == 8]
-            entry["kind"], entry["value"] = "text", strings[0] if len(strings) == 1 else strings
+            entry["kind"], entry["value"] = _read_tensor(value)
         elif number == 9 and "kind" not in entry:  # metadata: a plugin's record (hparams)
             plugin = {n: v for n, _, v in _decode(value)}.get(1, b"")
             fields = {n: v for n, _, v in _decode(plugin)}
             entry["kind"] = "plugin"
             entry["value"] = {"plugin": fields.get(1, b"").decode(), "content": fields.get(2, b"")}
     return entry
+
+
+def _read_tensor(data):
+    """A ``TensorProto``: ("text", str or list) for strings, ("tensor", array) for floats."""
+    fields = _decode(data)
+    dtype = next((v for n, _, v in fields if n == 1), 0)
+    if dtype == 7:  # DT_STRING
+        strings = [v.decode() for n, _, v in fields if n == 8]
+        return "text", strings[0] if len(strings) == 1 else strings
+    shape_message = next((v for n, _, v in fields if n == 2), b"")
+    shape = [
+        {m: v for m, _, v in _decode(dim)}.get(1, 0)
+        for n, _, dim in _decode(shape_message)
+        if n == 2
+    ]
+    values = b"".join(v for n, wire, v in fields if n == 5 and wire == 2)  # packed float_val
+    return "tensor", numpy.frombuffer(values, dtype="<f4").reshape(shape)
 
 
 def read_events(path):
