@@ -260,3 +260,36 @@ def test_pr_curve_counts_and_audio_clip(tmp_path):
     events = accumulator.EventAccumulator(str(tmp_path), size_guidance={"audio": 0, "tensors": 0})
     events.Reload()
     assert events.Tags()["audio"] == ["clip"] and "pr" in events.PluginTagToContent("pr_curves")
+
+
+def test_add_embedding_writes_the_projector_files(tmp_path):
+    rng = np.random.default_rng(4)
+    points = rng.standard_normal((5, 3))
+    thumbnails = rng.random((5, 1, 4, 4))
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_embedding(points, metadata=[0, 1, 1, 0, 2], label_img=thumbnails, tag="digits")
+        writer.add_embedding(
+            npgrad.tensor(points[:2]), metadata=[("a", 1), ("b", 2)], metadata_header=["name", "n"],
+            global_step=3,
+        )  # fmt: skip
+        with pytest.raises(ValueError, match="metadata rows"):
+            writer.add_embedding(points, metadata=[1, 2])
+    folder = tmp_path / "00000" / "digits"
+    saved = np.loadtxt(folder / "tensors.tsv", delimiter="\t")
+    np.testing.assert_array_equal(saved, points)
+    assert (folder / "metadata.tsv").read_text() == "0\n1\n1\n0\n2\n"
+    sprite = _decode_png((folder / "sprite.png").read_bytes())
+    assert sprite.shape == (12, 12, 1)  # 3 x 3 tiles of 4 x 4
+    expected = np.clip(thumbnails[1, 0] * 255, 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(sprite[:4, 4:8, 0], expected)
+    assert (tmp_path / "00003" / "default" / "metadata.tsv").read_text() == "name\tn\na\t1\nb\t2\n"
+    config = (tmp_path / "projector_config.pbtxt").read_text()
+    assert config.count("embeddings {") == 2 and 'tensor_name: "digits:00000"' in config
+    projector = pytest.importorskip("tensorboard.plugins.projector.projector_config_pb2")
+    text_format = pytest.importorskip("google.protobuf.text_format")
+    parsed = text_format.Parse(config, projector.ProjectorConfig())
+    assert [e.tensor_path for e in parsed.embeddings] == [
+        "00000/digits/tensors.tsv",
+        "00003/default/tensors.tsv",
+    ]
+    assert list(parsed.embeddings[0].sprite.single_image_dim) == [4, 4]

@@ -17,6 +17,7 @@ import socket
 import struct
 import threading
 import time
+import urllib.parse
 import wave
 import zlib
 from datetime import datetime
@@ -424,7 +425,7 @@ class SummaryWriter:
     compatibility). ``purge_step`` makes TensorBoard drop the events of an earlier run from that
     step on (a resumed run). Supported: ``add_scalar``, ``add_scalars``, ``add_histogram``,
     ``add_image``, ``add_images``, ``add_figure`` (matplotlib), ``add_text``, ``add_hparams``,
-    ``add_pr_curve``, ``add_audio``.
+    ``add_pr_curve``, ``add_audio``, ``add_embedding``.
     """
 
     def __init__(
@@ -444,6 +445,7 @@ class SummaryWriter:
         self.filename_suffix = filename_suffix
         self._file = _EventFile(self.log_dir, filename_suffix)
         self._children = {}  # add_scalars: one writer per sub-run
+        self._embeddings = []  # add_embedding: the projector config's entries
         if purge_step is not None:
             self._file.write(_event(step=purge_step, session_start=True))
 
@@ -584,6 +586,70 @@ class SummaryWriter:
         )
         self._write(_value(tag, lambda a: _bytes_field(6, a), audio), global_step, walltime)
 
+    def add_embedding(
+        self,
+        mat,
+        metadata=None,
+        label_img=None,
+        global_step=None,
+        tag="default",
+        metadata_header=None,
+    ):
+        """Points (N, D) for TensorBoard's Projector tab (PCA, t-SNE, UMAP views), with an
+        optional label per point (``metadata``: N values, or N rows under ``metadata_header``)
+        and a thumbnail each (``label_img``, (N, C, H, W), tiled into a sprite). Written as
+        PyTorch's writer does: ``<step>/<tag>/tensors.tsv`` (and metadata.tsv, sprite.png)
+        under the log folder, listed in ``projector_config.pbtxt`` there."""
+        points = _array(mat).astype(numpy.float64)
+        if points.ndim != 2:
+            raise ValueError(f"add_embedding: mat must be (N, D), got shape {points.shape}")
+        step = f"{0 if global_step is None else int(global_step):05d}"
+        folder = f"{step}/{urllib.parse.quote(tag, safe='')}"
+        path = _make_dir(os.path.join(self.log_dir, folder))
+        _write_atomically(
+            os.path.join(path, "tensors.tsv"),
+            "".join("\t".join(repr(float(x)) for x in row) + "\n" for row in points),
+        )
+        entry = [f'  tensor_name: "{_pbtxt(tag)}:{step}"']
+        if metadata is not None:
+            rows = list(metadata)
+            if len(rows) != len(points):
+                raise ValueError(
+                    f"add_embedding: {len(rows)} metadata rows for {len(points)} points"
+                )
+            lines = ["\t".join(map(str, metadata_header))] if metadata_header else []
+            lines += [
+                "\t".join(map(str, row)) if metadata_header else str(_label(row)) for row in rows
+            ]
+            _write_atomically(os.path.join(path, "metadata.tsv"), "\n".join(lines) + "\n")
+            entry.append(f'  metadata_path: "{_pbtxt(folder)}/metadata.tsv"')
+        if label_img is not None:
+            images = _array(label_img)
+            if images.ndim != 4 or len(images) != len(points):
+                raise ValueError(
+                    f"add_embedding: label_img must be (N, C, H, W) for {len(points)} points, "
+                    f"got shape {images.shape}"
+                )
+            tiles = _as_uint8(images.transpose(0, 2, 3, 1))
+            side = int(numpy.ceil(numpy.sqrt(len(tiles))))
+            height, width = tiles.shape[1:3]
+            sprite = numpy.zeros((side * height, side * width, tiles.shape[3]), numpy.uint8)
+            for index, tile in enumerate(tiles):
+                row, column = divmod(index, side)
+                sprite[row * height : (row + 1) * height, column * width : (column + 1) * width] = (
+                    tile
+                )
+            _write_atomically(os.path.join(path, "sprite.png"), encode_png(sprite))
+            entry.append(
+                f'  sprite {{\n    image_path: "{_pbtxt(folder)}/sprite.png"\n'
+                f"    single_image_dim: {height}\n    single_image_dim: {width}\n  }}"
+            )
+        entry.append(f'  tensor_path: "{_pbtxt(folder)}/tensors.tsv"')
+        self._embeddings.append("embeddings {\n" + "\n".join(entry) + "\n}\n")
+        _write_atomically(
+            os.path.join(self.log_dir, "projector_config.pbtxt"), "".join(self._embeddings)
+        )
+
     def add_text(self, tag, text_string, global_step=None, walltime=None):
         """Text (Markdown) under ``tag``: TensorBoard's Text tab shows ``tag/text_summary``."""
         metadata = _bytes_field(1, _bytes_field(1, "text"))  # plugin_data { plugin_name: "text" }
@@ -630,6 +696,31 @@ class SummaryWriter:
 
     def __exit__(self, *exc_info):
         self.close()
+
+
+def _write_atomically(path, content):
+    """Write ``content`` (text or bytes) to a temporary file beside ``path``, then rename it
+    into place: a reader never sees half a file."""
+    temporary = f"{path}.tmp{os.getpid()}"
+    if isinstance(content, bytes):
+        with open(temporary, "wb") as file:
+            file.write(content)
+    else:
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.write(content)
+    os.replace(temporary, path)
+
+
+def _pbtxt(text):
+    """A string for a protobuf text-format literal (backslashes and quotes escaped)."""
+    return str(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _label(value):
+    """A metadata label: a tensor's or NumPy scalar's value, else the value itself."""
+    if hasattr(value, "item") and getattr(value, "size", 1) in (1, None):
+        return value.item()
+    return value
 
 
 def _make_dir(path):
