@@ -293,3 +293,37 @@ def test_add_embedding_writes_the_projector_files(tmp_path):
         "00003/default/tensors.tsv",
     ]
     assert list(parsed.embeddings[0].sprite.single_image_dim) == [4, 4]
+
+
+class _GraphNet(npgrad.nn.Module):
+    def __init__(self):
+        super().__init__()
+        nn = npgrad.nn
+        self.features = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2))
+        self.fc1, self.fc2 = nn.Linear(36, 10), nn.Linear(10, 2)
+
+    def forward(self, x):
+        hidden = npgrad.nn.functional.relu(self.fc1(self.features(x).flatten(1)))
+        return self.fc2(hidden) + self.fc2(hidden)  # fc2 called twice
+
+
+def test_add_graph_links_module_calls_through_tensor_ops(tmp_path):
+    from npgrad.viz.tensorboard import _module_graph
+
+    nodes = {name: (op, inputs, shapes) for name, op, inputs, shapes in _module_graph(
+        _GraphNet(), npgrad.randn(2, 1, 8, 8)
+    )}  # fmt: skip
+    conv = "_GraphNet/Sequential[features]/Conv2d[0]"
+    assert nodes[conv] == ("Conv2d", ["input/input.0"], [(2, 4, 6, 6)])
+    assert nodes["_GraphNet/Linear[fc1]"][1] == ["_GraphNet/Sequential[features]/MaxPool2d[2]"]
+    assert nodes["_GraphNet/Linear[fc2].2"][1] == ["_GraphNet/Linear[fc1]"]  # through F.relu
+    assert nodes["output/output.0"][1] == ["_GraphNet/Linear[fc2]", "_GraphNet/Linear[fc2].2"]
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_graph(_GraphNet(), npgrad.randn(2, 1, 8, 8))
+    accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    events = accumulator.EventAccumulator(str(tmp_path))
+    events.Reload()
+    graph = {node.name: node for node in events.Graph().node}
+    assert list(graph[conv].input) == ["input/input.0"] and graph[conv].op == "Conv2d"
+    shape = graph[conv].attr["_output_shapes"].list.shape[0]
+    assert [d.size for d in shape.dim] == [2, 4, 6, 6]

@@ -425,7 +425,7 @@ class SummaryWriter:
     compatibility). ``purge_step`` makes TensorBoard drop the events of an earlier run from that
     step on (a resumed run). Supported: ``add_scalar``, ``add_scalars``, ``add_histogram``,
     ``add_image``, ``add_images``, ``add_figure`` (matplotlib), ``add_text``, ``add_hparams``,
-    ``add_pr_curve``, ``add_audio``, ``add_embedding``.
+    ``add_pr_curve``, ``add_audio``, ``add_embedding``, ``add_graph``.
     """
 
     def __init__(
@@ -650,6 +650,17 @@ class SummaryWriter:
             os.path.join(self.log_dir, "projector_config.pbtxt"), "".join(self._embeddings)
         )
 
+    def add_graph(self, model, input_to_model=None, verbose=False, use_strict_trace=True):
+        """The model's structure for TensorBoard's Graphs tab: one node per call of a leaf
+        module (named by its place in the model, ``Net/Sequential[features]/Conv2d[0]``, with
+        its output shape), edges where one's output feeds another (through any tensor ops
+        between them), and the inputs and outputs. Found by running ``model`` once on
+        ``input_to_model`` (a tensor or a tuple of them) with forward hooks."""
+        nodes = _module_graph(model, input_to_model)
+        graph = b"".join(_bytes_field(1, _node_def(*node)) for node in nodes)
+        graph += _bytes_field(4, _int_field(1, 22))  # versions { producer: 22 }
+        self._file.write(_event(step=0) + _bytes_field(4, graph))  # Event.graph_def
+
     def add_text(self, tag, text_string, global_step=None, walltime=None):
         """Text (Markdown) under ``tag``: TensorBoard's Text tab shows ``tag/text_summary``."""
         metadata = _bytes_field(1, _bytes_field(1, "text"))  # plugin_data { plugin_name: "text" }
@@ -721,6 +732,77 @@ def _label(value):
     if hasattr(value, "item") and getattr(value, "size", 1) in (1, None):
         return value.item()
     return value
+
+
+def _node_def(name, op, inputs, shapes):
+    """A ``NodeDef`` with its output shapes as the ``_output_shapes`` attribute."""
+    node = _bytes_field(1, name) + _bytes_field(2, op)
+    node += b"".join(_bytes_field(3, source) for source in inputs)
+    dims = [b"".join(_bytes_field(2, _int_field(1, size)) for size in shape) for shape in shapes]
+    attribute = _bytes_field(1, b"".join(_bytes_field(7, dim) for dim in dims))  # list.shape
+    return node + _bytes_field(5, _bytes_field(1, "_output_shapes") + _bytes_field(2, attribute))
+
+
+def _module_graph(model, inputs):
+    """(name, op, input names, output shapes) per node: inputs, leaf-module calls, outputs."""
+    from npgrad.autograd import enable_grad
+    from npgrad.tensor import Tensor
+
+    inputs = tuple(inputs) if isinstance(inputs, tuple | list) else (inputs,)
+    root = type(model).__name__
+    scopes = {}  # module -> its scope name, e.g. Net/Sequential[features]/Conv2d[0]
+    for path, module in model.named_modules():
+        if path:
+            parent, _, part = path.rpartition(".")
+            prefix = scopes[model.get_submodule(parent)] if parent else root
+            scopes[module] = f"{prefix}/{type(module).__name__}[{part}]"
+    producers, nodes, calls = {}, [], []
+    for index, tensor in enumerate(inputs):
+        nodes.append((f"input/input.{index}", "IO Node", [], [tensor.shape]))
+        producers[id(tensor._data)] = f"input/input.{index}"
+
+    def sources(tensor, seen):
+        """The nodes whose outputs ``tensor`` was computed from (through recorded ops)."""
+        if id(tensor._data) in producers:
+            return [producers[id(tensor._data)]]
+        ctx = tensor._ctx
+        if ctx is None or id(ctx) in seen or ctx.parents is None:
+            return []
+        seen.add(id(ctx))
+        found = []
+        for parent in ctx.parents:
+            if isinstance(parent, Tensor):
+                found += [name for name in sources(parent, seen) if name not in found]
+        return found
+
+    leaves = [m for m in model.modules() if not list(m.children())]
+    handles = [m.register_forward_hook(lambda *call: calls.append(call)) for m in leaves]
+    try:
+        with enable_grad():
+            # (detached views share their arrays: ``producers`` knows them already)
+            fresh = [t.detach().requires_grad_(t.is_floating_point()) for t in inputs]
+            output = model(*fresh)
+    finally:
+        for handle in handles:
+            handle.remove()
+    uses = {}
+    for module, args, result in calls:
+        scope = scopes.get(module, root)
+        uses[scope] = uses.get(scope, 0) + 1
+        name = scope if uses[scope] == 1 else f"{scope}.{uses[scope]}"  # a module called twice
+        feeding = []
+        for arg in args:
+            if isinstance(arg, Tensor):
+                feeding += [s for s in sources(arg, set()) if s not in feeding]
+        results = result if isinstance(result, tuple | list) else (result,)
+        tensors = [r for r in results if isinstance(r, Tensor)]
+        nodes.append((name, type(module).__name__, feeding, [t.shape for t in tensors]))
+        for tensor in tensors:
+            producers[id(tensor._data)] = name
+    outputs = output if isinstance(output, tuple | list) else (output,)
+    for index, tensor in enumerate(t for t in outputs if isinstance(t, Tensor)):
+        nodes.append((f"output/output.{index}", "IO Node", sources(tensor, set()), [tensor.shape]))
+    return nodes
 
 
 def _make_dir(path):
