@@ -104,3 +104,18 @@ def test_matches_pytorch_checkpoint():
         results.append([x.grad.numpy(), *(p.grad.numpy() for p in w)])
     for ours, theirs in zip(*results, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10)
+
+
+def test_tensor_keyword_arguments_get_gradients_too():
+    def f(x, *, scale, offset=0.0):
+        return (x * scale).tanh() + offset
+
+    x = npgrad.randn(4, dtype=npgrad.float64, requires_grad=True)
+    scale = npgrad.tensor(1.5, dtype=npgrad.float64, requires_grad=True)
+    checkpoint(f, x, scale=scale, offset=2.0).sum().backward()
+    expected = 1 - np.tanh(1.5 * x.detach().numpy()) ** 2
+    np.testing.assert_allclose(x.grad.numpy(), 1.5 * expected)
+    np.testing.assert_allclose(scale.grad.numpy(), (x.detach().numpy() * expected).sum())
+    only_keyword = npgrad.tensor(2.0, dtype=npgrad.float64, requires_grad=True)
+    checkpoint(f, npgrad.ones(2, dtype=npgrad.float64), scale=only_keyword).sum().backward()
+    np.testing.assert_allclose(only_keyword.grad.numpy(), 2 * (1 - np.tanh(2.0) ** 2))

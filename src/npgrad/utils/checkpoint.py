@@ -25,11 +25,15 @@ class _Checkpoint(Function):
     tensor_io = True
 
     @staticmethod
-    def forward(ctx, *inputs, function=None, kwargs=None, preserve_rng_state=True, layout=None):
-        ctx.function, ctx.kwargs = function, kwargs
+    def forward(
+        ctx, *inputs, function=None, kwargs=None, names=(), preserve_rng_state=True, layout=None
+    ):
+        # the last len(names) inputs are the keyword arguments that are tensors (inputs, so
+        # that they get gradients too); ``kwargs`` holds the others
+        ctx.function, ctx.kwargs, ctx.names = function, kwargs, names
         ctx.rng_state = get_rng_state() if preserve_rng_state else None
         ctx.inputs = inputs  # (detached by the engine: no graph is kept alive through them)
-        outputs = function(*inputs, **kwargs)
+        outputs = _call(function, inputs, kwargs, names)
         layout.append(outputs)  # the structure, for ``checkpoint`` to rebuild
         return _flat(outputs).detach()
 
@@ -44,7 +48,7 @@ class _Checkpoint(Function):
             if ctx.rng_state is not None:
                 set_rng_state(ctx.rng_state)  # the same dropout masks as the first run
             with enable_grad():
-                output = _flat(ctx.function(*inputs, **ctx.kwargs))
+                output = _flat(_call(ctx.function, inputs, ctx.kwargs, ctx.names))
                 if output.requires_grad:
                     backward(output, grad)  # parameters inside accumulate their .grad here
         finally:
@@ -54,6 +58,12 @@ class _Checkpoint(Function):
             item.grad if isinstance(item, Tensor) and item.requires_grad else None
             for item in inputs
         )
+
+
+def _call(function, inputs, kwargs, names):
+    """``function`` on the positional inputs, with the trailing ones as keyword ``names``."""
+    split = len(inputs) - len(names)
+    return function(*inputs[:split], **kwargs, **dict(zip(names, inputs[split:], strict=True)))
 
 
 def _outputs(outputs):
@@ -76,14 +86,17 @@ def checkpoint(function, *args, use_reentrant=None, preserve_rng_state=True, **k
     is accepted for compatibility and changes nothing. Without any input that requires grad
     (under grad mode), the call runs normally: parameters inside still get gradients.
     """
-    tensors_need_grad = any(isinstance(a, Tensor) and a.requires_grad for a in args)
+    names = tuple(name for name, value in kwargs.items() if isinstance(value, Tensor))
+    inputs = (*args, *(kwargs[name] for name in names))
+    tensors_need_grad = any(isinstance(a, Tensor) and a.requires_grad for a in inputs)
     if not (is_grad_enabled() and tensors_need_grad):
         return function(*args, **kwargs)
     layout = []
     flat = _Checkpoint.apply(
-        *args,
+        *inputs,
         function=function,
-        kwargs=kwargs,
+        kwargs={name: value for name, value in kwargs.items() if name not in names},
+        names=names,
         preserve_rng_state=preserve_rng_state,
         layout=layout,
     )
