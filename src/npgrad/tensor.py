@@ -33,6 +33,12 @@ bool_ = numpy.dtype(numpy.bool_)
 half, float, double = float16, float32, float64  # noqa: A001 - PyTorch's aliases
 
 
+def _check_reduced_size(tensor, axis, op):
+    """A selection along ``axis`` (mode, nanmedian) needs something to select."""
+    if tensor.ndim and tensor.shape[axis] == 0:
+        raise IndexError(f"{op}: dim {axis} of a tensor of shape {tensor.shape} is empty")
+
+
 class memory_format:  # noqa: N801 - PyTorch's name
     """PyTorch's memory-layout tags (``npgrad.channels_last``, ...). npgrad accepts them where
     PyTorch takes one (``.to``, ``.contiguous``, ``is_contiguous``) and keeps its own layouts:
@@ -1711,6 +1717,7 @@ class Tensor:
                 return self.reshape(-1)[0] if self.ndim else self.clone()
             return reduce.Median.apply(self.reshape(-1)[Tensor._wrap(present)])
         axis = _normalize_one_dim(dim, self.ndim, "nanmedian")
+        _check_reduced_size(self, axis, "nanmedian")
         data = self._data if self.ndim else self._data.reshape(1)
         order = xp.argsort(data, axis=axis, kind="stable")  # NaNs sort last
         counts = (~xp.isnan(data)).sum(axis=axis, keepdims=True)
@@ -1725,6 +1732,7 @@ class Tensor:
         equally frequent ones) and the last place it occurs, as PyTorch's; the gradient goes
         there."""
         axis = _normalize_one_dim(dim, self.ndim, "mode")
+        _check_reduced_size(self, axis, "mode")
         data = xp.moveaxis(self._data, axis, -1) if self.ndim else self._data.reshape(1)
         rows = data.reshape(-1, data.shape[-1]) if data.size else data.reshape(-1, 1)
         count, size = rows.shape

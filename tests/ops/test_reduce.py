@@ -257,3 +257,10 @@ def test_nanmedian_ignores_nans():
         ours = npgrad.nanmedian(npgrad.tensor(data), 0, keepdim=True)
         np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
         np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+
+
+def test_mode_and_nanmedian_of_an_empty_dim_raise_and_name_it():
+    for name in ("mode", "nanmedian"):
+        with pytest.raises(IndexError, match=rf"{name}: dim 1 of a tensor of shape \(2, 0\)"):
+            getattr(npgrad.zeros(2, 0), name)(1)
+        assert getattr(npgrad.zeros(0, 3), name)(1).values.shape == (0,)
