@@ -209,3 +209,44 @@ def test_matrix_exp_values_and_gradient():
         check_op([(2, 3, 3)], TL.matrix_exp, npgrad_fn=linalg.matrix_exp)
     with pytest.raises(ValueError, match="matrix_exp"):
         linalg.matrix_exp(npgrad.zeros(2, 3))
+
+
+def test_lu_factor_lu_and_lu_solve():
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((2, 4, 4)), rng.standard_normal((2, 4, 3))
+    factors, pivots = linalg.lu_factor(npgrad.tensor(a))
+    p, lower, upper = linalg.lu(npgrad.tensor(a))
+    np.testing.assert_allclose((p @ lower @ upper).numpy(), a, atol=1e-12)
+    assert np.all(np.abs(np.tril(lower.numpy(), -1)) <= 1)  # partial pivoting: |multipliers| <= 1
+    assert pivots.dtype == npgrad.int32 and pivots.numpy().min() >= 1
+    unpacked = npgrad.lu_unpack(factors, pivots)
+    np.testing.assert_array_equal(unpacked.P.numpy(), p.numpy())
+    x = linalg.lu_solve(factors, pivots, npgrad.tensor(b))
+    np.testing.assert_allclose(x.numpy(), np.linalg.solve(a, b), rtol=1e-10)
+    x_adjoint = linalg.lu_solve(factors, pivots, npgrad.tensor(b), adjoint=True)
+    np.testing.assert_allclose(x_adjoint.numpy(), np.linalg.solve(np.swapaxes(a, -1, -2), b))
+    right = linalg.lu_solve(factors, pivots, npgrad.tensor(np.swapaxes(b, -1, -2)), left=False)
+    np.testing.assert_allclose(right.numpy() @ a, np.swapaxes(b, -1, -2), atol=1e-12)
+    singular = npgrad.tensor([[1.0, 2.0], [2.0, 4.0]])  # factorises; U has a zero pivot
+    assert linalg.lu(singular).U.numpy()[1, 1] == 0
+    assert check_grad(lambda m: linalg.lu_factor(m).LU, a)
+    assert check_grad(lambda m, rhs: linalg.lu_solve(*linalg.lu_factor(m), rhs), a, b)
+    with pytest.raises(NotImplementedError, match="pivot=False"):
+        linalg.lu_factor(npgrad.tensor(a), pivot=False)
+
+
+@needs_torch
+def test_lu_matches_torch():
+    rng = np.random.default_rng(6)
+    a, b = rng.standard_normal((3, 5, 5)), rng.standard_normal((3, 5, 2))
+    results = []
+    for lib, module in ((npgrad, linalg), (torch, TL)):
+        matrix, rhs = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        factors, pivots = module.lu_factor(matrix)
+        p, lower, upper = module.lu(matrix)
+        x = module.lu_solve(factors, pivots, rhs)
+        (factors.cos().sum() + (x * x).sum() + (lower * upper).sum()).backward()
+        values = [factors, p, lower, upper, x, matrix.grad, rhs.grad]
+        results.append([t.detach().numpy() for t in values] + [pivots.numpy().astype(int)])
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)

@@ -395,7 +395,13 @@ def compile(model=None, **options):  # noqa: A001 - PyTorch's name
 
 # Imported on first use: `import npgrad` stays short (the subpackages most scripts need are above)
 _LAZY_MODULES = ("diagnostics", "distributions", "func", "io", "linalg", "train")
-_LAZY_NAMES = {"load": "io", "save": "io", "matrix_exp": "linalg", "vmap": "func"}
+_LAZY_NAMES = {
+    "load": "io",
+    "save": "io",
+    "lu_unpack": "linalg",
+    "matrix_exp": "linalg",
+    "vmap": "func",
+}
 
 
 def __getattr__(name):

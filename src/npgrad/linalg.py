@@ -25,6 +25,8 @@ SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
 SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
 QRResult = namedtuple("QRResult", ["Q", "R"])
+LUFactorResult = namedtuple("LUFactorResult", ["LU", "pivots"])
+LUResult = namedtuple("LUResult", ["P", "L", "U"])
 LstsqResult = namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
 
 
@@ -134,6 +136,48 @@ def cholesky(a, upper=False):
     """L lower-triangular with L L^T = A (symmetric positive definite)."""
     _square(a, "cholesky")
     return ops.Cholesky.apply(a, upper=upper)
+
+
+def lu_factor(A, *, pivot=True):  # noqa: N803 - PyTorch's name
+    """(LU, pivots) with A = P L U (partial pivoting): L's strict lower part and U in one
+    matrix, the row swaps 1-based as LAPACK's. Differentiable in A."""
+    if not pivot:
+        raise NotImplementedError("lu_factor: pivot=False is not supported (nor on PyTorch's CPU)")
+    _square(A, "lu_factor")
+    _, pivots, _ = ops.lu_factor(_array_of(A))
+    return LUFactorResult(ops.LUFactor.apply(A), Tensor._wrap(pivots))
+
+
+def lu_unpack(LU, pivots, unpack_data=True, unpack_pivots=True):  # noqa: N803
+    """(P, L, U) from ``lu_factor``'s result: A = P L U."""
+    size = LU.shape[-1]
+    eye = tensor(numpy.eye(size), dtype=LU.dtype)
+    lower, upper = LU.tril(-1) + eye, LU.triu()
+    swaps = numpy.asarray(_array_of(pivots)).reshape(-1, size) - 1
+    perm = numpy.tile(numpy.arange(size), (len(swaps), 1))
+    for k in range(size):  # replay the row swaps: P^T A = A[perm]
+        rows = numpy.arange(len(swaps))
+        perm[rows, k], perm[rows, swaps[:, k]] = perm[rows, swaps[:, k]], perm[rows, k].copy()
+    permutation = numpy.zeros((len(swaps), size, size), dtype=LU.dtype)
+    permutation[numpy.arange(len(swaps))[:, None], perm, numpy.arange(size)] = 1  # P[perm[i], i]
+    permutation = tensor(permutation.reshape(*LU.shape[:-2], size, size))
+    return LUResult(permutation, lower, upper)
+
+
+def lu(A, *, pivot=True):  # noqa: N803 - PyTorch's name
+    """(P, L, U) with A = P L U: P a permutation, L unit lower and U upper triangular."""
+    return lu_unpack(*lu_factor(A, pivot=pivot))
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False):  # noqa: N803 - PyTorch's names
+    """X with A X = B (A^T X = B with ``adjoint``; X A = B with ``left=False``) from
+    ``lu_factor``'s result: two triangular solves and the permutation."""
+    if not left:  # X A = B  <=>  A^T X^T = B^T
+        return lu_solve(LU, pivots, B.mT, adjoint=not adjoint).mT
+    permutation, lower, upper = lu_unpack(LU, pivots)
+    if adjoint:  # A^T = U^T L^T P^T
+        return permutation @ solve(lower.mT, solve(upper.mT, B))
+    return solve(upper, solve(lower, permutation.mT @ B))
 
 
 def eigh(a, UPLO="L"):  # noqa: N803 - PyTorch's name

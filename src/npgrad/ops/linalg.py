@@ -342,6 +342,55 @@ class Solve(Function):
         return -grad_b @ _swap(x), grad_b
 
 
+def lu_factor(a):
+    """Doolittle's LU with partial pivoting, batched over the leading dims: (LU, pivots, perm)
+    with P^T A = L U, LU holding L's strict lower part (its diagonal is 1) and U, ``pivots``
+    LAPACK's 1-based row swaps (row k was swapped with row pivots[k]) and ``perm`` the rows of
+    A in the order the factors use (P^T A = A[perm])."""
+    size = a.shape[-1]
+    lu = a.reshape(-1, size, size).astype(xp.result_type(a.dtype, xp.float32), copy=True)
+    count = lu.shape[0]
+    rows = xp.arange(count)
+    perm = xp.tile(xp.arange(size), (count, 1))
+    pivots = xp.empty((count, size), dtype=xp.int32)
+    for k in range(size):
+        best = k + xp.abs(lu[:, k:, k]).argmax(axis=1)  # the largest pivot: stable
+        pivots[:, k] = best + 1
+        lu[rows, k], lu[rows, best] = lu[rows, best].copy(), lu[rows, k].copy()
+        perm[rows, k], perm[rows, best] = perm[rows, best].copy(), perm[rows, k].copy()
+        pivot = lu[:, k, k]
+        safe = xp.where(pivot == 0, 1, pivot)  # a zero column: multipliers 0, as LAPACK's
+        lu[:, k + 1 :, k] /= safe[:, None]
+        lu[:, k + 1 :, k + 1 :] -= lu[:, k + 1 :, k, None] * lu[:, k, None, k + 1 :]
+    shape = a.shape[:-2]
+    return lu.reshape(a.shape), pivots.reshape(*shape, size), perm.reshape(*shape, size)
+
+
+class LUFactor(Function):
+    """LU = L + U - I with P^T A = L U (L unit lower triangular, U upper)"""
+
+    @staticmethod
+    def forward(ctx, a):
+        lu, _, perm = lu_factor(a)
+        ctx.save_for_backward(lu, perm)
+        return lu
+
+    @staticmethod
+    def backward(ctx, grad):
+        # with F = L^-1 P^T dA U^-1: dL = L strict_tril(F), dU = triu(F) U, so
+        # gA = P L^-T (strict_tril(L^T gL) + triu(gU U^T)) U^-T
+        lu, perm = ctx.saved_tensors
+        eye = xp.eye(lu.shape[-1], dtype=lu.dtype)
+        lower, upper = xp.tril(lu, -1) + eye, xp.triu(lu)
+        inner = xp.tril(_swap(lower) @ xp.tril(grad, -1), -1) + xp.triu(
+            xp.triu(grad) @ _swap(upper)
+        )
+        permuted = _swap(_solve_left(upper, _swap(_solve_left(_swap(lower), inner))))
+        grad_a = xp.empty_like(permuted)
+        xp.put_along_axis(grad_a, perm[..., None], permuted, axis=-2)  # rows back in A's order
+        return grad_a
+
+
 class Cholesky(Function):
     """L lower-triangular with L L^T = A (A symmetric positive definite; its lower triangle is
     read)"""
