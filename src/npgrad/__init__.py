@@ -385,6 +385,26 @@ from npgrad import amp, data, nn, optim, utils  # noqa: E402 - built on the abov
 from npgrad.amp import autocast  # noqa: E402
 
 
+class jit:  # noqa: N801 - PyTorch's module name
+    """``torch.jit``'s place: npgrad runs eagerly, so ``script`` and ``trace`` return the
+    model (or function) unchanged, as ``compile`` does; saving goes through ``npgrad.save``."""
+
+    @staticmethod
+    def script(obj, *args, **kwargs):
+        return obj
+
+    @staticmethod
+    def trace(func, example_inputs=None, *args, **kwargs):
+        return func
+
+    @staticmethod
+    def ignore(function=None, **kwargs):
+        return function if function is not None else (lambda f: f)
+
+    unused = ignore
+    export = ignore
+
+
 def compile(model=None, **options):  # noqa: A001 - PyTorch's name
     """``torch.compile``'s place: npgrad runs eagerly, so the model (or function) comes back
     unchanged; usable as a decorator, with or without options."""
@@ -394,7 +414,7 @@ def compile(model=None, **options):  # noqa: A001 - PyTorch's name
 
 
 # Imported on first use: `import npgrad` stays short (the subpackages most scripts need are above)
-_LAZY_MODULES = ("diagnostics", "distributions", "func", "io", "linalg", "train")
+_LAZY_MODULES = ("diagnostics", "distributions", "func", "io", "linalg", "testing", "train")
 _LAZY_NAMES = {
     "load": "io",
     "save": "io",

@@ -787,6 +787,13 @@ def grad(
 from npgrad.tensor import Tensor  # noqa: E402
 
 
+def Variable(data, requires_grad=False, volatile=False):  # noqa: N802 - PyTorch's old name
+    """PyTorch's pre-0.4 wrapper, kept there for old tutorials: a tensor is a Variable now, so
+    this returns ``data`` as a tensor, requiring grad if asked."""
+    result = data if isinstance(data, Tensor) else Tensor(data)
+    return result.requires_grad_(requires_grad) if requires_grad else result
+
+
 def __getattr__(name):
     if name == "functional":  # torch.autograd.functional, loaded on first use
         import importlib

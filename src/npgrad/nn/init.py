@@ -179,3 +179,18 @@ def orthogonal_(tensor, gain=1.0, generator=None):
         q = q.T
     with no_grad():
         return tensor.copy_(gain * q.reshape(tensor.shape))
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """A 2-D tensor drawn from N(0, std^2) with a ``sparsity`` fraction of each column set to
+    zero (Martens, 2010), as PyTorch's."""
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: only 2-D tensors are supported, got {tensor.shape}")
+    rng = generator or default_generator()
+    rows, cols = tensor.shape
+    values = rng.normal(0.0, std, (rows, cols))
+    zeros_per_column = int(math.ceil(sparsity * rows))
+    for column in range(cols):
+        values[rng.permutation(rows)[:zeros_per_column], column] = 0
+    with no_grad():
+        return tensor.copy_(values)
