@@ -270,3 +270,97 @@ def test_multivariate_normal_and_independent_match_pytorch():
         results.append([v.detach().numpy() for v in values] + [m.grad.numpy(), c.grad.numpy()])
     for ours, theirs in zip(*results, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+# ----------------------------------------------------------------------- more families
+
+_LOC = np.array([0.3, -1.0, 2.0, 0.0])
+_SCALE = np.array([0.5, 1.0, 2.0, 1.5])
+_COUNTS = np.array([[0.0, 1.0, 2.0, 3.0], [4.0, 0.0, 1.0, 5.0]])
+_MORE = {
+    # name: (make(module, loc, scale), values, has entropy)
+    "Laplace": (lambda m, l, s: m.Laplace(l, s), _COUNTS - 1.5, True),
+    "Cauchy": (lambda m, l, s: m.Cauchy(l, s), _COUNTS - 1.5, True),
+    "LogNormal": (lambda m, l, s: m.LogNormal(l, s), _COUNTS + 0.25, True),
+    "StudentT": (lambda m, l, s: m.StudentT(s * 3, l, s), _COUNTS - 1.5, True),
+    "Poisson": (lambda m, l, s: m.Poisson(s), _COUNTS, False),
+    "Geometric": (lambda m, l, s: m.Geometric(logits=l), _COUNTS, True),
+    "Binomial": (lambda m, l, s: m.Binomial(5, logits=l), _COUNTS, False),
+}
+
+
+@pytest.mark.parametrize("name", list(_MORE))
+def test_more_families_sample_their_moments(name):
+    make, _, _ = _MORE[name]
+    npgrad.manual_seed(0)
+    dist = make(D, npgrad.tensor(_LOC), npgrad.tensor(_SCALE))
+    draws = dist.sample((20000,)).numpy()
+    assert draws.shape == (20000, 4)
+    if name == "Cauchy":  # no moments: its median is loc
+        np.testing.assert_allclose(np.median(draws, 0), _LOC, atol=0.1)
+        return
+    if name == "LogNormal":  # heavy-tailed: check the normal it is the exponential of
+        draws = np.log(draws)
+        dist = D.Normal(npgrad.tensor(_LOC), npgrad.tensor(_SCALE))
+    mean, variance = dist.mean.numpy(), dist.variance.numpy()
+    finite = np.isfinite(variance)
+    np.testing.assert_allclose(draws.mean(0)[finite], mean[finite], rtol=0.1, atol=0.1)
+    np.testing.assert_allclose(draws.var(0)[finite], variance[finite], rtol=0.25, atol=0.1)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", list(_MORE))
+def test_more_families_match_pytorch(name):
+    make, values, has_entropy = _MORE[name]
+    results = []
+    for lib, module in ((npgrad, D), (torch, TD)):
+        loc, scale = lib.tensor(_LOC, requires_grad=True), lib.tensor(_SCALE, requires_grad=True)
+        dist = make(module, loc, scale)
+        outputs = [dist.log_prob(lib.tensor(values))] + ([dist.entropy()] if has_entropy else [])
+        sum(o.sum() for o in outputs).backward()
+        outputs += [dist.mean, dist.variance]
+        grads = [t.grad.numpy() if t.grad is not None else np.zeros(4) for t in (loc, scale)]
+        results.append([o.detach().numpy() for o in outputs] + grads)
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=1e-12)
+
+
+@needs_torch
+def test_one_hot_categorical_and_mixture_match_pytorch():
+    logits = np.random.default_rng(8).standard_normal((2, 3))
+    results = []
+    for lib, module in ((npgrad, D), (torch, TD)):
+        weights = lib.tensor(logits, requires_grad=True)
+        one_hot = module.OneHotCategorical(logits=weights)
+        means = lib.tensor(np.arange(12.0).reshape(2, 3, 2))
+        component = module.Independent(
+            module.Normal(means, lib.ones(2, 3, 2, dtype=means.dtype)), 1
+        )
+        mixture = module.MixtureSameFamily(module.Categorical(logits=weights), component)
+        outputs = [
+            one_hot.log_prob(lib.tensor(np.eye(3)[[0, 2]])),
+            one_hot.entropy(),
+            mixture.log_prob(lib.tensor(np.ones((4, 2, 2)))),
+        ]
+        sum(o.sum() for o in outputs).backward()
+        outputs += [mixture.mean, mixture.variance]
+        results.append([o.detach().numpy() for o in outputs] + [weights.grad.numpy()])
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_mixture_samples_come_from_the_chosen_components():
+    npgrad.manual_seed(1)
+    mixture = D.MixtureSameFamily(
+        D.Categorical(probs=npgrad.tensor([0.25, 0.75])),
+        D.Normal(npgrad.tensor([-10.0, 10.0]), npgrad.tensor([0.1, 0.1])),
+    )
+    draws = mixture.sample((4000,)).numpy()
+    assert draws.shape == (4000,) and abs((draws > 0).mean() - 0.75) < 0.03
+    assert np.all(np.abs(np.abs(draws) - 10) < 1)
+    hot = D.OneHotCategorical(probs=npgrad.tensor([0.2, 0.8])).sample((1000,)).numpy()
+    assert hot.shape == (1000, 2) and (hot.sum(1) == 1).all() and abs(hot[:, 1].mean() - 0.8) < 0.05
+    with pytest.raises(ShapeError, match="mixture weights"):
+        D.MixtureSameFamily(
+            D.Categorical(logits=npgrad.zeros(3)), D.Normal(npgrad.zeros(2), npgrad.ones(2))
+        )

@@ -1,11 +1,13 @@
 """Probability distributions with differentiable log-probabilities, as ``torch.distributions``.
 
-What policy-gradient and variational scripts use: ``Categorical``, ``Bernoulli``, ``Normal``,
-``MultivariateNormal``, ``Uniform``, ``Exponential``, ``Gamma``, ``Beta``, ``Dirichlet``,
-``Independent`` (batch dims read as event dims) and ``kl_divergence`` between two of a kind
-(Normal, MultivariateNormal, Categorical, Bernoulli, Uniform, Independent). ``log_prob``,
-``entropy`` and ``rsample`` (the reparameterised sample: Normal, MultivariateNormal, Uniform,
-Exponential) are built from npgrad ops, so
+What policy-gradient and variational scripts use: ``Categorical``, ``OneHotCategorical``,
+``Bernoulli``, ``Binomial``, ``Geometric``, ``Poisson``, ``Normal``, ``MultivariateNormal``,
+``LogNormal``, ``Laplace``, ``Cauchy``, ``StudentT``, ``Uniform``, ``Exponential``, ``Gamma``,
+``Beta``, ``Dirichlet``, ``Independent`` (batch dims read as event dims), ``MixtureSameFamily``
+(mixture density networks) and ``kl_divergence`` between two of a kind (Normal,
+MultivariateNormal, Categorical, Bernoulli, Uniform, Independent). ``log_prob``,
+``entropy`` and ``rsample`` (the reparameterised sample: Normal, MultivariateNormal, LogNormal,
+Laplace, Cauchy, Uniform, Exponential) are built from npgrad ops, so
 gradients flow into the parameters; ``sample`` draws from npgrad's global generator
 (``npgrad.manual_seed``) and carries no gradient.
 
@@ -31,14 +33,23 @@ from npgrad.tensor import Tensor, _array_of, tensor
 __all__ = [
     "Bernoulli",
     "Beta",
+    "Binomial",
     "Categorical",
+    "Cauchy",
     "Dirichlet",
     "Distribution",
     "Exponential",
     "Gamma",
+    "Geometric",
     "Independent",
+    "Laplace",
+    "LogNormal",
+    "MixtureSameFamily",
     "MultivariateNormal",
     "Normal",
+    "OneHotCategorical",
+    "Poisson",
+    "StudentT",
     "Uniform",
     "kl_divergence",
 ]
@@ -554,6 +565,344 @@ class Dirichlet(Distribution):
         total = alpha.sum(-1, keepdim=True)
         share = alpha / total
         return share * (1 - share) / (total + 1)
+
+
+def _probs_and_logits(name, probs, logits):
+    """(probs, logits) from exactly one of them, for the 0/1-trial distributions."""
+    if (probs is None) == (logits is None):
+        raise ValueError(f"{name}: give exactly one of probs and logits")
+    if probs is not None:
+        probs = _as_float_tensor(probs)
+        tiny = numpy.finfo(probs.dtype).eps
+        clipped = probs.clamp(tiny, 1 - tiny)
+        return probs, clipped.log() - (1 - clipped).log()
+    logits = _as_float_tensor(logits)
+    return logits.sigmoid(), logits
+
+
+def _broadcast(*tensors):
+    shape = numpy.broadcast_shapes(*(t.shape for t in tensors))
+    return [t.expand(*shape) for t in tensors]
+
+
+class Laplace(Distribution):
+    """Density exp(-|x - loc| / scale) / (2 scale)."""
+
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = _broadcast(_as_float_tensor(loc), _as_float_tensor(scale))
+        if (self.scale._data <= 0).any():
+            raise ValueError("Laplace: scale must be positive")
+        super().__init__(self.loc.shape)
+
+    def sample(self, sample_shape=()):
+        return self.rsample(sample_shape).detach()
+
+    def rsample(self, sample_shape=()):  # inverse CDF of u ~ U(-1/2, 1/2)
+        shape = _shape(sample_shape) + self.batch_shape
+        u = default_generator().uniform(-0.5, 0.5, shape).astype(self.loc.dtype)
+        return self.loc - self.scale * Tensor._wrap(numpy.sign(u) * numpy.log1p(-2 * numpy.abs(u)))
+
+    def log_prob(self, value):
+        return -(value - self.loc).abs() / self.scale - (2 * self.scale).log()
+
+    def cdf(self, value):
+        z = (value - self.loc) / self.scale
+        return 0.5 - 0.5 * z.sign() * (-z.abs()).expm1()
+
+    def entropy(self):
+        return 1 + (2 * self.scale).log()
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        return 2 * self.scale * self.scale
+
+
+class Cauchy(Distribution):
+    """Density 1 / (pi scale (1 + ((x - loc) / scale)^2)); no mean or variance."""
+
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = _broadcast(_as_float_tensor(loc), _as_float_tensor(scale))
+        if (self.scale._data <= 0).any():
+            raise ValueError("Cauchy: scale must be positive")
+        super().__init__(self.loc.shape)
+
+    def sample(self, sample_shape=()):
+        return self.rsample(sample_shape).detach()
+
+    def rsample(self, sample_shape=()):
+        shape = _shape(sample_shape) + self.batch_shape
+        noise = default_generator().standard_cauchy(shape).astype(self.loc.dtype)
+        return self.loc + self.scale * Tensor._wrap(noise)
+
+    def log_prob(self, value):
+        z = (value - self.loc) / self.scale
+        return -math.log(math.pi) - self.scale.log() - (z * z).log1p()
+
+    def cdf(self, value):
+        return ((value - self.loc) / self.scale).atan() / math.pi + 0.5
+
+    def entropy(self):
+        return math.log(4 * math.pi) + self.scale.log()
+
+    @property
+    def mean(self):
+        return self.loc * math.nan
+
+    @property
+    def variance(self):
+        return self.loc * 0 + math.inf
+
+
+class LogNormal(Distribution):
+    """exp(X) for X ~ Normal(loc, scale)."""
+
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.base_dist = Normal(loc, scale)
+        self.loc, self.scale = self.base_dist.loc, self.base_dist.scale
+        super().__init__(self.base_dist.batch_shape)
+
+    def sample(self, sample_shape=()):
+        return self.rsample(sample_shape).detach()
+
+    def rsample(self, sample_shape=()):
+        return self.base_dist.rsample(sample_shape).exp()
+
+    def log_prob(self, value):
+        value = _as_float_tensor(value)
+        return self.base_dist.log_prob(value.log()) - value.log()  # the Jacobian of log
+
+    def entropy(self):
+        return self.base_dist.entropy() + self.loc
+
+    @property
+    def mean(self):
+        return (self.loc + self.scale * self.scale / 2).exp()
+
+    @property
+    def variance(self):
+        square = self.scale * self.scale
+        return square.expm1() * (2 * self.loc + square).exp()
+
+
+class StudentT(Distribution):
+    """Student's t with ``df`` degrees of freedom, shifted by ``loc`` and scaled by ``scale``."""
+
+    def __init__(self, df, loc=0.0, scale=1.0, validate_args=None):
+        self.df, self.loc, self.scale = _broadcast(
+            _as_float_tensor(df), _as_float_tensor(loc), _as_float_tensor(scale)
+        )
+        super().__init__(self.df.shape)
+
+    def sample(self, sample_shape=()):
+        shape = _shape(sample_shape) + self.batch_shape
+        draws = default_generator().standard_t(numpy.broadcast_to(self.df._data, shape))
+        return (self.loc + self.scale * Tensor._wrap(draws.astype(self.loc.dtype))).detach()
+
+    def log_prob(self, value):
+        z = (value - self.loc) / self.scale
+        half = (self.df + 1) / 2
+        return (
+            half.lgamma() - (self.df / 2).lgamma() - 0.5 * (self.df * math.pi).log()
+            - self.scale.log() - half * (z * z / self.df).log1p()
+        )  # fmt: skip
+
+    def entropy(self):
+        half = (self.df + 1) / 2
+        log_beta = (self.df / 2).lgamma() + math.lgamma(0.5) - half.lgamma()
+        return (
+            self.scale.log() + half * (half.digamma() - (self.df / 2).digamma())
+            + 0.5 * self.df.log() + log_beta
+        )  # fmt: skip
+
+    @property
+    def mean(self):
+        return self.loc.masked_fill(self.df._data <= 1, math.nan)
+
+    @property
+    def variance(self):
+        variance = self.scale * self.scale * self.df / (self.df - 2)
+        variance = variance.masked_fill(self.df._data <= 2, math.inf)
+        return variance.masked_fill(self.df._data <= 1, math.nan)
+
+
+class Poisson(Distribution):
+    """Counts k >= 0 with probability rate^k e^-rate / k!."""
+
+    def __init__(self, rate, validate_args=None):
+        self.rate = _as_float_tensor(rate)
+        super().__init__(self.rate.shape)
+
+    def sample(self, sample_shape=()):
+        shape = _shape(sample_shape) + self.batch_shape
+        draws = default_generator().poisson(numpy.broadcast_to(self.rate._data, shape))
+        return Tensor._wrap(draws.astype(self.rate.dtype))
+
+    def log_prob(self, value):
+        value = _as_float_tensor(value)
+        return value * self.rate.log() - self.rate - (value + 1).lgamma()
+
+    @property
+    def mean(self):
+        return self.rate
+
+    @property
+    def variance(self):
+        return self.rate
+
+
+class Geometric(Distribution):
+    """The number of failures before the first success of trials with success ``probs``
+    (or ``logits``): P(k) = (1 - p)^k p, k >= 0."""
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        self.probs, self.logits = _probs_and_logits("Geometric", probs, logits)
+        super().__init__(self.probs.shape)
+
+    def sample(self, sample_shape=()):
+        shape = _shape(sample_shape) + self.batch_shape
+        p = numpy.broadcast_to(self.probs._data.astype(numpy.float64), shape)
+        draws = default_generator().geometric(p) - 1  # NumPy counts the trials
+        return Tensor._wrap(draws.astype(self.probs.dtype))
+
+    def log_prob(self, value):
+        value = _as_float_tensor(value)
+        # k log(1 - p) + log p, through logits: -k softplus(l) - softplus(-l)
+        return -value * F.softplus(self.logits) - F.softplus(-self.logits)
+
+    def entropy(self):
+        return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none") / (
+            self.probs
+        )
+
+    @property
+    def mean(self):
+        return 1 / self.probs - 1
+
+    @property
+    def variance(self):
+        return (1 / self.probs - 1) / self.probs
+
+
+class Binomial(Distribution):
+    """Successes among ``total_count`` trials of success ``probs`` (or ``logits``)."""
+
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
+        probs, logits = _probs_and_logits("Binomial", probs, logits)
+        self.total_count, self.probs, self.logits = _broadcast(
+            _as_float_tensor(total_count).to(probs.dtype), probs, logits
+        )
+        super().__init__(self.probs.shape)
+
+    def sample(self, sample_shape=()):
+        shape = _shape(sample_shape) + self.batch_shape
+        draws = default_generator().binomial(
+            numpy.broadcast_to(self.total_count._data.astype(numpy.int64), shape),
+            numpy.broadcast_to(self.probs._data.astype(numpy.float64), shape),
+        )
+        return Tensor._wrap(draws.astype(self.probs.dtype))
+
+    def log_prob(self, value):
+        value = _as_float_tensor(value)
+        n = self.total_count
+        log_choose = (n + 1).lgamma() - (value + 1).lgamma() - (n - value + 1).lgamma()
+        # k log p + (n - k) log(1 - p) = k logits - n softplus(logits)
+        return log_choose + value * self.logits - n * F.softplus(self.logits)
+
+    @property
+    def mean(self):
+        return self.total_count * self.probs
+
+    @property
+    def variance(self):
+        return self.total_count * self.probs * (1 - self.probs)
+
+
+class OneHotCategorical(Distribution):
+    """``Categorical`` with its samples and values one-hot over the last dim."""
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        self._categorical = Categorical(probs=probs, logits=logits)
+        self.probs, self.logits = self._categorical.probs, self._categorical.logits
+        super().__init__(self._categorical.batch_shape, (self._categorical.num_events,))
+
+    def sample(self, sample_shape=()):
+        index = self._categorical.sample(sample_shape)._data
+        return Tensor._wrap(numpy.eye(self.event_shape[0], dtype=self.probs.dtype)[index])
+
+    def log_prob(self, value):
+        return (_as_float_tensor(value) * self.logits).sum(-1)
+
+    def entropy(self):
+        return self._categorical.entropy()
+
+    @property
+    def mean(self):
+        return self.probs
+
+    @property
+    def variance(self):
+        return self.probs * (1 - self.probs)
+
+
+class MixtureSameFamily(Distribution):
+    """A mixture: ``mixture_distribution`` (a Categorical over the last batch dim of
+    ``component_distribution``) picks the component each sample comes from. log_prob is
+    logsumexp over components of log weight + component log_prob (mixture density networks)."""
+
+    def __init__(self, mixture_distribution, component_distribution, validate_args=None):
+        self.mixture_distribution = mixture_distribution
+        self.component_distribution = component_distribution
+        components = component_distribution.batch_shape
+        if not components or components[-1] != mixture_distribution.num_events:
+            raise ShapeError(
+                f"MixtureSameFamily: {mixture_distribution.num_events} mixture weights for "
+                f"components of batch shape {components} (the last dim counts the components)"
+            )
+        super().__init__(components[:-1], component_distribution.event_shape)
+
+    def _pad(self, value):  # x -> x[..., None, event]: against every component
+        return value.unsqueeze(-1 - len(self.event_shape))
+
+    def log_prob(self, value):
+        value = _as_float_tensor(value)
+        per_component = self.component_distribution.log_prob(self._pad(value))
+        return (per_component + self.mixture_distribution.logits).logsumexp(-1)
+
+    def sample(self, sample_shape=()):
+        shape = _shape(sample_shape)
+        chosen = self.mixture_distribution.sample(shape)._data  # sample + batch
+        draws = self.component_distribution.sample(shape)._data  # sample + batch + (K,) + event
+        axis = len(shape) + len(self.batch_shape)
+        index = chosen.reshape(chosen.shape + (1,) * (1 + len(self.event_shape)))
+        index = numpy.broadcast_to(index, draws.shape[:axis] + (1,) + draws.shape[axis + 1 :])
+        return Tensor._wrap(numpy.take_along_axis(draws, index, axis=axis).squeeze(axis))
+
+    @property
+    def mean(self):
+        weights = self.mixture_distribution.probs
+        weights = weights.reshape(*weights.shape, *(1,) * len(self.event_shape))
+        return (weights * self.component_distribution.mean).sum(-1 - len(self.event_shape))
+
+    @property
+    def variance(self):
+        weights = self.mixture_distribution.probs
+        weights = weights.reshape(*weights.shape, *(1,) * len(self.event_shape))
+        axis = -1 - len(self.event_shape)
+        mean = (weights * self.component_distribution.mean).sum(axis, keepdim=True)
+        spread = (
+            self.component_distribution.variance + (self.component_distribution.mean - mean) ** 2
+        )
+        return (weights * spread).sum(axis)  # the law of total variance
 
 
 def kl_divergence(p, q):
