@@ -154,16 +154,7 @@ class Bernoulli(Distribution):
     """0 or 1 with probability ``probs`` of 1 (or ``logits``: its log-odds)."""
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Bernoulli: give exactly one of probs and logits")
-        if probs is not None:
-            self.probs = _as_float_tensor(probs)
-            tiny = numpy.finfo(self.probs.dtype).eps
-            clipped = self.probs.clamp(tiny, 1 - tiny)
-            self.logits = clipped.log() - (1 - clipped).log()
-        else:
-            self.logits = _as_float_tensor(logits)
-            self.probs = self.logits.sigmoid()
+        self.probs, self.logits = _probs_and_logits("Bernoulli", probs, logits)
         super().__init__(self.probs.shape)
 
     def sample(self, sample_shape=()):
@@ -585,24 +576,33 @@ def _broadcast(*tensors):
     return [t.expand(*shape) for t in tensors]
 
 
-class Laplace(Distribution):
-    """Density exp(-|x - loc| / scale) / (2 scale)."""
+class _LocationScale(Distribution):
+    """loc + scale * Z for a standard variable Z that a subclass draws (``_standard``)."""
 
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = _broadcast(_as_float_tensor(loc), _as_float_tensor(scale))
         if (self.scale._data <= 0).any():
-            raise ValueError("Laplace: scale must be positive")
+            raise ValueError(f"{type(self).__name__}: scale must be positive")
         super().__init__(self.loc.shape)
 
     def sample(self, sample_shape=()):
         return self.rsample(sample_shape).detach()
 
-    def rsample(self, sample_shape=()):  # inverse CDF of u ~ U(-1/2, 1/2)
+    def rsample(self, sample_shape=()):
         shape = _shape(sample_shape) + self.batch_shape
-        u = default_generator().uniform(-0.5, 0.5, shape).astype(self.loc.dtype)
-        return self.loc - self.scale * Tensor._wrap(numpy.sign(u) * numpy.log1p(-2 * numpy.abs(u)))
+        noise = self._standard(default_generator(), shape).astype(self.loc.dtype)
+        return self.loc + self.scale * Tensor._wrap(noise)
+
+
+class Laplace(_LocationScale):
+    """Density exp(-|x - loc| / scale) / (2 scale)."""
+
+    @staticmethod
+    def _standard(rng, shape):  # the inverse CDF of u ~ U(-1/2, 1/2)
+        u = rng.uniform(-0.5, 0.5, shape)
+        return -numpy.sign(u) * numpy.log1p(-2 * numpy.abs(u))
 
     def log_prob(self, value):
         return -(value - self.loc).abs() / self.scale - (2 * self.scale).log()
@@ -623,24 +623,12 @@ class Laplace(Distribution):
         return 2 * self.scale * self.scale
 
 
-class Cauchy(Distribution):
+class Cauchy(_LocationScale):
     """Density 1 / (pi scale (1 + ((x - loc) / scale)^2)); no mean or variance."""
 
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = _broadcast(_as_float_tensor(loc), _as_float_tensor(scale))
-        if (self.scale._data <= 0).any():
-            raise ValueError("Cauchy: scale must be positive")
-        super().__init__(self.loc.shape)
-
-    def sample(self, sample_shape=()):
-        return self.rsample(sample_shape).detach()
-
-    def rsample(self, sample_shape=()):
-        shape = _shape(sample_shape) + self.batch_shape
-        noise = default_generator().standard_cauchy(shape).astype(self.loc.dtype)
-        return self.loc + self.scale * Tensor._wrap(noise)
+    @staticmethod
+    def _standard(rng, shape):
+        return rng.standard_cauchy(shape)
 
     def log_prob(self, value):
         z = (value - self.loc) / self.scale
