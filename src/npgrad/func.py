@@ -22,7 +22,7 @@ you can by hand), and ``jacfwd`` is computed in reverse mode. Nested transforms 
 from npgrad.autograd import enable_grad
 from npgrad.autograd import functional as _functional
 from npgrad.autograd import grad as _autograd_grad
-from npgrad.tensor import Tensor, stack, zeros
+from npgrad.tensor import Tensor, stack
 
 __all__ = [
     "functional_call",
@@ -118,14 +118,13 @@ def _prepared(args, argnums):
     leaves_of, nested = {}, False
     for number in nums:
         leaves, rebuild = _flatten(args[number])
-        fresh = []
         for leaf in leaves:
             if not isinstance(leaf, Tensor):
                 raise TypeError(
                     f"grad: argument {number} holds a {type(leaf).__name__}, not tensors"
                 )
             nested = nested or leaf.requires_grad
-            fresh.append(leaf if leaf.requires_grad else leaf.detach().requires_grad_(True))
+        fresh = _functional._fresh(leaves, create_graph=True)
         args[number] = rebuild(fresh)
         leaves_of[number] = (fresh, rebuild)
     return args, nums, leaves_of, nested
@@ -146,10 +145,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
                 raise RuntimeError(f"grad: func must return a one-element tensor, got {shape}")
             leaves = [leaf for number in nums for leaf in leaves_of[number][0]]
             gradients = _autograd_grad(value, leaves, allow_unused=True, create_graph=nested)
-        gradients = [
-            zeros(*leaf.shape, dtype=leaf.dtype) if g is None else g
-            for g, leaf in zip(gradients, leaves, strict=True)
-        ]
+        gradients = _functional._zeros_for_none(gradients, leaves)
         structured, start = [], 0
         for number in nums:
             fresh, rebuild = leaves_of[number]
@@ -271,7 +267,7 @@ def hessian(func, argnums=0):
 def vjp(func, *primals, has_aux=False):
     """``(func(*primals), vjp_fn)``: ``vjp_fn(cotangent)`` gives each primal's v^T J."""
     with enable_grad():
-        fresh = [p if p.requires_grad else p.detach().requires_grad_(True) for p in primals]
+        fresh = _functional._fresh(primals, create_graph=True)
         result = func(*fresh)
         output, aux = result if has_aux else (result, None)
 
@@ -280,10 +276,7 @@ def vjp(func, *primals, has_aux=False):
             gradients = _autograd_grad(
                 output, fresh, grad_outputs=cotangent, allow_unused=True, retain_graph=True
             )
-        return tuple(
-            zeros(*p.shape, dtype=p.dtype) if g is None else g
-            for g, p in zip(gradients, fresh, strict=True)
-        )
+        return _functional._zeros_for_none(gradients, fresh)
 
     return (output.detach(), vjp_fn, aux) if has_aux else (output.detach(), vjp_fn)
 
@@ -292,5 +285,4 @@ def jvp(func, primals, tangents, *, has_aux=False):
     """``(func(*primals), J v)`` for tangents v (one per primal)."""
     if has_aux:
         raise NotImplementedError("jvp: has_aux is not supported in npgrad")
-    output, product = _functional.jvp(func, tuple(primals), tuple(tangents))
-    return output, product
+    return _functional.jvp(func, tuple(primals), tuple(tangents))

@@ -144,8 +144,8 @@ def lu_factor(A, *, pivot=True):  # noqa: N803 - PyTorch's name
     if not pivot:
         raise NotImplementedError("lu_factor: pivot=False is not supported (nor on PyTorch's CPU)")
     _square(A, "lu_factor")
-    _, pivots, _ = ops.lu_factor(_array_of(A))
-    return LUFactorResult(ops.LUFactor.apply(A), Tensor._wrap(pivots))
+    factored = ops.lu_factor(_array_of(A))
+    return LUFactorResult(ops.LUFactor.apply(A, factored=factored), Tensor._wrap(factored[1]))
 
 
 def lu_unpack(LU, pivots, unpack_data=True, unpack_pivots=True):  # noqa: N803

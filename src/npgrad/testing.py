@@ -3,6 +3,7 @@ tuples and dicts of them) with dtype-dependent tolerances and says where they di
 
 import numpy
 
+from npgrad.nn.modules.module import _detached
 from npgrad.tensor import Tensor
 
 # PyTorch's defaults per dtype: (rtol, atol)
@@ -14,11 +15,8 @@ _TOLERANCES = {
 
 
 def _array(value):
-    if isinstance(value, Tensor):
-        return value._data
-    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a PyTorch tensor
-        return value.detach().numpy()
-    return numpy.asarray(value)
+    """A tensor (npgrad's or PyTorch's), an array or a number, as a NumPy array."""
+    return numpy.asarray(_detached(value))
 
 
 def assert_close(

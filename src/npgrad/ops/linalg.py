@@ -370,8 +370,8 @@ class LUFactor(Function):
     """LU = L + U - I with P^T A = L U (L unit lower triangular, U upper)"""
 
     @staticmethod
-    def forward(ctx, a):
-        lu, _, perm = lu_factor(a)
+    def forward(ctx, a, factored=None):
+        lu, _, perm = factored if factored is not None else lu_factor(a)  # (linalg: done once)
         ctx.save_for_backward(lu, perm)
         return lu
 

@@ -133,9 +133,13 @@ def _logsumexp3(a, b, c):
 
 
 def _shifted(values, by):
-    """values[..., s - by] along the last axis, -inf where s < by."""
+    """values[..., s - by] along the last axis (s + |by| for a negative ``by``), -inf where
+    that falls outside."""
     out = xp.full_like(values, -xp.inf)
-    out[..., by:] = values[..., :-by]
+    if by > 0:
+        out[..., by:] = values[..., :-by]
+    else:
+        out[..., :by] = values[..., -by:]
     return out
 
 
@@ -174,8 +178,8 @@ def _ctc_lattice(log_probs, targets, input_lengths, target_lengths, blank):
     for t in range(steps - 1, -1, -1):
         ending = input_lengths - 1 == t
         following = beta[t + 1] if t + 1 < steps else neg_inf
-        two_ahead = xp.where(skip_ahead, _shifted_back(following, 2), -xp.inf)
-        step = emit[t] + _logsumexp3(following, _shifted_back(following, 1), two_ahead)
+        two_ahead = xp.where(skip_ahead, _shifted(following, -2), -xp.inf)
+        step = emit[t] + _logsumexp3(following, _shifted(following, -1), two_ahead)
         if ending.any():
             end[:] = -xp.inf
             end[rows, last] = emit[t, rows, last]
@@ -189,13 +193,6 @@ def _ctc_lattice(log_probs, targets, input_lengths, target_lengths, blank):
     before_last = xp.where(target_lengths > 0, final[rows, xp.maximum(last - 1, 0)], -xp.inf)
     likelihood = _logsumexp3(final[rows, last], before_last, neg_inf[:, 0])
     return alpha, beta, labels, likelihood
-
-
-def _shifted_back(values, by):
-    """values[..., s + by] along the last axis, -inf where s + by is past the end."""
-    out = xp.full_like(values, -xp.inf)
-    out[..., :-by] = values[..., by:]
-    return out
 
 
 class CTC(Function):

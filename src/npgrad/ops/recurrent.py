@@ -266,7 +266,8 @@ class LSTM(Function):
         dc, tanh_c = (xp.empty((hidden, batch), dtype=dtype) for _ in range(2))
         dh = xp.empty((out_size, batch), dtype=dtype)
         dh_next = xp.zeros((out_size, batch), dtype=dtype)
-        if w_hr is not None:  # h = W_hr m: m's gradient W_hr^T dh, W_hr's dh m^T
+        dm = dh  # the gradient of o * tanh(c): h's own, unless h = W_hr m is projected
+        if w_hr is not None:  # then m's gradient is W_hr^T dh, W_hr's dh m^T
             dm = xp.empty((hidden, batch), dtype=dtype)
             grad_w_hr, scratch_hr = xp.zeros(w_hr.shape, dtype=dtype), xp.empty_like(w_hr)
         c0_t = xp.ascontiguousarray(c0.T)
@@ -275,9 +276,7 @@ class LSTM(Function):
             o, i, f, g = a.reshape(4, hidden, batch)
             xp.tanh(cs[t], out=tanh_c)
             xp.add(grad_h[t], dh_next, out=dh)
-            if w_hr is None:
-                dm = dh
-            else:
+            if w_hr is not None:
                 xp.matmul(w_hr.T, dh, out=dm)
                 grad_w_hr += xp.matmul(dh, ms[t].T, out=scratch_hr)
             xp.multiply(tanh_c, tanh_c, out=dc)  # dm/dc = o (1 - tanh^2 c)

@@ -25,6 +25,7 @@ from datetime import datetime
 import numpy
 
 from npgrad.errors import SerializationError
+from npgrad.nn.modules.module import _detached
 
 # ----------------------------------------------------------------------- protocol buffers
 
@@ -241,18 +242,15 @@ def _hparams_summaries(hparams, metrics, domains):
 
 
 def _number(value, what):
-    if hasattr(value, "detach"):  # a Tensor (npgrad's or PyTorch's)
-        value = value.detach()
-    array = numpy.asarray(value.numpy() if hasattr(value, "numpy") else value)
+    array = _array(value)
     if array.size != 1:
         raise ValueError(f"{what}: expected one number, got an array of shape {array.shape}")
     return float(array.reshape(()))
 
 
 def _array(values):
-    if hasattr(values, "detach"):
-        values = values.detach()
-    return numpy.asarray(values.numpy() if hasattr(values, "numpy") else values)
+    """A tensor (npgrad's or PyTorch's), an array or a number, as a NumPy array."""
+    return numpy.asarray(_detached(values))
 
 
 def _tensorflow_bucket_limits():
