@@ -1,3 +1,4 @@
-"""File formats: ``save``/``load`` of state dicts and checkpoints (safe ``.npz`` with a header)."""
+"""File formats: ``save``/``load`` of state dicts and checkpoints (safe ``.npz`` with a header),
+PyTorch's checkpoints (``torch_format``) and safetensors files (``safetensors``)."""
 
 from npgrad.io.serialization import load, save

@@ -80,13 +80,19 @@ def _digest(array):
     return hashlib.sha256(array.tobytes()).hexdigest()
 
 
-def save(obj, path):
+FORMATS = ("npgrad", "torch", "safetensors")
+
+
+def save(obj, path, format="npgrad"):
     """Save a state dict (or a nested dict/list of tensors, arrays, numbers, strings) to ``path``.
 
     Args:
         obj: e.g. ``model.state_dict()``, ``optimizer.state_dict()``, or a dict of several.
         path: the file to write (``.npz`` is conventional); replaced atomically if it exists.
             A file object (``io.BytesIO``, an open binary file) is written to as it is.
+        format: ``"npgrad"`` (an ``.npz`` archive with checksums, the default), ``"torch"``
+            (PyTorch's zip checkpoint, which ``torch.load`` reads without npgrad) or
+            ``"safetensors"`` (a flat dict of tensors, for Hugging Face's tools).
 
     >>> import npgrad, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "layer.npz")
@@ -94,6 +100,27 @@ def save(obj, path):
     >>> sorted(npgrad.load(path))
     ['bias', 'weight']
     """
+    if format not in FORMATS:
+        raise ValueError(f"save: unknown format {format!r}; expected one of {FORMATS}")
+    if format == "torch":
+        from npgrad.io.torch_format import save_torch
+
+        write = lambda f: save_torch(obj, f)  # noqa: E731
+    elif format == "safetensors":
+        from npgrad.io import safetensors
+
+        data = safetensors.save(dict(obj))
+        write = lambda f: f.write(data)  # noqa: E731
+    else:
+        write = _npz_writer(obj)
+    if hasattr(path, "write"):  # a file object (io.BytesIO, an open file): written as is
+        write(path)
+    else:
+        write_atomically(path, write)
+
+
+def _npz_writer(obj):
+    """A function writing ``obj`` as an npgrad archive to a binary file (checked beforehand)."""
     arrays = {}
     structure = _encode(obj, arrays)
     header = {
@@ -110,9 +137,12 @@ def save(obj, path):
         if array.dtype.hasobject:
             raise TypeError("save: object arrays cannot be stored safely")
     encoded = numpy.frombuffer(json.dumps(header).encode("utf-8"), dtype=numpy.uint8)
-    if hasattr(path, "write"):  # a file object (io.BytesIO, an open file): written as is
-        numpy.savez(path, **{_HEADER: encoded}, **arrays)
-        return
+    return lambda f: numpy.savez(f, **{_HEADER: encoded}, **arrays)
+
+
+def write_atomically(path, write):
+    """Call ``write(f)`` on a temporary file beside ``path``, then rename it to ``path``: a crash
+    or an error midway leaves any earlier file under that name as it was."""
     import tempfile
 
     path = os.fspath(path)
@@ -120,7 +150,7 @@ def save(obj, path):
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".npgrad-", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as f:
-            numpy.savez(f, **{_HEADER: encoded}, **arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temporary, path)
@@ -133,8 +163,12 @@ def save(obj, path):
 def load(path, map_location=None, weights_only=True):
     """Load what :func:`save` wrote, after checking format, version, shapes, dtypes and checksums.
 
-    ``map_location`` and ``weights_only`` are accepted for PyTorch compatibility (npgrad files
-    never contain code, so loading is always as safe as ``weights_only=True``).
+    Also reads PyTorch's checkpoints (``torch.save``'s zip files and its older "legacy" ones:
+    state dicts, optimizer states, nested containers of tensors) and safetensors files, whatever
+    their names: the format is told from the content. Their tensors become npgrad Tensors
+    (bfloat16 as float32; parameters as ``nn.Parameter``). ``map_location`` and
+    ``weights_only`` are accepted for PyTorch compatibility: nothing is ever unpickled beyond
+    tensors and plain containers, as with ``weights_only=True``, so a file cannot run code.
 
     Raises:
         FileNotFoundError: no file at ``path``.
@@ -149,9 +183,18 @@ def load(path, map_location=None, weights_only=True):
         path = os.fspath(path)
         with open(path, "rb") as f:
             raw = f.read()
+    from npgrad.io import safetensors, torch_format
+
+    if torch_format.is_torch_zip(raw) or torch_format.is_torch_legacy(raw):
+        return torch_format.load_torch(raw, path)
+    if safetensors.is_safetensors(raw):
+        return safetensors.load(raw, path)
     if not raw.startswith(b"PK"):
         empty = " (the file is empty)" if not raw else ""
-        raise SerializationError(f"load: {path} is not an npgrad file: not an .npz archive{empty}")
+        raise SerializationError(
+            f"load: {path} is not an npgrad file: not an .npz archive{empty}, nor a PyTorch "
+            "checkpoint or a safetensors file"
+        )
     try:
         archive = numpy.load(io.BytesIO(raw), allow_pickle=False)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
