@@ -32,3 +32,9 @@ def test_spirals_reach_98_percent_training_accuracy():
 def test_a_transformer_learns_to_sort():
     # the example trains 600 steps (100 % of test sequences); 200 steps already sort most
     assert load("sort_transformer").train(steps=200, verbose=False) > 0.9
+
+
+def test_transferred_features_beat_training_from_scratch():
+    results = load("transfer_learning").run(verbose=False)
+    assert results["transferred"] > results["scratch"] + 0.08, results
+    assert results["transferred"] > 0.5, results

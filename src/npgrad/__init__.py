@@ -414,7 +414,17 @@ def compile(model=None, **options):  # noqa: A001 - PyTorch's name
 
 
 # Imported on first use: `import npgrad` stays short (the subpackages most scripts need are above)
-_LAZY_MODULES = ("diagnostics", "distributions", "func", "io", "linalg", "testing", "train")
+_LAZY_MODULES = (
+    "diagnostics",
+    "distributions",
+    "func",
+    "hub",
+    "io",
+    "linalg",
+    "testing",
+    "train",
+    "vision",
+)
 _LAZY_NAMES = {
     "load": "io",
     "save": "io",
