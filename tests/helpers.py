@@ -143,3 +143,15 @@ def check_layer(ours, theirs, input_shape, vals=None, integer_input=None, atol=1
         np.testing.assert_allclose(
             dict(ours.named_buffers())[name].numpy(), buffer.numpy(), atol=atol, err_msg=name
         )
+
+
+def classification_losses(model, optimizer, x, y, steps):
+    """The cross-entropy loss at each of ``steps`` full-batch training steps of ``model``."""
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = npgrad.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses

@@ -3,10 +3,10 @@ channel."""
 
 import numpy as np
 import pytest
+from helpers import needs_torch, torch
 
 import npgrad
 from npgrad.data import transforms
-from tests.helpers import needs_torch, torch
 
 
 def _images(n=4, c=3, h=6, w=8, seed=0):

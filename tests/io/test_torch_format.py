@@ -9,11 +9,11 @@ import zipfile
 
 import numpy as np
 import pytest
+from helpers import needs_torch, torch
 
 import npgrad
 from npgrad import nn
 from npgrad.errors import SerializationError
-from tests.helpers import needs_torch, torch
 
 
 def _assert_same(loaded, expected):

@@ -2,7 +2,15 @@
 
 import numpy as np
 import pytest
-from helpers import assert_param_grads_match, check_grad, check_layer, check_op, needs_torch, torch
+from helpers import (
+    assert_param_grads_match,
+    check_grad,
+    check_layer,
+    check_op,
+    classification_losses,
+    needs_torch,
+    torch,
+)
 
 import npgrad
 from npgrad import nn
@@ -546,13 +554,7 @@ def test_lazy_model_trains_after_a_dry_run():
     x, y = npgrad.randn(8, 1, 6, 6), npgrad.tensor([0, 1] * 4)
     model(x)  # the dry run creates the weights
     optimizer = npgrad.optim.Adam(model.parameters(), lr=0.05)
-    losses = []
-    for _ in range(30):
-        optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+    losses = classification_losses(model, optimizer, x, y, steps=30)
     assert losses[-1] < 0.5 * losses[0]
     assert [type(m).__name__ for m in model][:2] == ["Conv2d", "BatchNorm2d"]
 

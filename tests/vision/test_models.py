@@ -5,12 +5,12 @@ import hashlib
 
 import numpy as np
 import pytest
+from helpers import classification_losses, needs_torch, torch
 
 import npgrad
 from npgrad import nn
 from npgrad.errors import DownloadError
 from npgrad.vision import models
-from tests.helpers import needs_torch, torch
 
 
 @pytest.mark.parametrize(
@@ -165,13 +165,7 @@ def test_transfer_learning_trains_only_the_new_head():
     backbone = {k: v.clone() for k, v in model.state_dict().items() if not k.startswith("fc")}
     optimizer = npgrad.optim.Adam(model.fc.parameters(), lr=0.03)
     x, y = npgrad.randn(6, 3, 32, 32), npgrad.tensor([0, 1, 2, 0, 1, 2])
-    losses = []
-    for _ in range(20):
-        optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+    losses = classification_losses(model, optimizer, x, y, steps=20)
     assert losses[-1] < 0.5 * losses[0]
     assert model.conv1.weight.grad is None
     for key, value in backbone.items():
