@@ -109,7 +109,7 @@ def save(obj, path, format="npgrad"):
     elif format == "safetensors":
         from npgrad.io import safetensors
 
-        data = safetensors.save(dict(obj))
+        data = safetensors.save(obj)
         write = lambda f: f.write(data)  # noqa: E731
     else:
         write = _npz_writer(obj)

@@ -33,6 +33,20 @@ class Weights:
         self.name, self.url = name, url
         self.meta = {"num_classes": num_classes, "acc@1": accuracy, "dataset": "ImageNet-1K"}
 
+    def transforms(self):
+        """The evaluation preprocessing the weights expect, on (N, 3, H, W) float images in
+        [0, 1] (``ToTensor`` makes them from 8-bit (N, H, W, 3) arrays): the shorter side
+        resized to 256, the central 224x224, normalised with ``IMAGENET_MEAN`` / ``STD``."""
+        from npgrad.data import transforms
+
+        return transforms.Compose(
+            [
+                transforms.Resize(256),
+                transforms.CenterCrop(224),
+                transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+            ]
+        )
+
     def get_state_dict(self, progress=True, check_hash=True):
         from npgrad.hub import load_state_dict_from_url
 
