@@ -242,3 +242,23 @@ def test_a_whole_pickled_model_is_refused_with_the_way_out(tmp_path):
     )
     with pytest.raises(SerializationError, match="cannot read"):
         npgrad.load(path)
+
+
+@needs_torch
+def test_newer_dtypes_and_dtype_objects(tmp_path):
+    path = tmp_path / "misc.pt"
+    checkpoint = {
+        "u16": torch.tensor([1, 65535], dtype=torch.uint16),  # saved as an untyped storage
+        "u32": torch.tensor([7], dtype=torch.uint32),
+        "dtype": torch.float16,
+        "size": torch.Size([2, 3]),
+        "channels_last": torch.arange(24.0)
+        .reshape(1, 2, 3, 4)
+        .to(memory_format=torch.channels_last),
+    }
+    torch.save(checkpoint, path)
+    loaded = npgrad.load(path)
+    assert loaded["u16"].dtype == np.uint16 and loaded["u16"].tolist() == [1, 65535]
+    assert loaded["u32"].dtype == np.uint32 and loaded["u32"].tolist() == [7]
+    assert loaded["dtype"] == npgrad.float16 and loaded["size"] == (2, 3)
+    assert np.array_equal(loaded["channels_last"].numpy(), checkpoint["channels_last"].numpy())

@@ -57,6 +57,9 @@ _DTYPES = {
     "short": "int16",
     "int8": "int8",
     "uint8": "uint8",
+    "uint16": "uint16",
+    "uint32": "uint32",
+    "uint64": "uint64",
     "bool": "bool",
 }
 # the other way, for writing: NumPy dtype -> storage class name
@@ -196,10 +199,10 @@ class _Unpickler(pickle.Unpickler):
             return lambda *args: None  # a first pass, before the data: no tensor is built
         if (module, name) in _SAFE_GLOBALS:
             return _SAFE_GLOBALS[(module, name)]
-        if module == "torch" and name in _STORAGE_DTYPES:
+        if module in ("torch", "torch.storage") and name in _STORAGE_DTYPES:
             return _Marker(name, _STORAGE_DTYPES[name])
-        if module == "torch" and name in _DTYPES:
-            return _DTYPES[name]
+        if module == "torch" and name in _DTYPES:  # a dtype: NumPy's (bfloat16 by its name)
+            return _DTYPES[name] if name == "bfloat16" else numpy.dtype(_DTYPES[name])
         if module == "torch._utils" or (module == "torch" and name.endswith("Storage")):
             raise SerializationError(
                 f"load: {self.path} holds tensors npgrad cannot read ({module}.{name}): npgrad "
