@@ -138,6 +138,7 @@ def test_pretrained_weights_are_downloaded_checked_cached_and_loaded(tmp_path, m
     assert (tmp_path / "hub" / "checkpoints" / published.name).exists()
     published.unlink()  # from the cache now, no download
     assert models.resnet18(weights="DEFAULT").fc.weight.equal(source.fc.weight)
+    assert npgrad.vision.transforms is npgrad.data.transforms  # torchvision's two modules
     preprocess = weights.transforms()
     images = np.random.default_rng(0).uniform(0, 1, (1, 3, 300, 260)).astype(np.float32)
     assert preprocess(images).shape == (1, 3, 224, 224)

@@ -1,6 +1,8 @@
-"""Vision models with torchvision's names and parameter layout (``npgrad.vision.models``), so
-that torchvision's pretrained weights load into them: the start of transfer learning."""
+"""Vision, as torchvision: ``models`` (torchvision's names and parameter layout, so that its
+pretrained weights load: the start of transfer learning) and ``transforms`` (the same module
+as ``npgrad.data.transforms``: ``ToTensor``, ``Normalize``, ``Resize``, ``CenterCrop``, ...)."""
 
+from npgrad.data import transforms
 from npgrad.vision import models
 
-__all__ = ["models"]
+__all__ = ["models", "transforms"]
