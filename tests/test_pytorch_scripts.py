@@ -8,8 +8,9 @@ masked_fill(-inf), AdamW, clip_grad_norm_, topk and multinomial sampling all go 
 unchanged; so does a language model in the style of the nn.Transformer tutorial
 (nn.TransformerEncoder, a positional-encoding buffer, SGD + StepLR), a text classifier on
 packed variable-length sequences, a convolutional autoencoder, the DCGAN tutorial's loop, a
-WGAN-GP loop (a gradient penalty through autograd.grad(create_graph=True)) and a CTC sequence
-recognizer (nn.CTCLoss, gradient checkpointing, TensorBoard logging).
+WGAN-GP loop (a gradient penalty through autograd.grad(create_graph=True)), a CTC sequence
+recognizer (nn.CTCLoss, gradient checkpointing, TensorBoard logging) and the transfer-learning
+tutorial's ResNet-18 fine-tuning (torchvision's models and transforms, StepLR, set_grad_enabled).
 The same files run on PyTorch with the imports switched back.
 """
 
@@ -138,3 +139,22 @@ def test_ctc_recognizer(tmp_path, capsys):
     assert len(curves["loss/train"]) == 200 and len(curves["accuracy/sequence"]) == 4
     assert curves["loss/train"][-1][1] < 0.2 * curves["loss/train"][0][1]
     assert "iteration 200: CTC loss" in capsys.readouterr().out
+
+
+def test_resnet_transfer_learning_tutorial(tmp_path, monkeypatch, capsys):
+    """The transfer-learning tutorial's loop: a ResNet-18 fine-tuned whole and as a frozen
+    feature extractor, from "pretrained" weights that here are random ones in the hub cache
+    under torchvision's file name (no network)."""
+    import npgrad
+    from npgrad.vision import models
+
+    monkeypatch.setenv("NPGRAD_HOME", str(tmp_path))
+    cached = tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
+    cached.parent.mkdir(parents=True)
+    npgrad.manual_seed(1)
+    npgrad.save(models.resnet18().state_dict(), cached, format="torch")
+    module = runpy.run_path(str(SCRIPTS / "finetune_resnet.py"))
+    finetuned, fixed = module["main"](num_epochs=3)
+    assert finetuned > 0.9 and fixed > 0.75, (finetuned, fixed)
+    out = capsys.readouterr().out
+    assert "Epoch 2/2" in out and "val Loss:" in out and "Best val Acc:" in out
