@@ -77,15 +77,28 @@ def test_random_crop_and_flip_draw_per_sample_and_repeat_with_the_seed():
 
 
 @needs_torch
-def test_resize_is_bilinear_without_antialias():
+@pytest.mark.parametrize("antialias", [True, False])
+@pytest.mark.parametrize("size", [(6, 10), (12, 16), (20, 30), (5, 40)])
+def test_resize_as_torchvision(antialias, size):
     images = _images(h=12, w=16)
-    out = transforms.Resize((6, 10))(images)
+    out = transforms.Resize(size, antialias=antialias)(images)
     expected = torch.nn.functional.interpolate(
-        torch.from_numpy(images), size=(6, 10), mode="bilinear", align_corners=False
+        torch.from_numpy(images),
+        size=size,
+        mode="bilinear",
+        align_corners=False,
+        antialias=antialias,
     )
-    np.testing.assert_allclose(out, expected.numpy(), rtol=1e-5, atol=1e-6)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, expected.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_resize_keeps_the_aspect_ratio_given_one_side():
+    images = _images(h=12, w=16)
     assert transforms.Resize(6)(images).shape == (4, 3, 6, 8)  # the shorter side to 6
     assert transforms.Resize(6)(images.transpose(0, 1, 3, 2)).shape == (4, 3, 8, 6)
+    flat = np.full((1, 1, 9, 9), 0.25, np.float32)  # averaging keeps a constant image
+    np.testing.assert_allclose(transforms.Resize(4)(flat), 0.25, rtol=1e-6)
 
 
 def test_a_pipeline_for_a_pretrained_network():

@@ -198,13 +198,29 @@ class RandomHorizontalFlip:
         return _wrap_like(out, x)
 
 
+def _antialiased_weights(size_in, size_out):
+    """(size_out, size_in) bilinear resampling weights with the triangle filter widened by the
+    downscaling factor (PIL's and PyTorch's ``antialias=True``): each output pixel averages
+    every input pixel it covers, instead of sampling two and aliasing."""
+    scale = size_in / size_out
+    support, stretch = max(scale, 1.0), 1.0 / max(scale, 1.0)
+    centers = scale * (numpy.arange(size_out) + 0.5)
+    first = numpy.maximum((centers - support + 0.5).astype(int), 0)
+    stop = numpy.minimum((centers + support + 0.5).astype(int), size_in)
+    inputs = numpy.arange(size_in)
+    weights = numpy.maximum(0.0, 1.0 - numpy.abs((inputs - centers[:, None] + 0.5) * stretch))
+    weights *= (inputs >= first[:, None]) & (inputs < stop[:, None])
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
 class Resize:
     """Images resized to ``size`` (height, width), or with the shorter side to ``size`` (an int)
-    keeping the aspect ratio, by bilinear interpolation: torchvision's ``Resize`` on tensors
-    with ``antialias=False`` (downscaling by large factors then aliases; resize in steps)."""
+    keeping the aspect ratio, bilinearly, as torchvision's ``Resize``: with ``antialias`` (the
+    default, as torchvision's) a downscaled pixel averages all the pixels it covers, as PIL
+    does; without, it interpolates between the nearest two (``interpolate``'s bilinear)."""
 
-    def __init__(self, size, antialias=None):
-        self.size = size
+    def __init__(self, size, antialias=True):
+        self.size, self.antialias = size, antialias is not False
 
     def __call__(self, x):
         from npgrad.nn.functional import interpolate
@@ -218,6 +234,10 @@ class Resize:
         else:
             size = _pair(self.size, "Resize")
         batch = numpy.asarray(data, dtype=numpy.float32 if data.dtype.kind != "f" else data.dtype)
+        if self.antialias:  # rows, then columns: two matrix products
+            rows = _antialiased_weights(height, size[0]).astype(batch.dtype)
+            columns = _antialiased_weights(width, size[1]).astype(batch.dtype)
+            return _wrap_like(rows @ batch @ columns.T, x)
         resized = interpolate(Tensor._wrap(batch), size=size, mode="bilinear", align_corners=False)
         return _wrap_like(resized.numpy(), x)
 
