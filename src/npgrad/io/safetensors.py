@@ -19,6 +19,7 @@ import os
 import numpy
 
 from npgrad.errors import SerializationError
+from npgrad.io.serialization import bfloat16_to_float32, write_atomically
 from npgrad.tensor import Tensor
 
 # the format's dtype names; BF16 (no NumPy dtype) is read as float32
@@ -139,9 +140,11 @@ def _read(data, path):
                 f"{len(body)} bytes of data (truncated or corrupt file)"
             )
         array = numpy.frombuffer(body[begin:end], dtype=dtype).reshape(shape)
-        if code == "BF16":  # bfloat16's bits are a float32's upper half
-            array = (array.astype(numpy.uint32) << 16).view(numpy.float32)
-        tensors[name] = Tensor._wrap(array.astype(array.dtype.newbyteorder("="), copy=True))
+        if code == "BF16":
+            array = bfloat16_to_float32(array)  # (a new array)
+        else:  # a copy of its own, writable, in native byte order
+            array = array.astype(array.dtype.newbyteorder("="), copy=True)
+        tensors[name] = Tensor._wrap(array)
         spans.append((begin, end, name))
     covered = 0
     for begin, end, name in sorted(spans):
@@ -160,8 +163,6 @@ def _read(data, path):
 
 def save_file(tensors, filename, metadata=None):
     """Write ``tensors`` to ``filename`` as safetensors, atomically (see ``npgrad.save``)."""
-    from npgrad.io.serialization import write_atomically
-
     data = save(tensors, metadata)
     write_atomically(filename, lambda f: f.write(data))
 

@@ -74,6 +74,12 @@ def _decode(node, arrays):
     return node
 
 
+def bfloat16_to_float32(bits):
+    """bfloat16 values (NumPy has no such dtype), given as their uint16 bit patterns, as the
+    float32 values they are exactly: a bfloat16 is a float32's upper half."""
+    return (bits.astype(numpy.uint32) << 16).view(numpy.float32)
+
+
 def _digest(array):
     import hashlib  # here rather than at `import npgrad`, which stays fast
 

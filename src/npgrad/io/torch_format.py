@@ -25,6 +25,7 @@ import zipfile
 import numpy
 
 from npgrad.errors import SerializationError
+from npgrad.io.serialization import bfloat16_to_float32
 from npgrad.tensor import Tensor
 
 # torch's storage classes and dtypes, by their names in a pickle, as NumPy dtypes
@@ -93,30 +94,29 @@ def is_torch_legacy(raw):
         return False
 
 
-class _Storage:
-    """A storage read from the file: a flat NumPy array (its dtype as the file says)."""
-
-    def __init__(self, array):
-        self.array = array
+def _stored_dtype(dtype_name):
+    """The NumPy dtype a storage's bytes are read as (bfloat16: its uint16 bit patterns)."""
+    return numpy.dtype("uint16" if dtype_name == "bfloat16" else dtype_name)
 
 
-def _as_numpy(storage_array, dtype_name):
-    """A storage's bytes as NumPy values. bfloat16 (which NumPy lacks) becomes float32, exactly:
-    its bits are a float32's upper half."""
+def _as_numpy(storage, dtype_name):
+    """A storage's values (a flat array as read) as ``dtype_name``'s: a view, or for bfloat16
+    (which NumPy lacks) their exact float32 values."""
     if dtype_name == "bfloat16":
-        halves = storage_array.view(numpy.uint16)
-        return (halves.astype(numpy.uint32) << 16).view(numpy.float32)
-    return storage_array.view(numpy.dtype(dtype_name))
+        return bfloat16_to_float32(storage.view(numpy.uint16))
+    return storage.view(numpy.dtype(dtype_name))
 
 
 def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, *_, dtype=None):
-    """A tensor from ``size`` values of ``storage`` at ``offset`` spaced by ``stride``."""
-    values = storage.array if dtype is None else _as_numpy(storage.array, dtype)
+    """A tensor from ``size`` values of ``storage`` (a flat array) at ``offset`` spaced by
+    ``stride``; ``dtype`` reinterprets an untyped storage's bytes."""
+    values = storage if dtype is None else _as_numpy(storage, dtype)
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
     if len(size) != len(stride) or any(s < 0 for s in (*size, *stride)) or offset < 0:
         raise SerializationError(f"a tensor's size {size} and stride {stride} do not fit")
-    last = offset + sum((n - 1) * s for n, s in zip(size, stride, strict=True)) if all(size) else 0
-    if last >= max(len(values), 1) and all(size):
+    if all(size) and offset + sum((n - 1) * s for n, s in zip(size, stride, strict=True)) >= len(
+        values
+    ):
         raise SerializationError(
             f"a tensor of size {size}, stride {stride} at offset {offset} reads past its "
             f"storage of {len(values)} elements (truncated or corrupt file)"
@@ -240,19 +240,17 @@ def _load_zip(raw, path):
         order = "little"
         if prefix + "byteorder" in names:
             order = archive.read(prefix + "byteorder").decode("ascii").strip()
-        cache = {}
+        storages = {}  # key -> values: tensors sharing a storage read it once
 
         def read_storage(key, dtype_name, *_):
-            if key not in cache:
+            if key not in storages:
                 data = archive.read(f"{prefix}data/{key}")
-                dtype = numpy.dtype("uint16" if dtype_name == "bfloat16" else dtype_name)
-                if order == "big":
-                    dtype = dtype.newbyteorder(">")
+                dtype = _stored_dtype(dtype_name).newbyteorder(">" if order == "big" else "<")
                 usable = len(data) - len(data) % dtype.itemsize
                 array = numpy.frombuffer(data[:usable], dtype=dtype)
-                cache[key] = _Storage(array.astype(array.dtype.newbyteorder("="), copy=False))
-            storage = cache[key]
-            return _Storage(_as_numpy(storage.array, dtype_name))
+                native = array.astype(array.dtype.newbyteorder("="), copy=False)
+                storages[key] = _as_numpy(native, dtype_name)
+            return storages[key]
 
         return _Unpickler(io.BytesIO(archive.read(pickle_name)), path, read_storage).load()
     except SerializationError:
@@ -289,20 +287,18 @@ def _load_legacy(raw, path):
         keys = _Unpickler(stream, path).load()
         storages = {}
         for key in keys:
-            dtype_name = dtypes[str(key)]
-            dtype = numpy.dtype("uint16" if dtype_name == "bfloat16" else dtype_name)
+            dtype = _stored_dtype(dtypes[str(key)])
             count = int(numpy.frombuffer(stream.read(8), dtype="<i8")[0])
             data = stream.read(count * dtype.itemsize)
             if len(data) != count * dtype.itemsize:
                 raise EOFError(f"storage {key} is cut short")
-            storages[str(key)] = numpy.frombuffer(data, dtype=dtype)
+            storages[str(key)] = _as_numpy(numpy.frombuffer(data, dtype=dtype), dtypes[str(key)])
 
         def read_storage(key, dtype_name, location, numel, view=None):
-            values = _as_numpy(storages[key], dtype_name)
-            if view is not None:  # (view key, offset, size) into the root storage
-                _, offset, size = view
-                values = values[offset : offset + size]
-            return _Storage(values)
+            if view is None:
+                return storages[key]
+            _, offset, size = view  # (view key, offset, size) into the root storage
+            return storages[key][offset : offset + size]
 
         stream.seek(start)
         return _Unpickler(stream, path, read_storage).load()
@@ -407,6 +403,7 @@ def save_torch(obj, stream, name="archive"):
         archive.writestr(f"{name}/byteorder", "little")
         for key, array in enumerate(storages):
             archive.writestr(
-                f"{name}/data/{key}", array.astype(array.dtype.newbyteorder("<")).tobytes()
+                f"{name}/data/{key}",
+                array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes(),
             )
         archive.writestr(f"{name}/version", "3\n")
