@@ -206,6 +206,26 @@ def test_hooks_and_retain_grad():
     assert x.grad.tolist() == [80.0, 160.0]
 
 
+def test_hook_handles_remove_their_hooks():
+    """register_hook returns a handle, as PyTorch's: remove() (or a with block) takes the hook
+    off, on a leaf and on a non-leaf, and the other hooks stay."""
+    x = npgrad.tensor([1.0, 2.0], requires_grad=True)
+    doubling = x.register_hook(lambda g: g * 2)
+    x.register_hook(lambda g: g + 1)
+    h = x * 3
+    seen = []
+    with h.register_hook(lambda g: seen.append(g.tolist())):
+        h.sum().backward(retain_graph=True)
+    assert seen == [[1.0, 1.0]] and x.grad.tolist() == [7.0, 7.0]  # (3 * 2) + 1
+    doubling.remove()
+    doubling.remove()  # a second remove is harmless
+    x.grad = None
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [4.0, 4.0]  # only the + 1 hook is left
+    h.sum().backward()
+    assert seen == [[1.0, 1.0]]  # the non-leaf's hook was removed by the with block
+
+
 def test_detach_and_data():
     x = npgrad.ones(2, requires_grad=True)
     y = (x * 2).detach()

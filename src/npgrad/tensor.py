@@ -425,13 +425,19 @@ class Tensor:
         return self._ctx is not None and self._ctx.retained is not None
 
     def register_hook(self, hook):
-        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one.
+        Returns a handle whose ``remove()`` unregisters the hook."""
+        from npgrad.utils.hooks import RemovableHandle
+
         if not self.requires_grad:
             raise GradientError("cannot register a hook on a tensor that doesn't require gradient")
         if self._ctx is None:
-            self._hooks = (self._hooks or []) + [hook]
-        else:
-            self._ctx.tensor_hooks = (self._ctx.tensor_hooks or []) + [hook]
+            if self._hooks is None:
+                self._hooks = {}
+            return RemovableHandle(self._hooks, hook)
+        if self._ctx.tensor_hooks is None:
+            self._ctx.tensor_hooks = {}
+        return RemovableHandle(self._ctx.tensor_hooks, hook)
 
     # ----------------------------------------------------------------- in-place
     def _inplace(self, function, *args, **attrs):

@@ -417,7 +417,7 @@ def _run_hooks(hooks, grad):
     """Call gradient hooks in order; a hook may return a replacement gradient. ``grad`` is an
     array, or under create_graph a Tensor in the graph, and the result is of the same kind."""
     in_graph = isinstance(grad, Tensor)
-    for hook in hooks:
+    for hook in list(hooks.values()):  # (a dict by handle id; a hook may remove itself)
         replaced = hook(grad if in_graph else Tensor._wrap(grad))
         if replaced is not None:
             replaced = (

@@ -14,6 +14,7 @@ from npgrad.backend import check_device, device
 from npgrad.errors import NpgradError, ShapeError
 from npgrad.nn.parameter import Buffer, Parameter
 from npgrad.tensor import Tensor, _array_of
+from npgrad.utils.hooks import RemovableHandle
 
 _call_depth = 0
 
@@ -180,22 +181,22 @@ class Module:
         inputs are computed (tuples of tensors; None for inputs that need none); it may return
         a new grad_input. Returns a removable handle. With several inputs needing gradients,
         a returned replacement reaches only the one whose gradient arrived last."""
-        return _HookHandle(self._backward_hooks, hook)
+        return RemovableHandle(self._backward_hooks, hook)
 
     register_backward_hook = register_full_backward_hook
 
     def register_full_backward_pre_hook(self, hook):
         """Call ``hook(module, grad_output)`` when the gradients of the module's outputs arrive;
         it may return a new grad_output. Returns a removable handle."""
-        return _HookHandle(self._backward_pre_hooks, hook)
+        return RemovableHandle(self._backward_pre_hooks, hook)
 
     def register_forward_hook(self, hook):
         """Call ``hook(module, inputs, output)`` after every forward; returns a removable handle."""
-        return _HookHandle(self._forward_hooks, hook)
+        return RemovableHandle(self._forward_hooks, hook)
 
     def register_forward_pre_hook(self, hook):
         """Call ``hook(module, inputs)`` before every forward; returns a removable handle."""
-        return _HookHandle(self._forward_pre_hooks, hook)
+        return RemovableHandle(self._forward_pre_hooks, hook)
 
     # ----------------------------------------------------------------- traversal
     def named_modules(self, memo=None, prefix=""):
@@ -519,20 +520,6 @@ class _BackwardHookState:
             if new is not None:
                 replaced = self.grad_inputs = list(new)
         return replaced
-
-
-class _HookHandle:
-    """Returned by ``register_*_hook``; ``remove()`` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks, hook):
-        self.hooks, self.id = hooks, _HookHandle._next_id
-        _HookHandle._next_id += 1
-        hooks[self.id] = hook
-
-    def remove(self):
-        self.hooks.pop(self.id, None)
 
 
 def _record_failing_module(error, module):
