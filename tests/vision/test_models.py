@@ -141,7 +141,8 @@ def test_pretrained_weights_are_downloaded_checked_cached_and_loaded(tmp_path, m
     assert npgrad.vision.transforms is npgrad.data.transforms  # torchvision's two modules
     preprocess = weights.transforms()
     images = np.random.default_rng(0).uniform(0, 1, (1, 3, 300, 260)).astype(np.float32)
-    assert preprocess(images).shape == (1, 3, 224, 224)
+    assert preprocess(npgrad.tensor(images)).shape == (1, 3, 224, 224)
+    assert preprocess(npgrad.tensor(images[0])).shape == (3, 224, 224)  # one image
     with pytest.raises(ValueError, match=r"unknown weights 'IMAGENET22K'.*IMAGENET1K_V1"):
         models.resnet18(weights="IMAGENET22K")
     with pytest.raises(ValueError, match="1000 classes, not num_classes=5.*replace model.fc"):
