@@ -34,9 +34,9 @@ class Weights:
         self.meta = {"num_classes": num_classes, "acc@1": accuracy, "dataset": "ImageNet-1K"}
 
     def transforms(self):
-        """The evaluation preprocessing the weights expect, on float image Tensors (3, H, W) or
-        (N, 3, H, W) in [0, 1] (``ToTensor`` makes them from 8-bit (H, W, 3) arrays): the shorter side
-        resized to 256, the central 224x224, normalised with ``IMAGENET_MEAN`` / ``STD``."""
+        """The evaluation preprocessing the weights expect, on float image Tensors (3, H, W)
+        or (N, 3, H, W) in [0, 1] (``ToTensor`` makes them from 8-bit (H, W, 3) arrays): the
+        shorter side resized to 256, the central 224x224, normalised with ``IMAGENET_MEAN`` / ``STD``."""
         from npgrad.data import transforms
 
         return transforms.Compose(
