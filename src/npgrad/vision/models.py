@@ -36,7 +36,8 @@ class Weights:
     def transforms(self):
         """The evaluation preprocessing the weights expect, on float image Tensors (3, H, W)
         or (N, 3, H, W) in [0, 1] (``ToTensor`` makes them from 8-bit (H, W, 3) arrays): the
-        shorter side resized to 256, the central 224x224, normalised with ``IMAGENET_MEAN`` / ``STD``."""
+        shorter side resized to 256, the central 224x224, normalised with ``IMAGENET_MEAN`` /
+        ``STD``."""
         from npgrad.data import transforms
 
         return transforms.Compose(
