@@ -1,8 +1,9 @@
 """Real PyTorch scripts, with only the imports changed to npgrad, run unmodified.
 
-tests/pytorch_scripts/ holds PyTorch's examples/mnist/main.py (its own CNN, on the bundled digits
-scaled up to 28x28), of the "Learn the basics" quickstart (on MNIST-1D), and a
-nanoGPT-style character transformer: device selection, DataLoader, nn.Module subclasses,
+tests/pytorch_scripts/ holds PyTorch's examples/mnist/main.py (its own CNN, torchvision's
+datasets.MNIST and transforms, on MNIST-format files of the bundled digits scaled up to
+28x28), of the "Learn the basics" quickstart (on MNIST-1D), and a nanoGPT-style character
+transformer: device selection, DataLoader, nn.Module subclasses,
 F.nll_loss, Adadelta + StepLR, torch.save/load, causal attention with a tril buffer and
 masked_fill(-inf), AdamW, clip_grad_norm_, topk and multinomial sampling all go through npgrad
 unchanged; so does a language model in the style of the nn.Transformer tutorial
@@ -23,15 +24,38 @@ import pytest
 SCRIPTS = pathlib.Path(__file__).resolve().parent / "pytorch_scripts"
 
 
+def _digits_as_mnist_files(raw):
+    """The bundled 8x8 digits scaled up to 28x28 (each pixel 3x3, a 2-pixel border), written as
+    MNIST's four gzipped IDX files: what datasets.MNIST finds in ../data/MNIST/raw."""
+    import gzip
+
+    import numpy as np
+
+    from npgrad.data import datasets
+
+    data = datasets.digits()
+    raw.mkdir(parents=True)
+    for prefix, x, y in (("train", data.x_train, data.y_train), ("t10k", data.x_test, data.y_test)):
+        images = np.rint(x.reshape(-1, 8, 8) * 255).astype(np.uint8).repeat(3, 1).repeat(3, 2)
+        images = np.pad(images, ((0, 0), (2, 2), (2, 2)))
+        for kind, array in (("images-idx3", images), ("labels-idx1", y.astype(np.uint8))):
+            header = bytes([0, 0, 8, array.ndim]) + b"".join(
+                n.to_bytes(4, "big") for n in array.shape
+            )
+            (raw / f"{prefix}-{kind}-ubyte.gz").write_bytes(gzip.compress(header + array.tobytes()))
+
+
 def test_mnist_example(tmp_path, monkeypatch, capsys):
     pytest.importorskip("sklearn")
-    monkeypatch.chdir(tmp_path)
+    _digits_as_mnist_files(tmp_path / "data" / "MNIST" / "raw")
+    (tmp_path / "run").mkdir()
+    monkeypatch.chdir(tmp_path / "run")
     module = runpy.run_path(str(SCRIPTS / "mnist_example.py"))
     accuracy = module["main"](["--epochs", "1"])
     assert accuracy > 0.5  # the example's CNN, one epoch (23 steps) on 28x28 digits
     out = capsys.readouterr().out
     assert "Train Epoch: 1 [0/1438 (0%)]" in out and "Test set: Average loss" in out
-    assert (tmp_path / "mnist_cnn.pt").exists()
+    assert (tmp_path / "run" / "mnist_cnn.pt").exists()
 
 
 def test_quickstart(tmp_path, monkeypatch, capsys):

@@ -1,13 +1,14 @@
-# PyTorch's examples/mnist/main.py with npgrad imported as torch. The network is the example's
-# own CNN; the data are the bundled 8x8 digits scaled up to 28x28 (MNIST needs a download).
+# PyTorch's examples/mnist/main.py with npgrad imported as torch and torchvision as
+# npgrad.vision: its CNN, its datasets.MNIST('../data', download=True) with ToTensor and
+# Normalize. The test puts MNIST-format files in ../data/MNIST/raw first (the bundled 8x8 digits
+# scaled up to 28x28: the real MNIST needs a download).
 import argparse
 import npgrad as torch
 import npgrad.nn as nn
 import npgrad.nn.functional as F
 import npgrad.optim as optim
+from npgrad.vision import datasets, transforms
 from npgrad.optim.lr_scheduler import StepLR
-from npgrad.utils.data import DataLoader, TensorDataset
-from npgrad.data import datasets
 
 
 class Net(nn.Module):
@@ -83,15 +84,16 @@ def main(argv=None):
     test_kwargs = {'batch_size': 1000}
     if use_cuda:
         train_kwargs.update({'num_workers': 1, 'pin_memory': True, 'shuffle': True})
-    data = datasets.digits()
-    def as_28x28(x):  # 8x8 -> 24x24 (each pixel 3x3) -> 28x28 with a 2-pixel border
-        images = torch.tensor(x).view(-1, 1, 8, 8)
-        images = images.repeat_interleave(3, dim=2).repeat_interleave(3, dim=3)
-        return F.pad(images, (2, 2, 2, 2))
-    dataset1 = TensorDataset(as_28x28(data.x_train), torch.tensor(data.y_train))
-    dataset2 = TensorDataset(as_28x28(data.x_test), torch.tensor(data.y_test))
-    train_loader = DataLoader(dataset1, shuffle=True, **train_kwargs)
-    test_loader = DataLoader(dataset2, **test_kwargs)
+    transform=transforms.Compose([
+        transforms.ToTensor(),
+        transforms.Normalize((0.1307,), (0.3081,))
+        ])
+    dataset1 = datasets.MNIST('../data', train=True, download=True,
+                       transform=transform)
+    dataset2 = datasets.MNIST('../data', train=False,
+                       transform=transform)
+    train_loader = torch.utils.data.DataLoader(dataset1,**train_kwargs)
+    test_loader = torch.utils.data.DataLoader(dataset2, **test_kwargs)
     model = Net().to(device)
     optimizer = optim.Adadelta(model.parameters(), lr=args.lr)
     scheduler = StepLR(optimizer, step_size=1, gamma=args.gamma)

@@ -19,12 +19,12 @@ import threading
 import time
 import urllib.parse
 import wave
-import zlib
 from datetime import datetime
 
 import numpy
 
 from npgrad.errors import SerializationError
+from npgrad.io.png import encode_png
 from npgrad.nn.modules.module import _detached
 
 # ----------------------------------------------------------------------- protocol buffers
@@ -325,30 +325,6 @@ def _as_uint8(image):
     if image.dtype.kind == "f":
         image = image * 255.0
     return numpy.clip(numpy.nan_to_num(image), 0, 255).astype(numpy.uint8)
-
-
-def encode_png(image):
-    """A PNG file of an (H, W, C) uint8 image, C = 1 (grey), 3 (RGB) or 4 (RGBA)."""
-    height, width, channels = image.shape
-    color_type = {1: 0, 3: 2, 4: 6}.get(channels)
-    if color_type is None:
-        raise ValueError(f"encode_png: images need 1, 3 or 4 channels, got {channels}")
-    rows = numpy.concatenate(
-        [numpy.zeros((height, 1), numpy.uint8), image.reshape(height, width * channels)], axis=1
-    )  # each row starts with its filter type, 0 (none)
-
-    def chunk(kind, data):
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
-        + chunk(b"IEND", b"")
-    )
 
 
 def _image_summary(image):
