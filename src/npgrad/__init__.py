@@ -421,6 +421,7 @@ _LAZY_MODULES = (
     "hub",
     "io",
     "linalg",
+    "special",
     "testing",
     "train",
     "vision",

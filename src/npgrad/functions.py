@@ -692,8 +692,8 @@ def signbit(input):  # noqa: A002
 
 
 def erfc(input):  # noqa: A002
-    """1 - erf(x)."""
-    return 1 - _as_tensor(input).erf()
+    """1 - erf(x), accurate in the tails (erfc(9) ~ 4e-37)."""
+    return _as_tensor(input).erfc()
 
 
 def logit(input, eps=None):  # noqa: A002

@@ -975,6 +975,10 @@ class Tensor:
         """The error function, element-wise."""
         return elementwise.Erf.apply(self)
 
+    def erfc(self):
+        """1 - erf, element-wise, accurate in the tails."""
+        return elementwise.Erfc.apply(self)
+
     def lgamma(self):
         """log |Gamma(x)|, element-wise (its gradient is the digamma function)."""
         from npgrad.ops import special

@@ -328,6 +328,19 @@ def erf(x):
     return magnitude
 
 
+def erfc(x):
+    """1 - erf(x), element-wise, without the cancellation of computing it so: accurate far into
+    the right tail (erfc(9) ~ 4e-37), where 1 - erf(x) is 0. float32 and smaller: erfcc of |x|
+    (~1e-7 relative), 2 - erfcc(|x|) for x < 0; float64: the C library's erfc."""
+    x = xp.asarray(x)
+    if x.dtype.itemsize > 4:
+        return xp.asarray(xp.frompyfunc(math.erfc, 1, 1)(x), dtype=x.dtype)
+    magnitude = _erfc_of_abs(x)
+    negative = x < 0
+    magnitude[negative] = 2 - magnitude[negative]
+    return magnitude
+
+
 def _normal_cdf(x):
     """Phi(x) = erfc(-x / sqrt 2) / 2: 1 - h for x >= 0 and h for x < 0, h = erfc(|x| / sqrt 2)
     / 2, so no cancellation for negative x. float64 goes through ``erf``."""

@@ -491,6 +491,24 @@ class Erf(Function):
         return grad * (2 / math.sqrt(math.pi)) * (-x * x).exp()
 
 
+class Erfc(Function):
+    """y = erfc x = 1 - erf x, computed without the cancellation (accurate tails)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return activation.erfc(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (-2 / math.sqrt(math.pi)) * xp.exp(-x * x)  # d erfc = -2/sqrt(pi) e^(-x^2)
+
+    @staticmethod
+    def backward_graph(ctx, grad, x):
+        return grad * (-2 / math.sqrt(math.pi)) * (-x * x).exp()
+
+
 class Remainder(Function):
     """z = x - q y with q = floor(x / y) (``remainder``, Python's %) or trunc(x / y) (``fmod``)"""
 
