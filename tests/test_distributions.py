@@ -364,3 +364,87 @@ def test_mixture_samples_come_from_the_chosen_components():
         D.MixtureSameFamily(
             D.Categorical(logits=npgrad.zeros(3)), D.Normal(npgrad.zeros(2), npgrad.ones(2))
         )
+
+
+def test_transformed_distribution_log_prob_and_rsample():
+    from npgrad.distributions import transforms as T
+
+    loc, scale = npgrad.tensor([0.3, -0.2], requires_grad=True), npgrad.tensor([0.5, 1.5])
+    base = D.Normal(loc, scale)
+    lognormal = D.TransformedDistribution(base, T.ExpTransform())
+    value = npgrad.tensor([0.7, 2.0])
+    np.testing.assert_allclose(
+        lognormal.log_prob(value).numpy(),
+        D.LogNormal(loc, scale).log_prob(value).numpy(),
+        rtol=1e-5,
+    )
+    squashed = D.TransformedDistribution(base, [T.TanhTransform(cache_size=1)])
+    action = squashed.rsample()
+    assert action.requires_grad and (action.abs() < 1).all()
+    log_prob = squashed.log_prob(action)  # the cached pre-image: no atanh of +-1
+    x = base.log_prob(T.TanhTransform()._inverse(action.detach()))
+    expected = x - (1 - action.detach() ** 2).log()
+    np.testing.assert_allclose(log_prob.detach().numpy(), expected.numpy(), rtol=1e-4)
+    log_prob.sum().backward()
+    assert loc.grad is not None
+    shifted = D.TransformedDistribution(base, [T.AffineTransform(1.0, 2.0), T.SigmoidTransform()])
+    assert shifted.sample((5,)).shape == (5, 2) and not shifted.sample().requires_grad
+    independent = D.TransformedDistribution(
+        D.Independent(D.Normal(npgrad.zeros(3), npgrad.ones(3)), 1), T.AffineTransform(0.0, 2.0)
+    )
+    assert independent.event_shape == (3,) and independent.log_prob(npgrad.ones(3)).shape == ()
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["ExpTransform"],
+        ["TanhTransform"],
+        ["SigmoidTransform"],
+        ["SoftplusTransform"],
+        ["AffineTransform", "TanhTransform"],
+        ["PowerTransform"],
+    ],
+)
+def test_transformed_distribution_matches_pytorch(names):
+    from npgrad.distributions import transforms as T
+
+    def build(module, library):
+        made = []
+        for name in names:
+            if name == "AffineTransform":
+                made.append(module.AffineTransform(0.5, 3.0))
+            elif name == "PowerTransform":
+                made.append(module.PowerTransform(library.tensor(2.0, dtype=library.float64)))
+            else:
+                made.append(getattr(module, name)())
+        return made
+
+    loc, scale = np.array([0.1, 0.4, 0.2]), np.array([0.3, 0.2, 0.1])
+    ours = D.TransformedDistribution(
+        D.Normal(npgrad.tensor(loc), npgrad.tensor(scale)), build(T, npgrad)
+    )
+    theirs = torch.distributions.TransformedDistribution(
+        torch.distributions.Normal(torch.tensor(loc), torch.tensor(scale)),
+        build(torch.distributions.transforms, torch),
+    )
+    value = theirs.sample((4,))
+    np.testing.assert_allclose(
+        ours.log_prob(npgrad.tensor(value.numpy())).numpy(),
+        theirs.log_prob(value).numpy(),
+        rtol=1e-6,
+    )
+
+
+def test_register_kl_rules_are_found_through_subclasses():
+    class Wide(D.Normal):
+        pass
+
+    @D.register_kl(D.Normal, D.Laplace)
+    def _normal_laplace(p, q):
+        return p.loc * 0 + 42.0
+
+    assert D.kl_divergence(Wide(0.0, 1.0), D.Laplace(0.0, 1.0)).item() == 42.0
+    with pytest.raises(NotImplementedError, match="Laplace against Normal"):
+        D.kl_divergence(D.Laplace(0.0, 1.0), D.Normal(0.0, 1.0))

@@ -4,8 +4,10 @@ What policy-gradient and variational scripts use: ``Categorical``, ``OneHotCateg
 ``Bernoulli``, ``Binomial``, ``Geometric``, ``Poisson``, ``Normal``, ``MultivariateNormal``,
 ``LogNormal``, ``Laplace``, ``Cauchy``, ``StudentT``, ``Uniform``, ``Exponential``, ``Gamma``,
 ``Beta``, ``Dirichlet``, ``Independent`` (batch dims read as event dims), ``MixtureSameFamily``
-(mixture density networks) and ``kl_divergence`` between two of a kind (Normal,
-MultivariateNormal, Categorical, Bernoulli, Uniform, Independent). ``log_prob``,
+(mixture density networks), ``TransformedDistribution`` (a base distribution pushed through
+the bijections of ``distributions.transforms``: exp, affine, sigmoid, tanh, softplus, power)
+and ``kl_divergence`` between two of a kind (Normal, MultivariateNormal, Categorical,
+Bernoulli, Uniform, Independent) or any pair given a rule with ``register_kl``. ``log_prob``,
 ``entropy`` and ``rsample`` (the reparameterised sample: Normal, MultivariateNormal, LogNormal,
 Laplace, Cauchy, Uniform, Exponential) are built from npgrad ops, so
 gradients flow into the parameters; ``sample`` draws from npgrad's global generator
@@ -26,6 +28,7 @@ import numpy
 
 from npgrad import linalg
 from npgrad.backend import default_generator
+from npgrad.distributions import transforms
 from npgrad.errors import ShapeError
 from npgrad.nn import functional as F
 from npgrad.tensor import Tensor, _array_of, tensor
@@ -50,8 +53,11 @@ __all__ = [
     "OneHotCategorical",
     "Poisson",
     "StudentT",
+    "TransformedDistribution",
     "Uniform",
     "kl_divergence",
+    "register_kl",
+    "transforms",
 ]
 
 
@@ -893,9 +899,82 @@ class MixtureSameFamily(Distribution):
         return (weights * spread).sum(axis)  # the law of total variance
 
 
+class TransformedDistribution(Distribution):
+    """Y = t(X) for X ~ ``base_distribution`` and ``transforms`` (one or a list, applied in
+    order): log p_Y(y) = log p_X(x) - sum log |dt/dx| along the way back from y. A
+    reparameterised sample when the base has one (a tanh-squashed Gaussian policy:
+    ``TransformedDistribution(Normal(mu, sigma), [TanhTransform(cache_size=1)])``)."""
+
+    def __init__(self, base_distribution, transforms, validate_args=None):
+        self.base_dist = base_distribution
+        if not isinstance(transforms, (list, tuple)):
+            transforms = [transforms]
+        self.transforms = list(transforms)
+        event_dim = max(
+            [len(base_distribution.event_shape)] + [t.event_dim for t in self.transforms]
+        )
+        shape = base_distribution.batch_shape + base_distribution.event_shape
+        cut = len(shape) - event_dim
+        super().__init__(shape[:cut], shape[cut:])
+
+    @property
+    def has_rsample(self):
+        return self.base_dist.has_rsample
+
+    def _forward(self, x):
+        for transform in self.transforms:
+            x = transform(x)
+        return x
+
+    def sample(self, sample_shape=()):
+        return self._forward(self.base_dist.sample(sample_shape)).detach()
+
+    def rsample(self, sample_shape=()):
+        return self._forward(self.base_dist.rsample(sample_shape))
+
+    def log_prob(self, value):
+        event_dim = len(self.event_shape)
+        y, total = value, 0
+        for transform in reversed(self.transforms):
+            x = transform._inv_call(y)
+            term = transform.log_abs_det_jacobian(x, y)
+            extra = event_dim - transform.event_dim
+            total = total - (term.sum(tuple(range(-extra, 0))) if extra else term)
+            y = x
+        base = self.base_dist.log_prob(y)
+        extra = event_dim - len(self.base_dist.event_shape)
+        return total + (base.sum(tuple(range(-extra, 0))) if extra else base)
+
+
+_KL_RULES = {}
+
+
+def register_kl(type_p, type_q):
+    """Decorator: ``fn(p, q)`` computes KL(p || q) for p a ``type_p`` and q a ``type_q``
+    (subclasses included; the most specific registered pair wins)."""
+
+    def decorator(function):
+        _KL_RULES[type_p, type_q] = function
+        return function
+
+    return decorator
+
+
+def _registered_kl(p, q):
+    for p_type in type(p).__mro__:
+        for q_type in type(q).__mro__:
+            if (p_type, q_type) in _KL_RULES:
+                return _KL_RULES[p_type, q_type]
+    return None
+
+
 def kl_divergence(p, q):
-    """KL(p || q) for two distributions of the same kind (Normal, MultivariateNormal,
-    Categorical, Bernoulli, Uniform, Independent), in closed form and differentiable in both."""
+    """KL(p || q): a rule given with ``register_kl``, else for two distributions of the same
+    kind (Normal, MultivariateNormal, Categorical, Bernoulli, Uniform, Independent), in closed
+    form and differentiable in both."""
+    rule = _registered_kl(p, q)
+    if rule is not None:
+        return rule(p, q)
     if type(p) is not type(q):
         raise NotImplementedError(
             f"kl_divergence: {type(p).__name__} against {type(q).__name__} is not implemented"
