@@ -523,27 +523,22 @@ class RandomCrop(Transform):
 class RandomHorizontalFlip(Transform):
     """Each image mirrored left-right with probability ``p``."""
 
+    axis = -1
+
     def __init__(self, p=0.5):
         self.p = p
 
     def apply(self, images):
         flip = _generator().random(len(images)) < self.p
         out = images.copy()
-        out[flip] = images[flip][..., ::-1]
+        out[flip] = numpy.flip(images[flip], axis=self.axis)
         return out
 
 
-class RandomVerticalFlip(Transform):
+class RandomVerticalFlip(RandomHorizontalFlip):
     """Each image mirrored top-bottom with probability ``p``."""
 
-    def __init__(self, p=0.5):
-        self.p = p
-
-    def apply(self, images):
-        flip = _generator().random(len(images)) < self.p
-        out = images.copy()
-        out[flip] = images[flip][..., ::-1, :]
-        return out
+    axis = -2
 
 
 def _antialiased_weights(size_in, size_out):
