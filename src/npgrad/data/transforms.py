@@ -39,10 +39,6 @@ def _generator():
     return default_generator()
 
 
-def _is_pil(x):
-    return hasattr(x, "getbands") and hasattr(x, "mode") and not isinstance(x, numpy.ndarray)
-
-
 def _as_images(x, batched, name):
     """``x`` as an (N, C, H, W) array and a function putting a result back into ``x``'s form.
 
@@ -88,6 +84,12 @@ def _squeeze_grey(image):
 def _bound(images):
     """The largest value of an image's range: 255 for integers, 1.0 for floats (torchvision)."""
     return 1.0 if images.dtype.kind == "f" else float(numpy.iinfo(images.dtype).max)
+
+
+def _floats(images):
+    """Images as floats for arithmetic: float32 (or the images' wider float), no copy when they
+    already are."""
+    return images.astype(numpy.promote_types(images.dtype, numpy.float32), copy=False)
 
 
 def _cast_like(values, images):
@@ -338,41 +340,37 @@ def _pil_layout(x, batched, name):
     return (data if batched else data[None]), not batched
 
 
-class ToTensor:
+class PILToTensor:
+    """A PIL image or an array (H, W[, C]) -> a (C, H, W) Tensor of the same dtype, unscaled; a
+    batch (N, H, W, C) -> (N, C, H, W)."""
+
+    batchable = True
+
+    def __call__(self, x):
+        return self._convert(x, False)
+
+    def batch(self, x):
+        return self._convert(x, True)
+
+    def _convert(self, x, batched):
+        images, single = _pil_layout(x, batched, type(self).__name__)
+        out = self._values(images.transpose(0, 3, 1, 2))
+        return Tensor._wrap(out[0] if single else out)
+
+    @staticmethod
+    def _values(images):
+        return numpy.ascontiguousarray(images)
+
+
+class ToTensor(PILToTensor):
     """A PIL image or an array (H, W[, C]) -> a float32 (C, H, W) Tensor, 8-bit values scaled
     to [0, 1] (floats kept), as torchvision's ``ToTensor``; a batch (N, H, W, C) -> (N, C, H,
     W)."""
 
-    batchable = True
-
-    def __call__(self, x):
-        return self._convert(x, False)
-
-    def batch(self, x):
-        return self._convert(x, True)
-
-    def _convert(self, x, batched):
-        images, single = _pil_layout(x, batched, "ToTensor")
+    @staticmethod
+    def _values(images):
         scale = numpy.float32(255.0 if images.dtype == numpy.uint8 else 1.0)
-        out = numpy.ascontiguousarray(images.transpose(0, 3, 1, 2), dtype=numpy.float32) / scale
-        return Tensor._wrap(out[0] if single else out)
-
-
-class PILToTensor:
-    """A PIL image or an array (H, W[, C]) -> a (C, H, W) Tensor of the same dtype, unscaled."""
-
-    batchable = True
-
-    def __call__(self, x):
-        return self._convert(x, False)
-
-    def batch(self, x):
-        return self._convert(x, True)
-
-    def _convert(self, x, batched):
-        images, single = _pil_layout(x, batched, "PILToTensor")
-        out = numpy.ascontiguousarray(images.transpose(0, 3, 1, 2))
-        return Tensor._wrap(out[0] if single else out)
+        return numpy.ascontiguousarray(images, dtype=numpy.float32) / scale
 
 
 class ToPILImage:
@@ -441,12 +439,7 @@ def _padding(padding, name):
     return tuple(int(p) for p in (padding * 2 if len(padding) == 2 else padding))
 
 
-_PAD_MODES = {
-    "constant": "constant",
-    "edge": "edge",
-    "reflect": "reflect",
-    "symmetric": "symmetric",
-}
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric")  # torchvision's names, NumPy's too
 
 
 def _pad(images, left, top, right, bottom, fill=0, mode="constant"):
@@ -457,7 +450,7 @@ def _pad(images, left, top, right, bottom, fill=0, mode="constant"):
     spec = [(0, 0), (0, 0), (top, bottom), (left, right)]
     if mode == "constant":
         return numpy.pad(images, spec, constant_values=fill)
-    return numpy.pad(images, spec, mode=_PAD_MODES[mode])
+    return numpy.pad(images, spec, mode=mode)
 
 
 class Pad(Transform):
@@ -691,8 +684,9 @@ def _warp(image, matrix, out_size, interpolation, fill):
     source_y = matrix[1, 0] * xs[None, :] + matrix[1, 1] * ys[:, None] + matrix[1, 2]
     source_x += (width - 1) / 2  # back to pixel indices
     source_y += (height - 1) / 2
-    fill = numpy.broadcast_to(numpy.asarray(fill, float).reshape(-1, 1, 1), (channels, 1, 1))
-    values = image.astype(numpy.float64)
+    values = _floats(image)
+    fill = numpy.asarray(fill, values.dtype).reshape(-1, 1, 1)
+    fill = numpy.broadcast_to(fill, (channels, 1, 1))
     if interpolation == "nearest":
         column, row = numpy.rint(source_x).astype(int), numpy.rint(source_y).astype(int)
         inside = (column >= 0) & (column < width) & (row >= 0) & (row < height)
@@ -701,9 +695,9 @@ def _warp(image, matrix, out_size, interpolation, fill):
     if interpolation != "bilinear":
         raise ValueError(f"interpolation must be 'nearest' or 'bilinear', got {interpolation!r}")
     left, top = numpy.floor(source_x).astype(int), numpy.floor(source_y).astype(int)
-    fx, fy = source_x - left, source_y - top
-    out = numpy.zeros((channels, out_h, out_w))
-    covered = numpy.zeros((out_h, out_w))  # how much of each sample falls inside the image
+    fx, fy = (source_x - left).astype(values.dtype), (source_y - top).astype(values.dtype)
+    out = numpy.zeros((channels, out_h, out_w), values.dtype)
+    covered = numpy.zeros((out_h, out_w), values.dtype)  # how much of each sample is inside
     for dy, wy in ((0, 1 - fy), (1, fy)):
         for dx, wx in ((0, 1 - fx), (1, fx)):
             row, column = top + dy, left + dx
@@ -837,7 +831,8 @@ def _grey(images):
     """(N, 1, H, W) luma of RGB (N, 3, H, W) images, in floats."""
     if images.shape[1] != 3:
         raise ValueError(f"expected RGB images (3 channels), got {images.shape[1]}")
-    return numpy.einsum("nchw,c->nhw", images.astype(numpy.float64), _GREY)[:, None]
+    values = _floats(images)
+    return numpy.einsum("nchw,c->nhw", values, _GREY.astype(values.dtype))[:, None]
 
 
 class Grayscale(Transform):
@@ -928,7 +923,7 @@ class ColorJitter(Transform):
         bound = _bound(images)
         out = numpy.empty_like(images)
         for index, image in enumerate(images):
-            values = image.astype(numpy.float64)
+            values = _floats(image)
             for op in rng.permutation(4):
                 if op == 0 and self.brightness:
                     values = numpy.clip(values * rng.uniform(*self.brightness), 0, bound)
@@ -968,19 +963,15 @@ class GaussianBlur(Transform):
     def apply(self, images):
         rng = _generator()
         kh, kw = self.kernel_size
-        padded = _pad(
-            images.astype(numpy.float64), kw // 2, kh // 2, kw // 2, kh // 2, mode="reflect"
-        )
+        padded = _pad(_floats(images), kw // 2, kh // 2, kw // 2, kh // 2, mode="reflect")
         out = numpy.empty_like(images)
         height, width = images.shape[-2:]
         for index, image in enumerate(padded):
             sigma = rng.uniform(*self.sigma)
-            rows = sum(
-                w * image[:, i : i + height] for i, w in enumerate(_gaussian_kernel(kh, sigma))
-            )
-            both = sum(
-                w * rows[..., j : j + width] for j, w in enumerate(_gaussian_kernel(kw, sigma))
-            )
+            vertical = _gaussian_kernel(kh, sigma).astype(padded.dtype)
+            horizontal = _gaussian_kernel(kw, sigma).astype(padded.dtype)
+            rows = sum(w * image[:, i : i + height] for i, w in enumerate(vertical))
+            both = sum(w * rows[..., j : j + width] for j, w in enumerate(horizontal))
             out[index] = _cast_like(both, images)
         return out
 
