@@ -30,7 +30,7 @@ from npgrad.data.datasets.download import download as _fetch
 from npgrad.data.datasets.download import read_idx
 from npgrad.data.transforms import batchable
 from npgrad.errors import DownloadError, SerializationError
-from npgrad.tensor import Tensor
+from npgrad.tensor import Tensor, _array_of
 
 
 class VisionDataset(Dataset):
@@ -57,20 +57,16 @@ class VisionDataset(Dataset):
 
 
 class _ArrayImages(VisionDataset):
-    """Images held in one uint8 array (N, H, W[, C]) with integer targets: MNIST's and CIFAR's
-    layout, readable a whole batch at a time."""
-
-    def _images(self):
-        raise NotImplementedError
-
-    def _targets(self):
-        raise NotImplementedError
+    """Images held in one uint8 array or Tensor ``data`` (N, H, W[, C]) with integer
+    ``targets`` (a Tensor, an array or a list): MNIST's and CIFAR's layout, readable a whole
+    batch at a time. Both are read afresh on every access, so a script that subsets or relabels
+    them (``ds.data = ds.data[keep]``) gets what it set."""
 
     def __len__(self):
-        return len(self._targets())
+        return len(self.data)
 
     def __getitem__(self, index):
-        return self._transformed(self._images()[index], int(self._targets()[index]))
+        return self._transformed(_array_of(self.data)[index], int(_array_of(self.targets)[index]))
 
     @property
     def batched(self):
@@ -79,8 +75,13 @@ class _ArrayImages(VisionDataset):
 
     def get_batch(self, indices):
         """Images ``indices`` transformed together, and their targets as an int64 Tensor."""
-        images = self._images()[indices]
-        targets = Tensor._wrap(numpy.asarray(self._targets())[indices].astype(numpy.int64))
+        images = _array_of(self.data)[indices]
+        labels = _array_of(self.targets)
+        if not isinstance(labels, numpy.ndarray):  # a list: only the batch's labels
+            labels = numpy.array([labels[i] for i in indices])
+        else:
+            labels = labels[indices]
+        targets = Tensor._wrap(labels.astype(numpy.int64, copy=False))
         images = Tensor._wrap(images) if self.transform is None else self.transform.batch(images)
         if self.target_transform is not None:
             targets = self.target_transform.batch(targets)
@@ -148,14 +149,6 @@ class MNIST(_ArrayImages):
                 return path
         raise _missing(type(self).__name__, self.raw_folder, [stem + ".gz"])
 
-    def _check_exists(self):
-        stems = [name[: -len(".gz")] for name, _ in self.resources]
-        return all(
-            os.path.exists(os.path.join(self.raw_folder, s))
-            or os.path.exists(os.path.join(self.raw_folder, s + ".gz"))
-            for s in stems
-        )
-
     def download(self):
         """Fetch the missing files from the first mirror that answers, MD5-checked."""
         for filename, md5 in self.resources:
@@ -165,12 +158,6 @@ class MNIST(_ArrayImages):
             path = os.path.join(self.raw_folder, filename)
             if not os.path.exists(path):
                 _fetch([m + filename for m in self.mirrors], path, f"md5:{md5}")
-
-    def _images(self):
-        return self.data._data
-
-    def _targets(self):
-        return self.targets._data
 
 
 class FashionMNIST(MNIST):
@@ -274,7 +261,6 @@ class CIFAR10(_ArrayImages):
             targets.extend(int(label) for label in labels)
         self.data = numpy.ascontiguousarray(numpy.concatenate(data).transpose(0, 2, 3, 1))
         self.targets = targets
-        self._target_array = numpy.asarray(targets, numpy.int64)
         self.classes = list(
             _unpickle(os.path.join(folder, self.meta["filename"]))[self.meta["key"]]
         )
@@ -288,12 +274,6 @@ class CIFAR10(_ArrayImages):
         if not os.path.exists(archive):
             _fetch([self.url], archive, f"md5:{self.tgz_md5}")
         _extract(archive, self.root)
-
-    def _images(self):
-        return self.data
-
-    def _targets(self):
-        return self._target_array
 
 
 class CIFAR100(CIFAR10):
