@@ -938,12 +938,10 @@ class TransformedDistribution(Distribution):
         for transform in reversed(self.transforms):
             x = transform._inv_call(y)
             term = transform.log_abs_det_jacobian(x, y)
-            extra = event_dim - transform.event_dim
-            total = total - (term.sum(tuple(range(-extra, 0))) if extra else term)
+            total = total - transforms._sum_rightmost(term, event_dim - transform.event_dim)
             y = x
         base = self.base_dist.log_prob(y)
-        extra = event_dim - len(self.base_dist.event_shape)
-        return total + (base.sum(tuple(range(-extra, 0))) if extra else base)
+        return total + transforms._sum_rightmost(base, event_dim - len(self.base_dist.event_shape))
 
 
 _KL_RULES = {}

@@ -6,8 +6,10 @@ log p_Y(y) = log p_X(t^-1(y)) - log |det J_t(t^-1(y))|.
 """
 
 import math
+import numbers
 
 from npgrad.nn import functional as F
+from npgrad.tensor import full_like
 
 
 def _sum_rightmost(value, dims):
@@ -98,10 +100,10 @@ class AffineTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         scale = self.scale
-        if isinstance(scale, (int, float)):
-            value = x.detach() * 0 + math.log(abs(scale))
+        if isinstance(scale, numbers.Number):
+            value = full_like(x, math.log(abs(scale)))
         else:
-            value = (scale.abs().log() + x.detach() * 0).expand(*x.shape)
+            value = scale.abs().log().expand(*x.shape)
         return _sum_rightmost(value, self.event_dim)
 
 
