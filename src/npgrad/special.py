@@ -11,9 +11,13 @@ Most are npgrad's functions under another name (``expit`` is ``sigmoid``, ``gamm
 
 import math
 
+import numpy
+
 from npgrad import functions as _f
 from npgrad.autograd import Function
 from npgrad.functions import _as_tensor
+from npgrad.ops import activation
+from npgrad.ops.special import erfinv as _erfinv_array
 from npgrad.tensor import where
 
 erf = _f.erf
@@ -69,18 +73,13 @@ class _Ndtri(Function):
 
     @staticmethod
     def forward(ctx, p):
-        import numpy
-
-        from npgrad.ops.special import erfinv as _erfinv
-
-        x = math.sqrt(2) * _erfinv(2 * numpy.asarray(p, numpy.float64) - 1)
+        x = math.sqrt(2) * _erfinv_array(2 * numpy.asarray(p, numpy.float64) - 1)
         small = (p > 0) & (p < 1e-3)
         if small.any():
             target, guess = numpy.log(p[small]), x[small]
             guess = numpy.where(numpy.isfinite(guess), guess, -numpy.sqrt(-2 * target))
-            erfc = numpy.frompyfunc(math.erfc, 1, 1)
             for _ in range(8):  # d log Phi / dx = phi / Phi
-                cdf = 0.5 * erfc(-guess / math.sqrt(2)).astype(numpy.float64)
+                cdf = 0.5 * activation.erfc(-guess / math.sqrt(2))
                 pdf = numpy.exp(-0.5 * guess * guess) / math.sqrt(2 * math.pi)
                 guess = guess - (numpy.log(cdf) - target) * cdf / pdf
             x[small] = guess
@@ -90,8 +89,6 @@ class _Ndtri(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        import numpy
-
         (x,) = ctx.saved_tensors
         return grad * math.sqrt(2 * math.pi) * numpy.exp(0.5 * x * x)
 
