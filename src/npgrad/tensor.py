@@ -8,13 +8,12 @@ arguments (``dim``, sizes, Python scalars) into what the op expects.
 
 import builtins
 import math
-import sys
 import weakref
 from collections import namedtuple
 
 import numpy
 
-from npgrad import autograd
+from npgrad import _tensor_str, autograd
 from npgrad.backend import check_device, default_generator, get_default_dtype, xp
 from npgrad.backend import device as device_class
 from npgrad.errors import DTypeError, GradientError, ShapeError
@@ -1919,23 +1918,25 @@ class Tensor:
 
     # ----------------------------------------------------------------- printing
     def __repr__(self):
-        body = numpy.array2string(
-            self._data,
-            separator=", ",
-            prefix="tensor(",
-            precision=_print_options["precision"],
-            threshold=_print_options["threshold"],
-            edgeitems=_print_options["edgeitems"],
-            max_line_width=_print_options["linewidth"],
-        )
-        extras = []
-        if self.dtype not in (get_default_dtype(), int64, bool_):
-            extras.append(f"dtype={self.dtype}")
+        data = self._data if isinstance(self._data, numpy.ndarray) else self._data.get()
+        suffixes = []
+        if data.size == 0:
+            text = "[]"
+            if data.ndim != 1:
+                suffixes.append(f"size={tuple(data.shape)}")
+            if self.dtype != get_default_dtype():
+                suffixes.append(f"dtype={self.dtype}")
+        else:
+            text, all_hidden = _tensor_str.body(data, len("tensor("))
+            if all_hidden:
+                suffixes.append(f"size={tuple(data.shape)}")
+            if self.dtype not in (get_default_dtype(), int64, bool_):
+                suffixes.append(f"dtype={self.dtype}")
         if self._ctx is not None:
-            extras.append(f"grad_fn={self._ctx!r}")
+            suffixes.append(f"grad_fn={self._ctx!r}")
         elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+            suffixes.append("requires_grad=True")
+        return _tensor_str.with_suffixes("tensor(" + text, suffixes, len("tensor("))
 
     def __format__(self, spec):
         if self._data.size == 1 and spec:
@@ -1956,26 +1957,7 @@ class _ScatterAddInto(shape_ops.ScatterAdd):
         return grad, grad_src  # dy/dx = 1, dy/dsrc = 1 where each element went
 
 
-# how tensors print; linewidth None is NumPy's default
-_print_options = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": None}
-
-
-def set_printoptions(
-    precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None
-):
-    """How tensors print (``torch.set_printoptions``): digits, the size above which they are
-    summarised, the items kept at each end, the line width; ``profile`` "default", "short"
-    or "full". ``sci_mode`` is accepted; NumPy chooses the notation."""
-    profiles = {
-        "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": None},
-        "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": None},
-        "full": {"precision": 4, "threshold": sys.maxsize, "edgeitems": 3, "linewidth": None},
-    }
-    if profile is not None:
-        _print_options.update(profiles[profile])
-    given = {"precision": precision, "threshold": threshold, "edgeitems": edgeitems}
-    given["linewidth"] = linewidth
-    _print_options.update({k: v for k, v in given.items() if v is not None})
+set_printoptions = _tensor_str.set_printoptions
 
 
 def is_floating_point(input):  # noqa: A002
