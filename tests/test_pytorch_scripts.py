@@ -11,7 +11,8 @@ unchanged; so does a language model in the style of the nn.Transformer tutorial
 packed variable-length sequences, a convolutional autoencoder, the DCGAN tutorial's loop, a
 WGAN-GP loop (a gradient penalty through autograd.grad(create_graph=True)), a CTC sequence
 recognizer (nn.CTCLoss, gradient checkpointing, TensorBoard logging) and the transfer-learning
-tutorial's ResNet-18 fine-tuning (torchvision's models and transforms, StepLR, set_grad_enabled).
+tutorial's ResNet-18 fine-tuning (torchvision's models and transforms, StepLR, set_grad_enabled)
+and pygcn's graph convolutional network (a sparse adjacency matrix, torch.spmm).
 The same files run on PyTorch with the imports switched back.
 """
 
@@ -182,3 +183,13 @@ def test_resnet_transfer_learning_tutorial(tmp_path, monkeypatch, capsys):
     assert finetuned > 0.9 and fixed > 0.75, (finetuned, fixed)
     out = capsys.readouterr().out
     assert "Epoch 2/2" in out and "val Loss:" in out and "Best val Acc:" in out
+
+
+def test_gcn(capsys):
+    """pygcn's GCN: torch.sparse.FloatTensor adjacency, torch.spmm, row-normalised features,
+    Adam with weight decay, dropout; a planted partition graph with 80 labelled nodes."""
+    module = runpy.run_path(str(SCRIPTS / "gcn.py"))
+    accuracy = module["main"]()
+    assert accuracy > 0.8, accuracy  # PyTorch: 0.9075 on the same script and graph
+    out = capsys.readouterr().out
+    assert "GraphConvolution (300 -> 16)" in out and "Optimization Finished!" in out

@@ -320,6 +320,9 @@ from npgrad.tensor import (
     concatenate,
     contiguous_format,
     cumsum,
+    layout,
+    sparse_coo,
+    strided,
     double,
     DoubleTensor,
     empty,
@@ -421,6 +424,7 @@ _LAZY_MODULES = (
     "hub",
     "io",
     "linalg",
+    "sparse",
     "special",
     "testing",
     "train",
@@ -431,6 +435,8 @@ _LAZY_NAMES = {
     "save": "io",
     "lu_unpack": "linalg",
     "matrix_exp": "linalg",
+    "sparse_coo_tensor": "sparse",
+    "spmm": "sparse",
     "vmap": "func",
 }
 

@@ -51,6 +51,13 @@ class memory_format:  # noqa: N801 - PyTorch's name
         return f"npgrad.{self.name}"
 
 
+class layout(memory_format):  # noqa: N801 - PyTorch's name
+    """PyTorch's layout tags: ``npgrad.strided`` (dense tensors) and ``npgrad.sparse_coo``
+    (``npgrad.sparse``)."""
+
+
+strided = layout("strided")
+sparse_coo = layout("sparse_coo")
 contiguous_format = memory_format("contiguous_format")
 channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
@@ -746,6 +753,8 @@ class Tensor:
         return elementwise.Abs.apply(self)
 
     def __matmul__(self, other):
+        if getattr(other, "is_sparse", False):
+            return NotImplemented  # dense @ sparse: npgrad.sparse's __rmatmul__
         return linalg.MatMul.apply(self, other if isinstance(other, Tensor) else tensor(other))
 
     def __rmatmul__(self, other):
@@ -1905,6 +1914,21 @@ class Tensor:
             for row in weights
         ]
         return Tensor._wrap(xp.array(rows, dtype=int64).reshape(self.shape[:-1] + (num_samples,)))
+
+    is_sparse = False
+    layout = strided
+
+    def to_sparse(self, sparse_dim=None):
+        """The non-zero entries as a sparse COO tensor (see ``npgrad.sparse``); differentiable."""
+        from npgrad import sparse
+
+        return sparse.to_sparse(self, sparse_dim)
+
+    to_sparse_coo = to_sparse
+
+    def to_dense(self):
+        """Already dense: self."""
+        return self
 
     def clone(self):
         """A copy that owns its memory; gradients flow back to self."""
