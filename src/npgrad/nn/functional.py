@@ -1532,8 +1532,21 @@ def _update_running(running_mean, running_var, mean, var, count, momentum):
     running_var._data += (momentum * count / (count - 1)) * var.reshape(channels)
 
 
-def embedding(input, weight, padding_idx=None):  # noqa: A002
-    """Rows of ``weight`` (num_embeddings, dim) looked up at the integer ``input``."""
+def embedding(
+    input,  # noqa: A002
+    weight,
+    padding_idx=None,
+    max_norm=None,
+    norm_type=2.0,
+    scale_grad_by_freq=False,
+    sparse=False,
+):
+    """Rows of ``weight`` (num_embeddings, dim) looked up at the integer ``input``.
+
+    ``max_norm``: the rows looked up whose ``norm_type``-norm is above it are first scaled down
+    to it, in place in ``weight`` (as PyTorch). ``scale_grad_by_freq``: each row's gradient is
+    divided by how often the batch looks it up. ``sparse`` is accepted; the gradient is dense
+    (``optim.SparseAdam`` still updates only the rows looked up)."""
     index = _array_of(input)
     if index.dtype.kind not in "iu":
         raise DTypeError(f"embedding: expected integer indices, got {index.dtype}")
@@ -1543,7 +1556,16 @@ def embedding(input, weight, padding_idx=None):  # noqa: A002
             f"embedding: index {bad} is out of range for {weight.shape[0]} embeddings "
             f"(valid: 0..{weight.shape[0] - 1})"
         )
-    return shape_ops.Embedding.apply(weight, index, padding_idx=padding_idx)
+    if max_norm is not None:
+        rows = numpy.unique(index)
+        norms = numpy.linalg.norm(weight._data[rows], ord=norm_type, axis=1)
+        too_long = norms > max_norm
+        # as torch.embedding_renorm_: in place, not recorded by autograd
+        weight._data[rows[too_long]] *= (max_norm / (norms[too_long] + 1e-7))[:, None]
+        weight._version[0] += 1
+    return shape_ops.Embedding.apply(
+        weight, index, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq
+    )
 
 
 def embedding_bag(
@@ -1562,7 +1584,8 @@ def embedding_bag(
     """The sum, mean or max of the embeddings of each bag of indices, without building the
     (bag, index, dim) lookup: bags are the rows of 2-D ``input``, or slices of 1-D ``input``
     starting at ``offsets``. ``per_sample_weights`` scale the rows (mode "sum"); the
-    ``padding_idx`` entries are left out (of the mean's count too); empty bags give zeros."""
+    ``padding_idx`` entries are left out (of the mean's count too); empty bags give zeros.
+    ``max_norm``, ``norm_type``, ``scale_grad_by_freq`` and ``sparse`` as in ``embedding``."""
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"embedding_bag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
     if per_sample_weights is not None and mode != "sum":
@@ -1589,7 +1612,9 @@ def embedding_bag(
         keep = index != padding_idx
         index, bag_of = index[keep], bag_of[keep]
         weights = None if weights is None else weights[numpy.nonzero(keep)[0]]
-    rows = embedding(Tensor._wrap(index), weight)  # (entries, dim)
+    rows = embedding(  # (entries, dim)
+        Tensor._wrap(index), weight, None, max_norm, norm_type, scale_grad_by_freq
+    )
     if weights is not None:
         rows = rows * weights.unsqueeze(1)
     dim = weight.shape[1]

@@ -428,8 +428,12 @@ class Embedding(Function):
     """y = weight[index]: a row of ``weight`` for each integer in ``index``"""
 
     @staticmethod
-    def forward(ctx, weight, index, padding_idx=None):
+    def forward(ctx, weight, index, padding_idx=None, scale_grad_by_freq=False):
         ctx.weight_shape, ctx.index, ctx.padding_idx = weight.shape, index, padding_idx
+        ctx.counts = None
+        if scale_grad_by_freq:  # how often each row is looked up in this batch (at least 1)
+            counts = xp.bincount(index.ravel(), minlength=weight.shape[0])
+            ctx.counts = xp.maximum(counts, 1)[:, None].astype(weight.dtype)
         return weight[index]
 
     @staticmethod
@@ -437,14 +441,16 @@ class Embedding(Function):
         grad_weight = xp.zeros(ctx.weight_shape, dtype=grad.dtype)
         # each row gets the sum of the gradients of every position that looked it up
         xp.add.at(grad_weight, ctx.index.ravel(), grad.reshape(-1, ctx.weight_shape[1]))
+        if ctx.counts is not None:
+            grad_weight /= ctx.counts  # scale_grad_by_freq: the mean instead of the sum
         if ctx.padding_idx is not None:
             grad_weight[ctx.padding_idx] = 0  # the padding row is never trained
         return grad_weight, None
 
     @staticmethod
     def backward_graph(ctx, grad, weight, index):
-        def forward_map(v):  # J v: v's rows looked up, the padding row's as zeros
-            rows = v[ctx.index]
+        def forward_map(v):  # J v: v's rows (over their counts) looked up, padding as zeros
+            rows = (v if ctx.counts is None else v / ctx.counts)[ctx.index]
             if ctx.padding_idx is not None:
                 rows[ctx.index == ctx.padding_idx] = 0
             return rows

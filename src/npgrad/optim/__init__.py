@@ -13,3 +13,4 @@ from npgrad.optim.radam import RAdam
 from npgrad.optim.rmsprop import RMSprop
 from npgrad.optim.rprop import Rprop
 from npgrad.optim.sgd import SGD
+from npgrad.optim.sparse_adam import SparseAdam
