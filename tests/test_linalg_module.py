@@ -250,3 +250,35 @@ def test_lu_matches_torch():
         results.append([t.detach().numpy() for t in values] + [pivots.numpy().astype(int)])
     for ours, theirs in zip(*results, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_cholesky_ex_and_solve_triangular():
+    good = npgrad.tensor([[4.0, 2.0], [2.0, 3.0]], dtype=npgrad.float64)
+    bad = npgrad.tensor([[1.0, 2.0], [2.0, 1.0]], dtype=npgrad.float64)
+    factor, info = npgrad.linalg.cholesky_ex(npgrad.stack([good, bad]))
+    assert info.tolist() == [0, 2]
+    np.testing.assert_allclose(factor[0].numpy(), np.linalg.cholesky(good.numpy()))
+    assert not factor[1].numpy().any()
+    with pytest.raises(np.linalg.LinAlgError, match="order 2"):
+        npgrad.linalg.cholesky_ex(bad, check_errors=True)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 3)) + 3 * np.eye(3)
+    b = rng.standard_normal((3, 2))
+    for upper in (True, False):
+        for unit in (True, False):
+            tri = np.triu(a) if upper else np.tril(a)
+            if unit:
+                tri = tri - np.diag(np.diag(tri)) + np.eye(3)
+            x = npgrad.linalg.solve_triangular(
+                npgrad.tensor(a), npgrad.tensor(b), upper=upper, unitriangular=unit
+            )
+            np.testing.assert_allclose(tri @ x.numpy(), b, atol=1e-10)
+            y = npgrad.linalg.solve_triangular(
+                npgrad.tensor(a), npgrad.tensor(b.T), upper=upper, left=False
+            )
+            np.testing.assert_allclose(y.numpy() @ (np.triu(a) if upper else np.tril(a)), b.T)
+    ta = npgrad.tensor(a, requires_grad=True)
+    tb = npgrad.tensor(b, requires_grad=True)
+    assert check_grad(lambda p, q: npgrad.linalg.solve_triangular(p, q, upper=True), a, b)
+    npgrad.linalg.solve_triangular(ta, tb, upper=True).sum().backward()
+    assert not np.tril(ta.grad.numpy(), -1).any()  # only the triangle read gets a gradient

@@ -1262,3 +1262,121 @@ def isreal(input):  # noqa: A002
 def erfinv(input):  # noqa: A002
     """The inverse error function, element-wise."""
     return _as_tensor(input).erfinv()
+
+
+# ------------------------------------------------------------------ signal windows
+def _window(name, shape, window_length, periodic, dtype):
+    """A symmetric NumPy window of ``window_length`` values, or (``periodic``, as for spectral
+    analysis) the first ``window_length`` of one value longer, as PyTorch's windows."""
+    if window_length < 0:
+        raise ValueError(f"{name}: window_length must be non-negative, got {window_length}")
+    if window_length <= 1:
+        values = numpy.ones(window_length)
+    else:
+        values = shape(window_length + 1)[:-1] if periodic else shape(window_length)
+    from npgrad.backend import get_default_dtype
+
+    return tensor(values, dtype=dtype or get_default_dtype())
+
+
+def hann_window(window_length, periodic=True, *, dtype=None, **_):
+    """0.5 - 0.5 cos(2 pi n / (N - 1)): the Hann window."""
+    return _window("hann_window", numpy.hanning, window_length, periodic, dtype)
+
+
+def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None, **_):
+    """alpha - beta cos(2 pi n / (N - 1)): the Hamming window."""
+
+    def shape(n):
+        return alpha - beta * numpy.cos(2 * numpy.pi * numpy.arange(n) / (n - 1))
+
+    return _window("hamming_window", shape, window_length, periodic, dtype)
+
+
+def bartlett_window(window_length, periodic=True, *, dtype=None, **_):
+    """1 - |2 n / (N - 1) - 1|: the triangular window."""
+    return _window("bartlett_window", numpy.bartlett, window_length, periodic, dtype)
+
+
+def blackman_window(window_length, periodic=True, *, dtype=None, **_):
+    """0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))."""
+    return _window("blackman_window", numpy.blackman, window_length, periodic, dtype)
+
+
+def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, **_):
+    """I0(beta sqrt(1 - (2 n / (N - 1) - 1)^2)) / I0(beta): the Kaiser window."""
+    return _window("kaiser_window", lambda n: numpy.kaiser(n, beta), window_length, periodic, dtype)
+
+
+# ------------------------------------------------------------------ odds and ends
+def renorm(input, p, dim, maxnorm):  # noqa: A002
+    """Each slice along ``dim`` whose p-norm is above ``maxnorm`` scaled down to it (by
+    maxnorm / (norm + 1e-7), as PyTorch); differentiable."""
+    dim = dim % input.ndim
+    others = tuple(d for d in range(input.ndim) if d != dim)
+    if p == float("inf"):
+        norms = input.abs().amax(dim=others, keepdim=True)
+    else:
+        norms = (input.abs() ** p).sum(dim=others, keepdim=True) ** (1.0 / p)
+    over = norms.detach() > maxnorm
+    scale = where(over, maxnorm / (norms + 1e-7), tensor(1.0, dtype=input.dtype))
+    return input * scale
+
+
+FrexpResult = namedtuple("FrexpResult", ["mantissa", "exponent"])
+
+
+def frexp(input):  # noqa: A002
+    """(mantissa, exponent) with input = mantissa * 2^exponent, |mantissa| in [0.5, 1)."""
+    mantissa, exponent = numpy.frexp(_array_of(_as_tensor(input)))
+    return FrexpResult(tensor(mantissa), tensor(exponent.astype(numpy.int32)))
+
+
+def nextafter(input, other):  # noqa: A002
+    """The next representable float after ``input`` towards ``other``."""
+    return tensor(numpy.nextafter(_array_of(_as_tensor(input)), _array_of(_as_tensor(other))))
+
+
+def gradient(input, *, spacing=1, dim=None, edge_order=1):  # noqa: A002
+    """Central differences along each of ``dim`` (all dims by default), one-sided at the ends
+    (first or second order): a tuple of tensors as ``torch.gradient``. ``spacing``: one step for
+    all dims, one per dim, or coordinate tensors; differentiable for uniform steps."""
+    dims = range(input.ndim) if dim is None else ((dim,) if isinstance(dim, int) else dim)
+    dims = [d % input.ndim for d in dims]
+    steps = spacing if isinstance(spacing, list | tuple) else [spacing] * len(dims)
+    if len(steps) != len(dims):
+        raise ValueError(f"gradient: {len(steps)} spacings for {len(dims)} dims")
+    results = []
+    for d, step in zip(dims, steps, strict=True):
+        if input.shape[d] < edge_order + 1:
+            raise ValueError(
+                f"gradient: dim {d} has {input.shape[d]} values; edge_order={edge_order} needs "
+                f"at least {edge_order + 1}"
+            )
+        if isinstance(step, Tensor):  # coordinates: NumPy's non-uniform formula, no gradient
+            found = numpy.gradient(_array_of(input), _array_of(step), axis=d, edge_order=edge_order)
+            results.append(tensor(found, dtype=input.dtype))
+            continue
+        n = input.shape[d]
+        x = [input.narrow(d, i, 1) for i in (0, 1, 2, n - 3, n - 2, n - 1) if 0 <= i < n]
+        interior = (input.narrow(d, 2, n - 2) - input.narrow(d, 0, n - 2)) / (2 * step)
+        if edge_order == 1:
+            first, last = (x[1] - x[0]) / step, (x[-1] - x[-2]) / step
+        else:  # second-order one-sided differences
+            first = (-1.5 * x[0] + 2 * x[1] - 0.5 * x[2]) / step
+            last = (0.5 * x[-3] - 2 * x[-2] + 1.5 * x[-1]) / step
+        results.append(cat([first, interior, last], dim=d))
+    return tuple(results)
+
+
+HistogramResult = namedtuple("HistogramResult", ["hist", "bin_edges"])
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
+    """(counts, bin edges) as ``numpy.histogram``: ``bins`` a count or the edges; ``weight``
+    per value, ``density`` to normalise to a density. No gradient."""
+    data = _array_of(_as_tensor(input))
+    edges = _array_of(bins) if isinstance(bins, Tensor) else bins
+    weights = None if weight is None else _array_of(weight)
+    counts, edges = numpy.histogram(data, bins=edges, range=range, weights=weights, density=density)
+    return HistogramResult(tensor(counts.astype(data.dtype)), tensor(edges.astype(data.dtype)))

@@ -28,6 +28,7 @@ QRResult = namedtuple("QRResult", ["Q", "R"])
 LUFactorResult = namedtuple("LUFactorResult", ["LU", "pivots"])
 LUResult = namedtuple("LUResult", ["P", "L", "U"])
 LstsqResult = namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
+CholeskyExResult = namedtuple("CholeskyExResult", ["L", "info"])
 
 
 def _square(a, op):
@@ -136,6 +137,55 @@ def cholesky(a, upper=False):
     """L lower-triangular with L L^T = A (symmetric positive definite)."""
     _square(a, "cholesky")
     return ops.Cholesky.apply(a, upper=upper)
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False):  # noqa: N803 - PyTorch's name
+    """(L, info): the Cholesky factor and, per matrix, 0 where A is positive definite, else
+    the order of the first leading minor that is not (its L is then zeros). Raises instead
+    with ``check_errors``."""
+    _square(A, "cholesky_ex")
+    data = _array_of(A)
+    flat = data.reshape(-1, *data.shape[-2:])
+    info = numpy.zeros(len(flat), dtype=numpy.int32)
+    for i, matrix in enumerate(flat):
+        if not _positive_definite(matrix):
+            orders = range(1, len(matrix) + 1)
+            info[i] = next(k for k in orders if not _positive_definite(matrix[:k, :k]))
+    if check_errors and info.any():
+        raise numpy.linalg.LinAlgError(
+            f"linalg.cholesky_ex: the leading minor of order {info[info > 0][0]} is not "
+            "positive definite"
+        )
+    if not info.any():
+        return CholeskyExResult(
+            cholesky(A, upper=upper), Tensor._wrap(info.reshape(data.shape[:-2]))
+        )
+    good = numpy.where(info == 0, 1.0, 0.0).reshape(*data.shape[:-2], 1, 1)
+    eye = numpy.eye(data.shape[-1], dtype=data.dtype)
+    safe = A * tensor(good, dtype=A.dtype) + tensor((1 - good) * eye, dtype=A.dtype)
+    factor = cholesky(safe, upper=upper) * tensor(good, dtype=A.dtype)
+    return CholeskyExResult(factor, Tensor._wrap(info.reshape(data.shape[:-2])))
+
+
+def _positive_definite(matrix):
+    try:
+        numpy.linalg.cholesky(matrix)
+    except numpy.linalg.LinAlgError:
+        return False
+    return True
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):  # noqa: N803
+    """X with A X = B (X A = B with ``left=False``), reading only A's upper or lower triangle
+    (with ones on the diagonal when ``unitriangular``); differentiable, A's gradient
+    triangular too."""
+    _square(A, "solve_triangular")
+    if unitriangular:
+        eye = tensor(numpy.eye(A.shape[-1]), dtype=A.dtype)
+        triangle = (A.triu(1) if upper else A.tril(-1)) + eye
+    else:
+        triangle = A.triu() if upper else A.tril()
+    return solve(triangle, B, left=left)
 
 
 def lu_factor(A, *, pivot=True):  # noqa: N803 - PyTorch's name

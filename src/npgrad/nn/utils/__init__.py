@@ -65,7 +65,14 @@ def vector_to_parameters(vector, parameters):
         offset += size
 
 
-from npgrad.nn.utils import parametrizations, parametrize, prune, rnn  # noqa: E402, F401
+from npgrad.nn.utils import (  # noqa: E402, F401
+    fusion,
+    parametrizations,
+    parametrize,
+    prune,
+    rnn,
+    stateless,
+)
 from npgrad.nn.utils.reparametrize import (  # noqa: E402, F401
     remove_spectral_norm,
     remove_weight_norm,
