@@ -5,11 +5,14 @@ What policy-gradient and variational scripts use: ``Categorical``, ``OneHotCateg
 ``LogNormal``, ``Laplace``, ``Cauchy``, ``StudentT``, ``Uniform``, ``Exponential``, ``Gamma``,
 ``Beta``, ``Dirichlet``, ``Independent`` (batch dims read as event dims), ``MixtureSameFamily``
 (mixture density networks), ``TransformedDistribution`` (a base distribution pushed through
-the bijections of ``distributions.transforms``: exp, affine, sigmoid, tanh, softplus, power)
-and ``kl_divergence`` between two of a kind (Normal, MultivariateNormal, Categorical,
-Bernoulli, Uniform, Independent) or any pair given a rule with ``register_kl``. ``log_prob``,
-``entropy`` and ``rsample`` (the reparameterised sample: Normal, MultivariateNormal, LogNormal,
-Laplace, Cauchy, Uniform, Exponential) are built from npgrad ops, so
+the bijections of ``distributions.transforms``: exp, affine, sigmoid, tanh, softplus, power),
+HalfNormal, HalfCauchy, Gumbel, Weibull, Pareto, Chi2, NegativeBinomial, Multinomial,
+RelaxedBernoulli and RelaxedOneHotCategorical (``distributions.families``), ``constraints``
+(each family's ``arg_constraints`` and ``support``) and ``kl_divergence`` between two of a
+kind (Normal, MultivariateNormal, Categorical, Bernoulli, Uniform, Independent) or any pair
+given a rule with ``register_kl``. ``log_prob``, ``entropy`` and ``rsample`` (the
+reparameterised sample: Normal, MultivariateNormal, LogNormal, Laplace, Cauchy, Uniform,
+Exponential, the half, Gumbel, Weibull, Pareto and relaxed ones) are built from npgrad ops, so
 gradients flow into the parameters; ``sample`` draws from npgrad's global generator
 (``npgrad.manual_seed``) and carries no gradient.
 
@@ -1006,3 +1009,114 @@ def kl_divergence(p, q):
         result = ((q.high - q.low) / (p.high - p.low)).log()
         return result.masked_fill(~inside, math.inf)
     raise NotImplementedError(f"kl_divergence: {type(p).__name__} is not implemented")
+
+
+# ------------------------------------------------------------------ constraints
+from npgrad.distributions import constraints  # noqa: E402
+
+# each family's parameters (arg_constraints) and values (support), as PyTorch declares them
+_CONSTRAINTS = {
+    Categorical: ({"probs": constraints.simplex, "logits": constraints.real_vector}, None),
+    OneHotCategorical: (
+        {"probs": constraints.simplex, "logits": constraints.real_vector},
+        constraints.one_hot,
+    ),
+    Bernoulli: ({"probs": constraints.unit_interval, "logits": constraints.real}, None),
+    Geometric: ({"probs": constraints.unit_interval, "logits": constraints.real}, None),
+    Binomial: (
+        {
+            "total_count": constraints.nonnegative_integer,
+            "probs": constraints.unit_interval,
+            "logits": constraints.real,
+        },
+        None,
+    ),
+    Poisson: ({"rate": constraints.nonnegative}, constraints.nonnegative_integer),
+    Normal: ({"loc": constraints.real, "scale": constraints.positive}, constraints.real),
+    LogNormal: ({"loc": constraints.real, "scale": constraints.positive}, constraints.positive),
+    Laplace: ({"loc": constraints.real, "scale": constraints.positive}, constraints.real),
+    Cauchy: ({"loc": constraints.real, "scale": constraints.positive}, constraints.real),
+    StudentT: (
+        {
+            "df": constraints.positive,
+            "loc": constraints.real,
+            "scale": constraints.positive,
+        },
+        constraints.real,
+    ),
+    Uniform: ({"low": constraints.dependent, "high": constraints.dependent}, None),
+    Exponential: ({"rate": constraints.positive}, constraints.nonnegative),
+    Gamma: (
+        {"concentration": constraints.positive, "rate": constraints.positive},
+        constraints.nonnegative,
+    ),
+    Beta: (
+        {"concentration1": constraints.positive, "concentration0": constraints.positive},
+        constraints.unit_interval,
+    ),
+    Dirichlet: ({"concentration": constraints.independent(constraints.positive, 1)}, None),
+    MultivariateNormal: (
+        {
+            "loc": constraints.real_vector,
+            "covariance_matrix": constraints.positive_definite,
+            "precision_matrix": constraints.positive_definite,
+            "scale_tril": constraints.lower_cholesky,
+        },
+        constraints.real_vector,
+    ),
+    Independent: ({}, None),
+    MixtureSameFamily: ({}, None),
+    TransformedDistribution: ({}, None),
+}
+for _family, (_args, _support) in _CONSTRAINTS.items():
+    _family.arg_constraints = _args
+    if _support is not None:
+        _family.support = _support
+Dirichlet.support = constraints.simplex
+Categorical.support = constraints.dependent_property(
+    lambda self: constraints.integer_interval(0, self.num_events - 1), is_discrete=True
+)
+Bernoulli.support = constraints.boolean
+Geometric.support = constraints.nonnegative_integer
+Binomial.support = constraints.dependent_property(
+    lambda self: constraints.integer_interval(0, self.total_count), is_discrete=True
+)
+Uniform.support = constraints.dependent_property(
+    lambda self: constraints.half_open_interval(self.low, self.high)
+)
+Independent.support = constraints.dependent_property(
+    lambda self: constraints.independent(self.base_dist.support, self.reinterpreted_batch_ndims)
+)
+MixtureSameFamily.support = constraints.dependent_property(
+    lambda self: self.component_distribution.support
+)
+TransformedDistribution.support = constraints.dependent_property(lambda self: constraints.dependent)
+Distribution.arg_constraints = {}
+Distribution.support = None
+
+from npgrad.distributions.families import (  # noqa: E402
+    Chi2,
+    Gumbel,
+    HalfCauchy,
+    HalfNormal,
+    Multinomial,
+    NegativeBinomial,
+    Pareto,
+    RelaxedBernoulli,
+    RelaxedOneHotCategorical,
+    Weibull,
+)
+
+__all__ += [
+    "Chi2",
+    "Gumbel",
+    "HalfCauchy",
+    "HalfNormal",
+    "Multinomial",
+    "NegativeBinomial",
+    "Pareto",
+    "RelaxedBernoulli",
+    "RelaxedOneHotCategorical",
+    "Weibull",
+    "constraints",
+]
