@@ -32,8 +32,9 @@ def _uniform(shape, dtype, low=0.0):
     return Tensor._wrap(numpy.clip(draws, max(low, tiny), 1 - numpy.finfo(dtype).eps))
 
 
-class HalfNormal(Distribution):
-    """|X| for X ~ Normal(0, scale): density 2 N(x; 0, scale), x >= 0."""
+class _Half(Distribution):
+    """|X| for a symmetric X of ``scale`` (``_draw``: standard draws; ``_log_density``: X's
+    log density at z = x / scale, less log scale): twice X's density on x >= 0."""
 
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
@@ -47,15 +48,25 @@ class HalfNormal(Distribution):
         return self.rsample(sample_shape).detach()
 
     def rsample(self, sample_shape=()):
-        shape = _shape(sample_shape) + self.batch_shape
-        noise = default_generator().standard_normal(shape).astype(self.scale.dtype)
+        noise = self._draw(_shape(sample_shape) + self.batch_shape).astype(self.scale.dtype)
         return self.scale * Tensor._wrap(numpy.abs(noise))
 
     def log_prob(self, value):
         x = _as_float_tensor(value)
-        z = x / self.scale
-        density = math.log(2) - 0.5 * math.log(2 * math.pi) - self.scale.log() - 0.5 * z * z
+        density = math.log(2) + self._log_density(x / self.scale) - self.scale.log()
         return density.masked_fill(_array_of(x) < 0, -math.inf)
+
+
+class HalfNormal(_Half):
+    """|X| for X ~ Normal(0, scale): density 2 N(x; 0, scale), x >= 0."""
+
+    @staticmethod
+    def _draw(shape):
+        return default_generator().standard_normal(shape)
+
+    @staticmethod
+    def _log_density(z):
+        return -0.5 * math.log(2 * math.pi) - 0.5 * z * z
 
     def cdf(self, value):
         return (_as_float_tensor(value) / (self.scale * math.sqrt(2))).erf()
@@ -79,30 +90,16 @@ class HalfNormal(Distribution):
         return self.scale * self.scale * (1 - 2 / math.pi)
 
 
-class HalfCauchy(Distribution):
+class HalfCauchy(_Half):
     """|X| for X ~ Cauchy(0, scale)."""
 
-    arg_constraints = {"scale": constraints.positive}
-    support = constraints.nonnegative
-    has_rsample = True
+    @staticmethod
+    def _draw(shape):
+        return default_generator().standard_cauchy(shape)
 
-    def __init__(self, scale, validate_args=None):
-        self.scale = _as_float_tensor(scale)
-        super().__init__(self.scale.shape)
-
-    def sample(self, sample_shape=()):
-        return self.rsample(sample_shape).detach()
-
-    def rsample(self, sample_shape=()):
-        shape = _shape(sample_shape) + self.batch_shape
-        noise = default_generator().standard_cauchy(shape).astype(self.scale.dtype)
-        return self.scale * Tensor._wrap(numpy.abs(noise))
-
-    def log_prob(self, value):
-        x = _as_float_tensor(value)
-        z = x / self.scale
-        density = math.log(2 / math.pi) - self.scale.log() - (z * z).log1p()
-        return density.masked_fill(_array_of(x) < 0, -math.inf)
+    @staticmethod
+    def _log_density(z):
+        return -math.log(math.pi) - (z * z).log1p()
 
     def cdf(self, value):
         return 2 / math.pi * (_as_float_tensor(value) / self.scale).atan()

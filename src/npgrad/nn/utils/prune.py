@@ -202,8 +202,9 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes ``amount`` of the entries (a fraction, or a count) chosen at random."""
+class _Unstructured(BasePruningMethod):
+    """Prunes ``amount`` of the entries (a fraction, or a count), the first ones of
+    ``_ranked``."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -215,31 +216,28 @@ class RandomUnstructured(BasePruningMethod):
         count = _count_to_prune(self.amount, t.numel())
         mask = default_mask._data.copy()
         if count:
-            draws = default_generator().random(t.numel())
-            mask.reshape(-1)[numpy.argsort(draws)[-count:]] = 0
+            mask.reshape(-1)[self._ranked(t)[:count]] = 0
         return Tensor._wrap(mask)
+
+
+class RandomUnstructured(_Unstructured):
+    """Prunes ``amount`` of the entries chosen at random."""
+
+    @staticmethod
+    def _ranked(t):
+        return numpy.argsort(default_generator().random(t.numel()))
 
     @classmethod
     def apply(cls, module, name, amount):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Prunes ``amount`` of the entries with the smallest absolute values."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount):
-        _check_amount(amount)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        count = _count_to_prune(self.amount, t.numel())
-        mask = default_mask._data.copy()
-        if count:
-            smallest = numpy.argsort(numpy.abs(t._data).reshape(-1), kind="stable")[:count]
-            mask.reshape(-1)[smallest] = 0
-        return Tensor._wrap(mask)
+    @staticmethod
+    def _ranked(t):
+        return numpy.argsort(numpy.abs(t._data).reshape(-1), kind="stable")
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
