@@ -8,6 +8,7 @@ from collections import namedtuple
 
 import numpy
 
+from npgrad.backend import get_default_dtype
 from npgrad.ops import linalg
 from npgrad.tensor import Tensor, _array_of, cat, stack, tensor, where
 
@@ -1274,8 +1275,6 @@ def _window(name, shape, window_length, periodic, dtype):
         values = numpy.ones(window_length)
     else:
         values = shape(window_length + 1)[:-1] if periodic else shape(window_length)
-    from npgrad.backend import get_default_dtype
-
     return tensor(values, dtype=dtype or get_default_dtype())
 
 
@@ -1358,13 +1357,16 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):  # noqa: A002
             results.append(tensor(found, dtype=input.dtype))
             continue
         n = input.shape[d]
-        x = [input.narrow(d, i, 1) for i in (0, 1, 2, n - 3, n - 2, n - 1) if 0 <= i < n]
+
+        def at(i, d=d, n=n):  # the slice at index i along d (negative from the end)
+            return input.narrow(d, i % n, 1)
+
         interior = (input.narrow(d, 2, n - 2) - input.narrow(d, 0, n - 2)) / (2 * step)
         if edge_order == 1:
-            first, last = (x[1] - x[0]) / step, (x[-1] - x[-2]) / step
+            first, last = (at(1) - at(0)) / step, (at(-1) - at(-2)) / step
         else:  # second-order one-sided differences
-            first = (-1.5 * x[0] + 2 * x[1] - 0.5 * x[2]) / step
-            last = (0.5 * x[-3] - 2 * x[-2] + 1.5 * x[-1]) / step
+            first = (-1.5 * at(0) + 2 * at(1) - 0.5 * at(2)) / step
+            last = (0.5 * at(-3) - 2 * at(-2) + 1.5 * at(-1)) / step
         results.append(cat([first, interior, last], dim=d))
     return tuple(results)
 

@@ -147,10 +147,11 @@ def cholesky_ex(A, *, upper=False, check_errors=False):  # noqa: N803 - PyTorch'
     data = _array_of(A)
     flat = data.reshape(-1, *data.shape[-2:])
     info = numpy.zeros(len(flat), dtype=numpy.int32)
-    for i, matrix in enumerate(flat):
-        if not _positive_definite(matrix):
-            orders = range(1, len(matrix) + 1)
-            info[i] = next(k for k in orders if not _positive_definite(matrix[:k, :k]))
+    if not _positive_definite(data):  # some matrix fails: which, and at which minor
+        for i, matrix in enumerate(flat):
+            if not _positive_definite(matrix):
+                orders = range(1, len(matrix) + 1)
+                info[i] = next(k for k in orders if not _positive_definite(matrix[:k, :k]))
     if check_errors and info.any():
         raise numpy.linalg.LinAlgError(
             f"linalg.cholesky_ex: the leading minor of order {info[info > 0][0]} is not "

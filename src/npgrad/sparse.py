@@ -21,8 +21,9 @@ import numpy
 
 from npgrad.backend import xp
 from npgrad.errors import ShapeError
+from npgrad.functions import _as_tensor
 from npgrad.ops import sparse as ops
-from npgrad.tensor import Tensor, sparse_coo, tensor
+from npgrad.tensor import Tensor, cat, sparse_coo, tensor
 
 
 class SparseTensor:
@@ -244,7 +245,7 @@ class SparseTensor:
             if other.shape != self.shape:
                 raise ShapeError(f"sparse add: shapes {self.shape} and {other.shape} differ")
             indices = numpy.concatenate([self._indices_array, other._indices_array], axis=1)
-            values = _cat([self._values_tensor, other._values_tensor])
+            values = cat([self._values_tensor, other._values_tensor])
             return SparseTensor(indices, values, self.shape)
         return self.to_dense() + other  # sparse + dense is dense, as in PyTorch
 
@@ -283,12 +284,6 @@ class SparseTensor:
 
     def __len__(self):
         return self.shape[0]
-
-
-def _cat(tensors):
-    from npgrad.functions import cat
-
-    return cat(tensors)
 
 
 def sparse_coo_tensor(
@@ -384,10 +379,6 @@ def mm(mat1, mat2):
         row_plan=lambda: mat1._plan("row"),
         col_plan=lambda: mat1._plan("col"),
     )
-
-
-def _as_tensor(x):
-    return x if isinstance(x, Tensor) else tensor(x)
 
 
 spmm = mm

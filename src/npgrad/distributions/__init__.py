@@ -1021,8 +1021,14 @@ _CONSTRAINTS = {
         {"probs": constraints.simplex, "logits": constraints.real_vector},
         constraints.one_hot,
     ),
-    Bernoulli: ({"probs": constraints.unit_interval, "logits": constraints.real}, None),
-    Geometric: ({"probs": constraints.unit_interval, "logits": constraints.real}, None),
+    Bernoulli: (
+        {"probs": constraints.unit_interval, "logits": constraints.real},
+        constraints.boolean,
+    ),
+    Geometric: (
+        {"probs": constraints.unit_interval, "logits": constraints.real},
+        constraints.nonnegative_integer,
+    ),
     Binomial: (
         {
             "total_count": constraints.nonnegative_integer,
@@ -1054,7 +1060,10 @@ _CONSTRAINTS = {
         {"concentration1": constraints.positive, "concentration0": constraints.positive},
         constraints.unit_interval,
     ),
-    Dirichlet: ({"concentration": constraints.independent(constraints.positive, 1)}, None),
+    Dirichlet: (
+        {"concentration": constraints.independent(constraints.positive, 1)},
+        constraints.simplex,
+    ),
     MultivariateNormal: (
         {
             "loc": constraints.real_vector,
@@ -1072,12 +1081,9 @@ for _family, (_args, _support) in _CONSTRAINTS.items():
     _family.arg_constraints = _args
     if _support is not None:
         _family.support = _support
-Dirichlet.support = constraints.simplex
 Categorical.support = constraints.dependent_property(
     lambda self: constraints.integer_interval(0, self.num_events - 1), is_discrete=True
 )
-Bernoulli.support = constraints.boolean
-Geometric.support = constraints.nonnegative_integer
 Binomial.support = constraints.dependent_property(
     lambda self: constraints.integer_interval(0, self.total_count), is_discrete=True
 )

@@ -131,10 +131,8 @@ class _Interval(Constraint):
         return ok
 
     def __repr__(self):
-        bounds = [b for b in (self.lower_bound, self.upper_bound) if b is not None]
-        shown = ", ".join(
-            f"{'lower' if b is self.lower_bound else 'upper'}_bound={b}" for b in bounds
-        )
+        bounds = (("lower_bound", self.lower_bound), ("upper_bound", self.upper_bound))
+        shown = ", ".join(f"{name}={b}" for name, b in bounds if b is not None)
         return f"{self._name}({shown})"
 
 
