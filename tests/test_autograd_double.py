@@ -165,6 +165,18 @@ CASES = [
         [(3, 4)],
         False,
     ),
+    (  # plain labels: the one-hot coefficients are kept as the labels
+        "cross_entropy_labels",
+        lambda x: F.cross_entropy(x * x, TARGETS),
+        [(3, 4)],
+        False,
+    ),
+    (
+        "cross_entropy_labels_none",
+        lambda x: F.cross_entropy(x * x, TARGETS, reduction="none") ** 2,
+        [(3, 4)],
+        False,
+    ),
     (
         "nll",
         lambda x: F.nll_loss((x * x).log_softmax(1), TARGETS, reduction="none"),

@@ -1835,14 +1835,16 @@ def binary_cross_entropy_with_logits(
 
 
 def _check_labels(labels, num_classes, op, ignore_index=None):
-    """Clear errors for non-integer labels or labels outside [0, num_classes)."""
+    """Clear errors for non-integer labels or labels outside [0, num_classes) (other than
+    ``ignore_index``). Returns True when every label is a class (none can be ignored then,
+    unless ``ignore_index`` is one)."""
     if labels.dtype.kind not in "iu":
         raise DTypeError(
             f"{op}: expected integer class labels, got dtype {labels.dtype} (use .long(); for "
             "class probabilities pass a float target of the input's shape)"
         )
     if not labels.size or (labels.min() >= 0 and labels.max() < num_classes):
-        return  # the common case: two reductions, no masking
+        return True  # the common case: two reductions, no masking
     valid = labels if ignore_index is None else labels[labels != ignore_index]
     if valid.size and (valid.min() < 0 or valid.max() >= num_classes):
         bad = valid.min() if valid.min() < 0 else valid.max()
@@ -1850,6 +1852,7 @@ def _check_labels(labels, num_classes, op, ignore_index=None):
             f"{op}: target {bad} is out of bounds for {num_classes} classes "
             f"(valid labels: 0..{num_classes - 1})"
         )
+    return False
 
 
 def _rows_and_targets(input, target, op, allow_probabilities):  # noqa: A002
@@ -1885,9 +1888,10 @@ def _rows_and_targets(input, target, op, allow_probabilities):  # noqa: A002
 
 
 def _coefficients(
-    labels, probabilities, classes, weight, ignore_index, smoothing, reduction, dtype
+    labels, probabilities, classes, weight, ignore_index, smoothing, reduction, dtype, all_classes
 ):
-    """The (M, C) matrix A with loss_i = -sum_c A_ic log p_ic (see ``npgrad.ops.loss``)."""
+    """The (M, C) matrix A with loss_i = -sum_c A_ic log p_ic (see ``npgrad.ops.loss``), a
+    ``loss.OneHot`` for plain labels. ``all_classes``: every label is known to be a class."""
     class_weight = None if weight is None else _array_of(weight).astype(dtype)
     if probabilities:
         coefficients = labels.astype(dtype)
@@ -1898,13 +1902,14 @@ def _coefficients(
         if reduction == "mean":
             coefficients = coefficients / max(len(labels), 1)
         return coefficients
+    none_ignored = all_classes and not 0 <= ignore_index < classes
+    valid = None if none_ignored else labels != ignore_index
+    if class_weight is None and not smoothing and len(labels) and (none_ignored or valid.all()):
+        # the common case, no weights, smoothing or ignored labels: one-hot rows, as labels
+        return loss.OneHot(labels, classes, 1.0 / len(labels) if reduction == "mean" else 1.0)
+    if valid is None:
+        valid = labels != ignore_index
     rows = numpy.arange(len(labels))
-    valid = labels != ignore_index
-    if class_weight is None and not smoothing and valid.all():
-        # the common case, no weights, smoothing or ignored labels: one-hot rows
-        coefficients = numpy.zeros((len(labels), classes), dtype=dtype)
-        coefficients[rows, labels] = 1.0 / len(labels) if reduction == "mean" else 1.0
-        return coefficients
     safe = numpy.where(valid, labels, 0)
     target_weight = valid.astype(dtype) if class_weight is None else class_weight[safe] * valid
     coefficients = numpy.zeros((len(labels), classes), dtype=dtype)
@@ -1929,13 +1934,22 @@ def _class_loss(op_class, op, input, target, weight, ignore_index, reduction, sm
     rows, labels, probabilities, classes, loss_shape = _rows_and_targets(
         input, target, op, allow_probabilities
     )
-    if not probabilities:
-        _check_labels(labels, classes, op, ignore_index)
+    all_classes = not probabilities and _check_labels(labels, classes, op, ignore_index)
     coefficients = _coefficients(
-        labels, probabilities, classes, weight, ignore_index, smoothing, reduction, input.dtype
+        labels,
+        probabilities,
+        classes,
+        weight,
+        ignore_index,
+        smoothing,
+        reduction,
+        input.dtype,
+        all_classes,
     )
     if reduction == "none":
         return op_class.apply(rows, coefficients).reshape(loss_shape)
+    if type(coefficients) is loss.OneHot:
+        return op_class.apply(rows, coefficients, total=True)
     first = coefficients.flat[0] if coefficients.size else 0.0  # (a cheap test first)
     if reduction == "mean" and numpy.isnan(first) and numpy.isnan(coefficients).all():
         # every target ignored (or of weight 0): the mean is 0 / 0 = nan, as in PyTorch, whose

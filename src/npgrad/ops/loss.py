@@ -5,11 +5,35 @@ with ``lp`` the log-probabilities. The coefficient matrix ``A`` (built with no g
 ``npgrad.nn.functional``) encodes every PyTorch option: the target class (one-hot), class
 weights, ``ignore_index`` (a zero row), label smoothing (a spread over classes), probability
 targets, and the ``mean`` normaliser. One forward and one backward formula then serve every
-combination.
+combination. Plain class labels, the common case, come as a ``OneHot`` (the labels and one
+scale) instead of the dense matrix: the same formulas, read by index.
 """
 
 from npgrad.autograd import Function, recomputed_backward
 from npgrad.backend import xp
+
+
+class OneHot:
+    """The coefficients of plain class labels, A = scale * onehot(labels), kept as the labels
+    themselves (the common case: no class weights, smoothing or ignored labels). The ops then
+    pick one log-probability a row instead of building and multiplying through an (M, C)
+    matrix that is zero but for one entry a row."""
+
+    __slots__ = ("labels", "classes", "scale", "rows")
+
+    def __init__(self, labels, classes, scale):
+        self.labels, self.classes, self.scale = labels, classes, scale
+        self.rows = xp.arange(len(labels))
+
+    def picked(self, values):
+        """values[i, labels_i] for each row i."""
+        return values[self.rows, self.labels]
+
+    def dense(self, dtype):
+        """The (M, C) matrix itself."""
+        out = xp.zeros((len(self.labels), self.classes), dtype=dtype)
+        out[self.rows, self.labels] = self.scale
+        return out
 
 
 def _per_row(grad):
@@ -21,6 +45,9 @@ def _weighted_sum(coefficients, log_probs, total):
     """-sum_c A_ic lp_ic per row (or over everything with ``total``), where a class with A_ic = 0
     adds nothing even if lp_ic = -inf (a logit masked with -inf, as PyTorch allows): 0 * -inf
     would be nan. The plain product first; the masked one only when that made a nan."""
+    if type(coefficients) is OneHot:  # -scale lp_i,label_i: no other class takes part
+        picked = coefficients.picked(log_probs)
+        return -coefficients.scale * (picked.sum() if total else picked)
     axis = None if total else -1
     loss = -(coefficients * log_probs).sum(axis=axis)
     if xp.isnan(loss).any():
@@ -31,6 +58,8 @@ def _weighted_sum(coefficients, log_probs, total):
 
 def _weighted_sum_graph(coefficients, log_probs, total):
     """``_weighted_sum`` in Tensor ops (a class with A_ic = 0 masked out, as there)."""
+    if type(coefficients) is OneHot:
+        coefficients = coefficients.dense(log_probs.dtype)
     terms = log_probs.masked_fill(coefficients == 0, 0.0) * coefficients
     return -(terms.sum() if total else terms.sum(dim=-1))
 
@@ -51,6 +80,12 @@ class CrossEntropy(Function):
     def backward(ctx, grad):
         log_probs, coefficients = ctx.saved_tensors
         # dloss_i/dz_ic = softmax_ic * sum_k A_ik - A_ic (the familiar softmax - onehot)
+        if type(coefficients) is OneHot:  # scale (softmax - onehot), the one-hot by index
+            scaled = _per_row(grad) * coefficients.scale
+            grad_logits = xp.exp(log_probs)
+            grad_logits *= scaled
+            grad_logits[coefficients.rows, coefficients.labels] -= scaled.reshape(-1)
+            return grad_logits, None
         row_weight = coefficients.sum(axis=-1, keepdims=True)
         return _per_row(grad) * (xp.exp(log_probs) * row_weight - coefficients), None
 
@@ -75,6 +110,8 @@ class NLL(Function):
     @staticmethod
     def backward(ctx, grad):
         (coefficients,) = ctx.saved_tensors
+        if type(coefficients) is OneHot:
+            coefficients = coefficients.dense(grad.dtype)
         return -_per_row(grad) * coefficients, None  # dloss_i/dx_ic = -A_ic
 
     @staticmethod
