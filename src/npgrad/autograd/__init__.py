@@ -317,34 +317,40 @@ def _node(tensor):
 def _topological_order(root, boundary=()):
     """Graph nodes reachable from ``root``, each after every node that feeds it a gradient.
 
-    An iterative depth-first search that emits a node once all its inputs are emitted (post-order),
-    then reverses the list. A node is marked when it is expanded, not when it is pushed, so a node
-    reached along two paths still comes after both.
+    An iterative depth-first search that emits an op once all its inputs are expanded
+    (post-order), then reverses the list. A node is marked when it is expanded, not when it is
+    pushed, so a node reached along two paths still comes after both. Leaves (and ``boundary``
+    nodes, where the caller wants the walk to end) have no inputs: they go last, in the order
+    they were reached.
     """
-    order = []
+    order, leaves = [], []
     expanded = set()
-    stack = [(root, False)]
+    stack = [root]
     while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
+        node = stack.pop()
+        if node is None:  # the marker pushed above an op: all its inputs are expanded now
+            order.append(stack.pop())
             continue
-        if id(node) in expanded:
+        key = id(node)
+        if key in expanded:
             continue
-        expanded.add(id(node))
-        stack.append((node, True))
-        if isinstance(node, Tensor) or id(node) in boundary:
-            continue  # a leaf, or where the caller wants the walk to end
+        expanded.add(key)
+        if isinstance(node, Tensor) or key in boundary:
+            leaves.append(node)
+            continue
         if node.parents is None:
             raise GradientError(
                 f"Trying to backward through the graph a second time (through {node.name()}): "
                 "its saved arrays were freed by the first backward(). "
                 "Pass retain_graph=True to the first backward() if you need to call it twice."
             )
+        stack.append(node)
+        stack.append(None)
         for edge in node.edges:
             if edge is not None and id(edge) not in expanded:
-                stack.append((edge, False))
+                stack.append(edge)
     order.reverse()
+    order += leaves
     return order
 
 
