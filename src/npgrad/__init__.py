@@ -434,6 +434,7 @@ _LAZY_MODULES = (
     "hub",
     "io",
     "linalg",
+    "profiler",
     "sparse",
     "random",
     "special",

@@ -23,6 +23,7 @@ from npgrad.errors import GradientError, NpgradError, ShapeError
 
 _grad_enabled = True
 _detect_anomaly = False
+_profiler = None  # while npgrad.profiler.profile records: its recorder (times ops)
 
 
 def is_grad_enabled():
@@ -229,6 +230,7 @@ class Function:
             needs_grad.append(False)
             edges.append(None)
         ctx.needs_input_grad = needs_grad
+        event = None if _profiler is None else _profiler.begin(cls.__name__, arrays)
         try:
             if cls.tensor_io:
                 out = _tensor_forward(cls, ctx, inputs, attrs)
@@ -239,6 +241,9 @@ class Function:
                 raise
             shapes = ", ".join(str(getattr(a, "shape", type(a).__name__)) for a in arrays)
             raise ShapeError(f"{cls.__name__.lower()}: {error} (input shapes: {shapes})") from error
+        finally:
+            if event is not None:
+                _profiler.end(event)
         if type(out) is not xp.ndarray:
             out = xp.asarray(out)  # NumPy returns scalars from 0-d math; tensors hold arrays
         if not (_grad_enabled and True in needs_grad):
@@ -534,7 +539,10 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, _capt
         if _capture is None and ctx.retained is not None and ctx.retained() is not None:
             _store_grad(ctx.retained(), grad, handed_out)
         _check_saved_unmodified(ctx)
-        input_grads = _tensor_backward(ctx, grad) if ctx.tensor_io else ctx.backward(ctx, grad)
+        if _profiler is not None:
+            input_grads = _profiled_backward(ctx, grad)
+        else:
+            input_grads = _tensor_backward(ctx, grad) if ctx.tensor_io else ctx.backward(ctx, grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         for index, (edge, parent, parent_grad) in enumerate(
@@ -557,6 +565,15 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, _capt
                 grads[key] = parent_grad
         if not retain_graph:
             _release(ctx)
+
+
+def _profiled_backward(ctx, grad):
+    """An op's backward, timed for the profiler (under the op's grad_fn name)."""
+    event = _profiler.begin(ctx.name(), (grad,))
+    try:
+        return _tensor_backward(ctx, grad) if ctx.tensor_io else ctx.backward(ctx, grad)
+    finally:
+        _profiler.end(event)
 
 
 def _release(ctx):
@@ -801,10 +818,10 @@ def Variable(data, requires_grad=False, volatile=False):  # noqa: N802 - PyTorch
 
 
 def __getattr__(name):
-    if name == "functional":  # torch.autograd.functional, loaded on first use
+    if name in ("functional", "profiler"):  # torch.autograd's submodules, loaded on first use
         import importlib
 
-        return importlib.import_module("npgrad.autograd.functional")
+        return importlib.import_module(f"npgrad.autograd.{name}")
     if name in ("gradcheck", "gradgradcheck"):  # torch.autograd.gradcheck and gradgradcheck
         from npgrad import diagnostics
 
