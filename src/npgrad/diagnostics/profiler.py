@@ -86,11 +86,15 @@ class FunctionEvent:
     """One timed range: an op's forward or backward, or a ``record_function`` range. Times in
     microseconds, as PyTorch reports them."""
 
-    __slots__ = ("name", "start_us", "end_us", "child_us", "input_shapes", "thread", "depth")
+    __slots__ = ("name", "start_us", "end_us", "child_us", "input_shapes", "thread")
 
-    def __init__(self, name, start_us, input_shapes, thread, depth):
-        self.name, self.start_us, self.input_shapes = name, start_us, input_shapes
-        self.thread, self.depth = thread, depth
+    def __init__(self, name, start_us, input_shapes, thread):
+        self.name, self.start_us, self.input_shapes, self.thread = (
+            name,
+            start_us,
+            input_shapes,
+            thread,
+        )
         self.end_us, self.child_us = start_us, 0.0
 
     key = property(lambda self: self.name)
@@ -195,7 +199,7 @@ class EventList(list):
                 _format_time(row.self_cpu_time_total).rjust(12),
                 f"{100 * row.cpu_time_total / total:.2f}%".rjust(12),
                 _format_time(row.cpu_time_total).rjust(12),
-                _format_time(row.cpu_time_total / max(row.count, 1)).rjust(12),
+                _format_time(row.cpu_time).rjust(12),
                 str(row.count).rjust(12),
             ]
             if shapes:
@@ -232,13 +236,8 @@ class _Recorder:
         shapes = None
         if self.record_shapes:
             shapes = [list(getattr(array, "shape", ())) for array in arrays]
-        event = FunctionEvent(
-            name,
-            (time.perf_counter_ns() - self.origin) / 1e3,
-            shapes,
-            threading.get_ident(),
-            len(stack),
-        )
+        start = (time.perf_counter_ns() - self.origin) / 1e3
+        event = FunctionEvent(name, start, shapes, threading.get_ident())
         stack.append(event)
         return event
 
@@ -288,7 +287,6 @@ class profile:  # noqa: N801 - PyTorch's name
         self.step_num = 0
         self._recorder = None
         self._finished = EventList()
-        self._previous = None
 
     # ----------------------------------------------------------------- recording
     def start(self):
@@ -297,14 +295,8 @@ class profile:  # noqa: N801 - PyTorch's name
         return self
 
     def stop(self):
-        if self._recorder is not None:
-            action = self._action()
-            self._stop_recording()
-            if self.on_trace_ready is not None and action in (
-                ProfilerAction.RECORD,
-                ProfilerAction.RECORD_AND_SAVE,
-            ):
-                self.on_trace_ready(self)
+        if self._recorder is not None:  # what was recorded since the last cycle is one too
+            self._finish_cycle()
 
     def __enter__(self):
         return self.start()
@@ -320,9 +312,7 @@ class profile:  # noqa: N801 - PyTorch's name
         before = self._action()
         self.step_num += 1
         if before == ProfilerAction.RECORD_AND_SAVE:
-            self._stop_recording()
-            if self.on_trace_ready is not None:
-                self.on_trace_ready(self)
+            self._finish_cycle()
         self._set_action(self._action())
 
     def _action(self):
@@ -331,13 +321,18 @@ class profile:  # noqa: N801 - PyTorch's name
     def _set_action(self, action):
         recording = action in (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE)
         if recording and self._recorder is None:
-            if autograd._profiler is not None and autograd._profiler is not self._recorder:
+            if autograd._profiler is not None:
                 raise RuntimeError("profile: another profiler is already recording")
             self._recorder = _Recorder(self.record_shapes)
             self._finished = EventList()
             autograd._profiler = self._recorder
         elif not recording and self._recorder is not None:
             self._stop_recording()
+
+    def _finish_cycle(self):
+        self._stop_recording()
+        if self.on_trace_ready is not None:
+            self.on_trace_ready(self)
 
     def _stop_recording(self):
         if autograd._profiler is self._recorder:
@@ -358,6 +353,11 @@ class profile:  # noqa: N801 - PyTorch's name
         """Write the events as a Chrome trace (JSON ``traceEvents``), all or nothing."""
         from npgrad.io.serialization import write_atomically
 
+        trace = self._chrome_trace()
+        write_atomically(path, lambda f: f.write(trace))
+
+    def _chrome_trace(self):
+        """The Chrome trace's JSON, encoded."""
         trace = {
             "traceEvents": [
                 {
@@ -376,7 +376,7 @@ class profile:  # noqa: N801 - PyTorch's name
             ],
             "displayTimeUnit": "ms",
         }
-        write_atomically(path, lambda f: f.write(json.dumps(trace).encode("utf-8")))
+        return json.dumps(trace).encode("utf-8")
 
     def table(self, *args, **kwargs):
         return self.key_averages().table(*args, **kwargs)
@@ -427,15 +427,10 @@ def tensorboard_trace_handler(dir_name, worker_name=None, use_gzip=False):
             prof.export_chrome_trace(path)
             return
         import gzip
-        import tempfile
 
-        with tempfile.TemporaryDirectory() as scratch:
-            plain = os.path.join(scratch, name)
-            prof.export_chrome_trace(plain)
-            with open(plain, "rb") as f:
-                data = gzip.compress(f.read())
         from npgrad.io.serialization import write_atomically
 
+        data = gzip.compress(prof._chrome_trace())
         write_atomically(path + ".gz", lambda f: f.write(data))
 
     return handler
